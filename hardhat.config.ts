@@ -1,0 +1,43 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+// Offline compiler: the npm `solc` package's wasm build (no download; see TOOLCHAIN notes).
+const require = createRequire(import.meta.url);
+const SOLC_PATH = require.resolve("solc/soljson.js");
+const SOLC_VERSION: string = (require("solc/package.json") as { version: string }).version;
+
+const compiler = {
+  version: SOLC_VERSION,
+  path: SOLC_PATH,
+  settings: {
+    optimizer: { enabled: true, runs: 200 },
+    evmVersion: "prague",
+  },
+};
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    // `ignition deploy` builds with `production`; both profiles must be identical.
+    profiles: { default: compiler, production: compiler },
+    npmFilesToBuild: [
+      "@account-abstraction/contracts/core/EntryPoint.sol",
+      "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol",
+    ],
+  },
+  paths: {
+    sources: "contracts",
+    tests: { mocha: "test", solidity: "contracts/test" },
+    ignition: "deploy",
+  },
+  test: {
+    mocha: { timeout: 600_000 },
+    solidity: { fuzz: { runs: 256 } },
+  },
+  networks: {
+    hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+  },
+  typechain: { outDir: "types/typechain" },
+});
