@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IBatchCommitments
+/// @notice Read-only view of the data-availability layer (contracts/da) that settlement depends
+/// on: a reward proof is accepted only against a batch that is committed, unchallenged and past
+/// its challenge window.
+interface IBatchCommitments {
+    enum BatchStatus {
+        None,
+        Committed,
+        Invalidated
+    }
+
+    /// @param root Poseidon Merkle root of the batch's reading leaves (sdk merkleRoot).
+    /// @param leafCount number of readings (slots count..2^depth-1 hold zero leaves).
+    /// @param depth tree depth; capacity 2^depth.
+    /// @param epoch reward epoch the batch belongs to.
+    /// @param committedAt block timestamp of the commitment.
+    /// @param sequencer the sequencer that committed it (penalised if invalidated).
+    /// @param status Committed, or Invalidated by a successful challenge.
+    struct Batch {
+        uint256 root;
+        uint32 leafCount;
+        uint8 depth;
+        uint64 epoch;
+        uint64 committedAt;
+        address sequencer;
+        BatchStatus status;
+    }
+
+    /// @notice The stored commitment of `batchId` (status None if never committed).
+    function getBatch(uint256 batchId) external view returns (Batch memory);
+
+    /// @notice True when the batch is committed, not invalidated and its challenge window is over,
+    /// so its contents may be settled.
+    function isFinal(uint256 batchId) external view returns (bool);
+}
