@@ -32,7 +32,16 @@ export default defineConfig({
     ignition: "deploy",
   },
   test: {
-    mocha: { timeout: 600_000 },
+    mocha: {
+      timeout: 600_000,
+      // snarkjs keeps the bn128 curve's worker threads alive; release them so the run can exit.
+      rootHooks: {
+        async afterAll() {
+          const curve = (globalThis as { curve_bn128?: { terminate(): Promise<void> } | null }).curve_bn128;
+          if (curve) await curve.terminate();
+        },
+      },
+    },
     solidity: { fuzz: { runs: 256 } },
   },
   networks: {

@@ -5,3 +5,5 @@ export * from "./reading.js";
 export * from "./poseidon.js";
 export * from "./merkle.js";
 export * from "./signing.js";
+export * from "./groth16.js";
+export * from "./circuit-inputs.js";
