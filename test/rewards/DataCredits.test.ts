@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { Interface } from "ethers";
 import { network } from "hardhat";
 import { deployRewards, EPOCH, INITIAL, MAX_PRICE_AGE, PRICE, TOKEN, USD_PER_CREDIT, type RewardsFixture } from "./fixture.js";
 
@@ -38,8 +39,9 @@ describe("DataCredits", function () {
 
   it("credits are non-transferable: no transfer or approve entry point exists", async function () {
     const f = await load();
+    const iface: Interface = f.credits.interface;
     for (const name of ["transfer", "transferFrom", "approve"]) {
-      expect(f.credits.interface.getFunction(name)).to.equal(null);
+      expect(iface.getFunction(name)).to.equal(null);
     }
   });
 
