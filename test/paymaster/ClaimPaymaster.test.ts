@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, concat, solidityPacked, type BytesLike } from "ethers";
+import { Wallet, concat, solidityPacked, type BaseWallet, type BytesLike } from "ethers";
 import { network } from "hardhat";
 import ClaimPaymasterModule from "../../deploy/modules/ClaimPaymaster.js";
 import type { ClaimPaymaster, ClaimTargetMock, DeviceDirectoryMock, EntryPoint, TestAccount } from "../../types/typechain/index.js";
@@ -33,7 +33,7 @@ interface PaymasterFixture {
   entryPoint: EntryPoint;
   paymaster: ClaimPaymaster;
   target: ClaimTargetMock;
-  accounts: { contract: TestAccount; owner: Wallet; address: string }[];
+  accounts: { contract: TestAccount; owner: BaseWallet; address: string }[];
 }
 
 describe("ClaimPaymaster — sponsored claims through EntryPoint v0.8", function () {
