@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
@@ -13,9 +15,11 @@ import {IPoseidon2, IPoseidon5} from "../interfaces/IPoseidon.sol";
 
 /// @title DataAvailability
 /// @notice On-chain batch commitments with signature challenges. See {IDataAvailability}.
-/// @dev Every admin role is an AccessControl role, so deployment can hand all of them to the
-/// governance timelock and renounce them from the deployer.
-contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
+/// @dev UUPS proxy with ERC-7201 namespaced storage; upgrades are authorised by
+/// DEFAULT_ADMIN_ROLE (the governance timelock). Every admin role is an AccessControl role, so
+/// deployment can hand all of them to the timelock and renounce them from the deployer. The
+/// reentrancy guard uses transient storage, so it holds no storage slot.
+contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient {
     /// @notice Role that adds and removes sequencers (held by the timelock).
     bytes32 public constant SEQUENCER_ADMIN_ROLE = keccak256("SEQUENCER_ADMIN_ROLE");
 
@@ -43,21 +47,32 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
         BatchStatus status;
     }
 
-    IDeviceDirectory private immutable _directory;
-    IPoseidon2 private immutable _poseidon2;
-    IPoseidon5 private immutable _poseidon5;
+    /// @custom:storage-location erc7201:depin.storage.DataAvailability
+    struct DataAvailabilityStorage {
+        IDeviceDirectory directory;
+        IPoseidon2 poseidon2;
+        IPoseidon5 poseidon5;
+        mapping(uint256 batchId => BatchRecord) batches;
+        mapping(address account => Sequencer) sequencers;
+        uint256 nextBatchId;
+        uint64 challengeWindow;
+        uint64 retentionWindow;
+        uint64 unbondingDelay;
+        uint16 challengerRewardBps;
+        uint256 minBond;
+        uint256 slashAmount;
+        uint256 slashedFunds;
+    }
 
-    mapping(uint256 batchId => BatchRecord) private _batches;
-    mapping(address account => Sequencer) private _sequencers;
-    uint256 private _nextBatchId = 1;
+    // keccak256(abi.encode(uint256(keccak256("depin.storage.DataAvailability")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0xbaa99fdab959ec4c99610e957ed4505ef09801801ab817b774bbaacb4a6f7500;
 
-    uint64 private _challengeWindow;
-    uint64 private _retentionWindow;
-    uint64 private _unbondingDelay;
-    uint16 private _challengerRewardBps;
-    uint256 private _minBond;
-    uint256 private _slashAmount;
-    uint256 private _slashedFunds;
+    function _s() private pure returns (DataAvailabilityStorage storage $) {
+        // ERC-7201: the namespace's fixed slot; nothing else writes there.
+        assembly ("memory-safe") {
+            $.slot := STORAGE_LOCATION
+        }
+    }
 
     /// @notice Initial governed parameters.
     struct Params {
@@ -69,16 +84,31 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
         uint16 challengerRewardBps;
     }
 
-    /// @param admin receives DEFAULT_ADMIN_ROLE and SEQUENCER_ADMIN_ROLE (the timelock, or the
-    /// deployer who hands them over).
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice Initialises the proxy.
+    /// @param admin receives DEFAULT_ADMIN_ROLE (also authorises upgrades) and
+    /// SEQUENCER_ADMIN_ROLE: the timelock, or the deployer who hands them over.
     /// @param directory identity view used to find a device's keys.
-    /// @param params initial governed parameters.
     /// @param poseidon2_ circomlibjs Poseidon contract with 2 inputs (Merkle nodes).
     /// @param poseidon5_ circomlibjs Poseidon contract with 5 inputs (reading leaves).
-    constructor(address admin, IDeviceDirectory directory, IPoseidon2 poseidon2_, IPoseidon5 poseidon5_, Params memory params) {
-        _directory = directory;
-        _poseidon2 = poseidon2_;
-        _poseidon5 = poseidon5_;
+    /// @param params initial governed parameters.
+    function initialize(
+        address admin,
+        IDeviceDirectory directory,
+        IPoseidon2 poseidon2_,
+        IPoseidon5 poseidon5_,
+        Params calldata params
+    ) external initializer {
+        __AccessControl_init();
+        DataAvailabilityStorage storage $ = _s();
+        $.directory = directory;
+        $.poseidon2 = poseidon2_;
+        $.poseidon5 = poseidon5_;
+        $.nextBatchId = 1;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(SEQUENCER_ADMIN_ROLE, admin);
         // Order matters for the cross-checks: the windows that bound the challenge window first.
@@ -89,6 +119,9 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
         _setSlashAmount(params.slashAmount);
         _setChallengerRewardBps(params.challengerRewardBps);
     }
+
+    /// @dev Upgrades go through governance (the timelock holds DEFAULT_ADMIN_ROLE).
+    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
 
     // ================================================================ commitments
 
@@ -101,10 +134,11 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
         uint64 epoch,
         string calldata uri
     ) external {
-        Sequencer storage s = _sequencers[msg.sender];
+        DataAvailabilityStorage storage $ = _s();
+        Sequencer storage s = $.sequencers[msg.sender];
         if (!s.active) revert DataAvailabilityNotSequencer(msg.sender);
-        if (s.unbondingSince != 0 || s.bond < _minBond) revert DataAvailabilityNotBonded(msg.sender, s.bond, _minBond);
-        uint256 expected = _nextBatchId;
+        if (s.unbondingSince != 0 || s.bond < $.minBond) revert DataAvailabilityNotBonded(msg.sender, s.bond, $.minBond);
+        uint256 expected = $.nextBatchId;
         if (batchId != expected) revert DataAvailabilityUnexpectedBatchId(batchId, expected);
         if (depth > MAX_DEPTH || leafCount == 0 || uint256(leafCount) > (uint256(1) << depth)) {
             revert DataAvailabilityBadShape(leafCount, depth);
@@ -112,29 +146,29 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
         if (root >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(root);
 
         uint64 nowTs = uint64(block.timestamp);
-        _batches[batchId] = BatchRecord({
+        $.batches[batchId] = BatchRecord({
             root: root,
             sequencer: msg.sender,
             committedAt: nowTs,
             leafCount: leafCount,
             epoch: epoch,
-            challengeDeadline: nowTs + _challengeWindow,
-            retainedUntil: nowTs + _retentionWindow,
+            challengeDeadline: nowTs + $.challengeWindow,
+            retainedUntil: nowTs + $.retentionWindow,
             depth: depth,
             status: BatchStatus.Committed
         });
-        _nextBatchId = expected + 1;
+        $.nextBatchId = expected + 1;
         emit BatchCommitted(batchId, msg.sender, root, leafCount, depth, epoch, uri);
     }
 
     /// @inheritdoc IDataAvailability
     function nextBatchId() external view returns (uint256) {
-        return _nextBatchId;
+        return _s().nextBatchId;
     }
 
     /// @inheritdoc IBatchCommitments
     function getBatch(uint256 batchId) external view returns (Batch memory) {
-        BatchRecord storage b = _batches[batchId];
+        BatchRecord storage b = _s().batches[batchId];
         return Batch({
             root: b.root,
             leafCount: b.leafCount,
@@ -148,7 +182,7 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IBatchCommitments
     function isFinal(uint256 batchId) external view returns (bool) {
-        BatchRecord storage b = _batches[batchId];
+        BatchRecord storage b = _s().batches[batchId];
         return b.status == BatchStatus.Committed && block.timestamp >= b.challengeDeadline;
     }
 
@@ -215,10 +249,10 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IDataAvailability
     function depositBond() external payable {
-        Sequencer storage s = _sequencers[msg.sender];
+        Sequencer storage s = _s().sequencers[msg.sender];
         if (!s.active) revert DataAvailabilityNotSequencer(msg.sender);
         if (s.unbondingSince != 0) {
-            revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, s.unbondingSince + _unbondingDelay);
+            revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, s.unbondingSince + _s().unbondingDelay);
         }
         if (msg.value == 0) revert DataAvailabilityBadParameter("bondDeposit", 0);
         s.bond += msg.value;
@@ -227,23 +261,23 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IDataAvailability
     function startUnbonding() external {
-        Sequencer storage s = _sequencers[msg.sender];
+        Sequencer storage s = _s().sequencers[msg.sender];
         if (s.bond == 0) revert DataAvailabilityNothingToWithdraw(msg.sender);
         if (s.unbondingSince != 0) {
-            revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, s.unbondingSince + _unbondingDelay);
+            revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, s.unbondingSince + _s().unbondingDelay);
         }
         s.unbondingSince = uint64(block.timestamp);
-        emit UnbondingStarted(msg.sender, s.bond, uint64(block.timestamp) + _unbondingDelay);
+        emit UnbondingStarted(msg.sender, s.bond, uint64(block.timestamp) + _s().unbondingDelay);
     }
 
     /// @inheritdoc IDataAvailability
     function withdrawBond(address payable to) external nonReentrant {
-        Sequencer storage s = _sequencers[msg.sender];
+        Sequencer storage s = _s().sequencers[msg.sender];
         uint256 amount = s.bond;
         if (amount == 0) revert DataAvailabilityNothingToWithdraw(msg.sender);
         uint64 since = s.unbondingSince;
-        if (since == 0 || block.timestamp < uint256(since) + _unbondingDelay) {
-            revert DataAvailabilityUnbonding(msg.sender, since, since == 0 ? 0 : since + _unbondingDelay);
+        if (since == 0 || block.timestamp < uint256(since) + _s().unbondingDelay) {
+            revert DataAvailabilityUnbonding(msg.sender, since, since == 0 ? 0 : since + _s().unbondingDelay);
         }
         s.bond = 0;
         s.unbondingSince = 0;
@@ -253,20 +287,20 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IDataAvailability
     function sequencer(address account) external view returns (Sequencer memory) {
-        return _sequencers[account];
+        return _s().sequencers[account];
     }
 
     /// @inheritdoc IDataAvailability
     function isBondedSequencer(address account) external view returns (bool) {
-        Sequencer storage s = _sequencers[account];
-        return s.active && s.unbondingSince == 0 && s.bond >= _minBond;
+        Sequencer storage s = _s().sequencers[account];
+        return s.active && s.unbondingSince == 0 && s.bond >= _s().minBond;
     }
 
     // ================================================================ governance
 
     /// @inheritdoc IDataAvailability
     function addSequencer(address account) external onlyRole(SEQUENCER_ADMIN_ROLE) {
-        Sequencer storage s = _sequencers[account];
+        Sequencer storage s = _s().sequencers[account];
         if (s.active) revert DataAvailabilitySequencerExists(account);
         s.active = true;
         emit SequencerAdded(account);
@@ -274,7 +308,7 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IDataAvailability
     function removeSequencer(address account) external onlyRole(SEQUENCER_ADMIN_ROLE) {
-        Sequencer storage s = _sequencers[account];
+        Sequencer storage s = _s().sequencers[account];
         if (!s.active) revert DataAvailabilityNotSequencer(account);
         s.active = false;
         emit SequencerRemoved(account);
@@ -312,56 +346,56 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IDataAvailability
     function withdrawSlashedFunds(address payable to, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
-        if (amount > _slashedFunds) revert DataAvailabilityInsufficientSlashedFunds(amount, _slashedFunds);
-        _slashedFunds -= amount;
+        if (amount > _s().slashedFunds) revert DataAvailabilityInsufficientSlashedFunds(amount, _s().slashedFunds);
+        _s().slashedFunds -= amount;
         emit SlashedFundsWithdrawn(to, amount);
         Address.sendValue(to, amount);
     }
 
     function challengeWindow() external view returns (uint64) {
-        return _challengeWindow;
+        return _s().challengeWindow;
     }
 
     function retentionWindow() external view returns (uint64) {
-        return _retentionWindow;
+        return _s().retentionWindow;
     }
 
     function unbondingDelay() external view returns (uint64) {
-        return _unbondingDelay;
+        return _s().unbondingDelay;
     }
 
     function minBond() external view returns (uint256) {
-        return _minBond;
+        return _s().minBond;
     }
 
     function slashAmount() external view returns (uint256) {
-        return _slashAmount;
+        return _s().slashAmount;
     }
 
     function challengerRewardBps() external view returns (uint16) {
-        return _challengerRewardBps;
+        return _s().challengerRewardBps;
     }
 
     function slashedFunds() external view returns (uint256) {
-        return _slashedFunds;
+        return _s().slashedFunds;
     }
 
     function deviceDirectory() external view returns (address) {
-        return address(_directory);
+        return address(_s().directory);
     }
 
     function poseidon2() external view returns (address) {
-        return address(_poseidon2);
+        return address(_s().poseidon2);
     }
 
     function poseidon5() external view returns (address) {
-        return address(_poseidon5);
+        return address(_s().poseidon5);
     }
 
     // ================================================================ internals
 
     function _committed(uint256 batchId) internal view returns (BatchRecord storage b) {
-        b = _batches[batchId];
+        b = _s().batches[batchId];
         if (b.status == BatchStatus.None) revert DataAvailabilityUnknownBatch(batchId);
     }
 
@@ -383,11 +417,12 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
     /// reduces inputs, which would let two encodings of one node pass).
     function _computeRoot(uint256 leaf, uint256 index, uint256[] calldata siblings) internal view returns (uint256 node) {
         node = leaf;
+        IPoseidon2 hasher = _s().poseidon2;
         uint256 n = siblings.length;
         for (uint256 d = 0; d < n; ++d) {
             uint256 sib = siblings[d];
             if (sib >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(sib);
-            node = (index >> d) & 1 == 1 ? _poseidon2.poseidon([sib, node]) : _poseidon2.poseidon([node, sib]);
+            node = (index >> d) & 1 == 1 ? hasher.poseidon([sib, node]) : hasher.poseidon([node, sib]);
         }
     }
 
@@ -400,7 +435,7 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
         if (r.timestamp >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(r.timestamp);
         if (r.value >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(r.value);
         uint256 sigHash = uint256(keccak256(r.signature)) >> 8;
-        return _poseidon5.poseidon([r.deviceId, r.seq, r.timestamp, r.value, sigHash]);
+        return _s().poseidon5.poseidon([r.deviceId, r.seq, r.timestamp, r.value, sigHash]);
     }
 
     /// @dev True (with the key's index) when some key of the device, valid at the reading's
@@ -411,9 +446,9 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
             return (false, 0);
         }
         bytes32 digest = readingDigest(uint64(r.deviceId), uint64(r.seq), uint40(r.timestamp), uint32(r.value));
-        uint256 count = _directory.keyCount(r.deviceId);
+        uint256 count = _s().directory.keyCount(r.deviceId);
         for (uint256 i = 0; i < count; ++i) {
-            IDeviceDirectory.DeviceKey memory key = _directory.keyAt(r.deviceId, i);
+            IDeviceDirectory.DeviceKey memory key = _s().directory.keyAt(r.deviceId, i);
             if (key.validFrom > r.timestamp || (key.revokedAt != 0 && r.timestamp >= key.revokedAt)) continue;
             if (_keySigned(key, digest, r.signature)) return (true, i);
         }
@@ -442,47 +477,48 @@ contract DataAvailability is IDataAvailability, AccessControl, ReentrancyGuard {
     }
 
     function _slash(address seq, uint256 batchId, address challenger) internal {
-        Sequencer storage s = _sequencers[seq];
-        uint256 slashed = s.bond < _slashAmount ? s.bond : _slashAmount;
-        uint256 reward = (slashed * _challengerRewardBps) / BPS;
+        DataAvailabilityStorage storage $ = _s();
+        Sequencer storage s = $.sequencers[seq];
+        uint256 slashed = s.bond < $.slashAmount ? s.bond : $.slashAmount;
+        uint256 reward = (slashed * $.challengerRewardBps) / BPS;
         s.bond -= slashed;
-        _slashedFunds += slashed - reward;
+        $.slashedFunds += slashed - reward;
         emit SequencerSlashed(seq, batchId, challenger, slashed, reward);
         if (reward > 0) Address.sendValue(payable(challenger), reward);
     }
 
     function _setChallengeWindow(uint64 v) internal {
-        if (v == 0 || v > _retentionWindow || v > _unbondingDelay) revert DataAvailabilityBadParameter("challengeWindow", v);
-        _challengeWindow = v;
+        if (v == 0 || v > _s().retentionWindow || v > _s().unbondingDelay) revert DataAvailabilityBadParameter("challengeWindow", v);
+        _s().challengeWindow = v;
         emit ParameterUpdated("challengeWindow", v);
     }
 
     function _setRetentionWindow(uint64 v) internal {
-        if (v < _challengeWindow || v == 0) revert DataAvailabilityBadParameter("retentionWindow", v);
-        _retentionWindow = v;
+        if (v < _s().challengeWindow || v == 0) revert DataAvailabilityBadParameter("retentionWindow", v);
+        _s().retentionWindow = v;
         emit ParameterUpdated("retentionWindow", v);
     }
 
     function _setUnbondingDelay(uint64 v) internal {
-        if (v < _challengeWindow || v == 0) revert DataAvailabilityBadParameter("unbondingDelay", v);
-        _unbondingDelay = v;
+        if (v < _s().challengeWindow || v == 0) revert DataAvailabilityBadParameter("unbondingDelay", v);
+        _s().unbondingDelay = v;
         emit ParameterUpdated("unbondingDelay", v);
     }
 
     function _setMinBond(uint256 v) internal {
         if (v == 0) revert DataAvailabilityBadParameter("minBond", v);
-        _minBond = v;
+        _s().minBond = v;
         emit ParameterUpdated("minBond", v);
     }
 
     function _setSlashAmount(uint256 v) internal {
-        _slashAmount = v;
+        _s().slashAmount = v;
         emit ParameterUpdated("slashAmount", v);
     }
 
     function _setChallengerRewardBps(uint16 v) internal {
         if (v > BPS) revert DataAvailabilityBadParameter("challengerRewardBps", v);
-        _challengerRewardBps = v;
+        _s().challengerRewardBps = v;
         emit ParameterUpdated("challengerRewardBps", v);
     }
 }

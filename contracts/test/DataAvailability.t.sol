@@ -7,6 +7,7 @@ import {IDataAvailability} from "../interfaces/IDataAvailability.sol";
 import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
 import {IPoseidon2, IPoseidon5} from "../interfaces/IPoseidon.sol";
 import {DeviceDirectoryMock} from "../mocks/DeviceDirectoryMock.sol";
+import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 
 interface Vm {
     function warp(uint256 timestamp) external;
@@ -22,20 +23,24 @@ contract DataAvailabilityFuzzTest {
     DataAvailability internal _da;
 
     function setUp() public {
-        _da = new DataAvailability(
-            address(this),
-            IDeviceDirectory(address(new DeviceDirectoryMock())),
-            IPoseidon2(address(0x2)),
-            IPoseidon5(address(0x5)),
-            DataAvailability.Params({
-                challengeWindow: 1 days,
-                retentionWindow: 30 days,
-                unbondingDelay: 7 days,
-                minBond: 1 ether,
-                slashAmount: 1 ether,
-                challengerRewardBps: 5000
-            })
+        bytes memory init = abi.encodeCall(
+            DataAvailability.initialize,
+            (
+                address(this),
+                IDeviceDirectory(address(new DeviceDirectoryMock())),
+                IPoseidon2(address(0x2)),
+                IPoseidon5(address(0x5)),
+                DataAvailability.Params({
+                    challengeWindow: 1 days,
+                    retentionWindow: 30 days,
+                    unbondingDelay: 7 days,
+                    minBond: 1 ether,
+                    slashAmount: 1 ether,
+                    challengerRewardBps: 5000
+                })
+            )
         );
+        _da = DataAvailability(address(new ERC1967Proxy(address(new DataAvailability()), init)));
         _da.addSequencer(address(this));
         _da.depositBond{value: 1 ether}();
     }

@@ -1,5 +1,6 @@
 /**
- * Data availability layer: the two generated Poseidon contracts and DataAvailability.
+ * Data availability layer: the two generated Poseidon contracts and DataAvailability (UUPS proxy;
+ * `dataAvailability` is the proxy, `implementation` the logic contract).
  *
  * Parameters (module "DataAvailability"):
  *   deviceDirectory      address of the IDeviceDirectory (device registry) — required
@@ -24,7 +25,9 @@ export default buildModule("DataAvailability", (m) => {
   const poseidon2 = m.contract(poseidonContractName(2), poseidonArtifact(2));
   const poseidon5 = m.contract(poseidonContractName(5), poseidonArtifact(5));
 
-  const dataAvailability = m.contract("DataAvailability", [
+  // UUPS: implementation (initializers disabled) behind an ERC1967Proxy initialised atomically.
+  const implementation = m.contract("DataAvailability", [], { id: "DataAvailabilityImplementation" });
+  const initialize = m.encodeFunctionCall(implementation, "initialize", [
     admin,
     deviceDirectory,
     poseidon2,
@@ -38,6 +41,8 @@ export default buildModule("DataAvailability", (m) => {
       challengerRewardBps: m.getParameter("challengerRewardBps", 5000n),
     },
   ]);
+  const proxy = m.contract("ERC1967Proxy", [implementation, initialize], { id: "DataAvailabilityProxy" });
+  const dataAvailability = m.contractAt("DataAvailability", proxy, { id: "DataAvailability" });
 
-  return { dataAvailability, poseidon2, poseidon5 };
+  return { dataAvailability, implementation, poseidon2, poseidon5 };
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { DAY, deployDa, PARAMS, type DaFixture } from "./fixture.js";
+import { DAY, deployDa, honestReadings, ONE_ETHER, PARAMS, type DaFixture } from "./fixture.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -88,5 +88,45 @@ describe("DataAvailability — governance", function () {
     await expect(timelock.getFunction("execute")(await f.da.getAddress(), 0, data, ethers.ZeroHash, salt))
       .to.emit(f.da, "SequencerAdded")
       .withArgs(f.other.address);
+  });
+});
+
+describe("DataAvailability — UUPS upgrades", function () {
+  const deployment = (): Promise<DaFixture> => deployDa(connection);
+  const load = (): Promise<DaFixture> => networkHelpers.loadFixture(deployment);
+  const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
+
+  it("cannot be initialised twice, and the implementation cannot be initialised at all", async function () {
+    const f = await load();
+    const params = { ...PARAMS };
+    await expect(f.da.initialize(f.admin.address, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, params)).to.be.revertedWithCustomError(
+      f.da,
+      "InvalidInitialization",
+    );
+    const implAddress = ethers.getAddress("0x" + (await ethers.provider.getStorage(await f.da.getAddress(), IMPLEMENTATION_SLOT)).slice(26));
+    const impl = await ethers.getContractAt("DataAvailability", implAddress);
+    await expect(impl.initialize(f.admin.address, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, params)).to.be.revertedWithCustomError(
+      f.da,
+      "InvalidInitialization",
+    );
+  });
+
+  it("only the admin upgrades; batches, bonds and parameters survive the upgrade", async function () {
+    const f = await load();
+    const batch = f.makeBatch(honestReadings(f), 2);
+    const id = await f.commit(batch);
+    const next = await ethers.deployContract("DataAvailability");
+    await expect(f.da.connect(f.other).upgradeToAndCall(await next.getAddress(), "0x"))
+      .to.be.revertedWithCustomError(f.da, "AccessControlUnauthorizedAccount")
+      .withArgs(f.other.address, await f.da.DEFAULT_ADMIN_ROLE());
+    await expect(f.da.connect(f.admin).upgradeToAndCall(await next.getAddress(), "0x"))
+      .to.emit(f.da, "Upgraded")
+      .withArgs(await next.getAddress());
+    expect((await f.da.getBatch(id)).root).to.equal(batch.root);
+    expect(await f.da.nextBatchId()).to.equal(id + 1n);
+    expect((await f.da.sequencer(f.sequencer.address)).bond).to.equal(2n * ONE_ETHER);
+    expect(await f.da.challengeWindow()).to.equal(PARAMS.challengeWindow);
+    const p = batch.proof(1);
+    expect(await f.da.verifyInclusion(id, p.leaf, 1, p.siblings)).to.equal(true);
   });
 });
