@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IRewardEmission} from "../interfaces/IRewardEmission.sol";
 import {IRewardToken} from "../interfaces/IRewardToken.sol";
 
 /// @title RewardEmission
 /// @notice See {IRewardEmission}. Holds MINTER_ROLE on the reward token.
-contract RewardEmission is IRewardEmission, AccessControl, Pausable {
+/// @dev UUPS proxy with ERC-7201 storage: the record of minted epochs must outlive any change of
+/// logic (a replacement contract without it could mint an epoch twice). Upgrades are authorised
+/// by DEFAULT_ADMIN_ROLE (the timelock).
+contract RewardEmission is IRewardEmission, Initializable, AccessControlUpgradeable, PausableUpgradeable, UUPSUpgradeable {
     /// @notice Role of the rewards distributor, which mints each ended epoch once.
     bytes32 public constant DISTRIBUTOR_ROLE = keccak256("DISTRIBUTOR_ROLE");
     /// @notice Role that may pause minting (a fast-acting guardian; unpausing needs the admin).
@@ -20,22 +25,33 @@ contract RewardEmission is IRewardEmission, AccessControl, Pausable {
     /// many orders of magnitude below one basis point of decay, so the curve stays monotone.
     uint256 internal constant RAY = 1e36;
 
-    IRewardToken private immutable _token;
-    uint64 private immutable _genesisTime;
-    uint64 private immutable _epochLength;
-
-    Segment[] private _segments;
-    uint256 private _maxMintPerEpoch;
-
     struct Minted {
         bool done;
         uint248 amount;
     }
 
-    mapping(uint64 epoch => Minted) private _minted;
-    mapping(uint64 wallClockEpoch => uint256) private _mintedDuring;
+    /// @custom:storage-location erc7201:depin.storage.RewardEmission
+    struct RewardEmissionStorage {
+        IRewardToken token;
+        uint64 genesisTime;
+        uint64 epochLength;
+        Segment[] segments;
+        uint256 maxMintPerEpoch;
+        mapping(uint64 epoch => Minted) minted;
+        mapping(uint64 wallClockEpoch => uint256) mintedDuring;
+    }
 
-    /// @notice Constructor parameters.
+    // keccak256(abi.encode(uint256(keccak256("depin.storage.RewardEmission")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0x3cb1185098b4653dde98fb1b5f17ef64f19cbfc0bae39382c6a397a11352f000;
+
+    function _s() private pure returns (RewardEmissionStorage storage $) {
+        // ERC-7201: the namespace's fixed slot; nothing else writes there.
+        assembly ("memory-safe") {
+            $.slot := STORAGE_LOCATION
+        }
+    }
+
+    /// @notice Initialisation parameters.
     struct Config {
         uint64 genesisTime;
         uint64 epochLength;
@@ -45,39 +61,54 @@ contract RewardEmission is IRewardEmission, AccessControl, Pausable {
         uint256 maxMintPerEpoch;
     }
 
-    /// @param admin receives DEFAULT_ADMIN_ROLE and GUARDIAN_ROLE (handed to the timelock and a
-    /// guardian multisig at deployment).
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice Initialises the proxy.
+    /// @param token_ the reward token (this contract must be granted its MINTER_ROLE).
+    /// @param admin receives DEFAULT_ADMIN_ROLE (also authorises upgrades) and GUARDIAN_ROLE
+    /// (handed to the timelock and a guardian at deployment).
     /// @param config epoch clock, first schedule segment (from epoch 0) and breaker limit.
-    constructor(IRewardToken token_, address admin, Config memory config) {
+    function initialize(IRewardToken token_, address admin, Config calldata config) external initializer {
+        __AccessControl_init();
+        __Pausable_init();
         if (config.epochLength == 0) revert EmissionBadParameter("epochLength", 0);
-        _token = token_;
-        _genesisTime = config.genesisTime;
-        _epochLength = config.epochLength;
+        RewardEmissionStorage storage $ = _s();
+        $.token = token_;
+        $.genesisTime = config.genesisTime;
+        $.epochLength = config.epochLength;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GUARDIAN_ROLE, admin);
         _addSegment(0, config.initialEmission, config.decayFactorBps, config.decayPeriod);
         _setMaxMintPerEpoch(config.maxMintPerEpoch);
     }
 
+    /// @dev Upgrades go through governance (the timelock holds DEFAULT_ADMIN_ROLE).
+    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
+
     // ================================================================ minting
 
     /// @inheritdoc IRewardEmission
     function mintEpoch(uint64 epoch, address to) external onlyRole(DISTRIBUTOR_ROLE) whenNotPaused returns (uint256 amount) {
+        RewardEmissionStorage storage $ = _s();
         uint64 nowEpoch = currentEpoch();
         if (epoch >= nowEpoch) revert EmissionEpochNotEnded(epoch, nowEpoch);
-        if (_minted[epoch].done) revert EmissionAlreadyMinted(epoch);
+        if ($.minted[epoch].done) revert EmissionAlreadyMinted(epoch);
 
         uint256 scheduled = _emissionFor(epoch);
-        uint256 room = _token.cap() - _token.totalSupply();
+        IRewardToken token_ = $.token;
+        uint256 room = token_.cap() - token_.totalSupply();
         amount = scheduled < room ? scheduled : room;
 
-        uint256 total = _mintedDuring[nowEpoch] + amount;
-        if (total > _maxMintPerEpoch) revert EmissionBreakerTripped(nowEpoch, total, _maxMintPerEpoch);
+        uint256 total = $.mintedDuring[nowEpoch] + amount;
+        if (total > $.maxMintPerEpoch) revert EmissionBreakerTripped(nowEpoch, total, $.maxMintPerEpoch);
 
-        _minted[epoch] = Minted({done: true, amount: uint248(amount)});
-        _mintedDuring[nowEpoch] = total;
+        $.minted[epoch] = Minted({done: true, amount: uint248(amount)});
+        $.mintedDuring[nowEpoch] = total;
         emit EpochEmissionMinted(epoch, to, amount, scheduled);
-        if (amount > 0) _token.mint(to, amount);
+        if (amount > 0) token_.mint(to, amount);
     }
 
     /// @inheritdoc IRewardEmission
@@ -87,21 +118,21 @@ contract RewardEmission is IRewardEmission, AccessControl, Pausable {
 
     /// @inheritdoc IRewardEmission
     function mintedFor(uint64 epoch) external view returns (bool minted, uint256 amount) {
-        Minted storage m = _minted[epoch];
+        Minted storage m = _s().minted[epoch];
         return (m.done, m.amount);
     }
 
     /// @inheritdoc IRewardEmission
     function mintedDuring(uint64 epoch) external view returns (uint256) {
-        return _mintedDuring[epoch];
+        return _s().mintedDuring[epoch];
     }
 
     // ================================================================ epoch clock
 
     /// @inheritdoc IRewardEmission
     function epochOf(uint256 timestamp) public view returns (uint64) {
-        if (timestamp < _genesisTime) revert EmissionBeforeGenesis(timestamp, _genesisTime);
-        return uint64((timestamp - _genesisTime) / _epochLength);
+        if (timestamp < _s().genesisTime) revert EmissionBeforeGenesis(timestamp, _s().genesisTime);
+        return uint64((timestamp - _s().genesisTime) / _s().epochLength);
     }
 
     /// @inheritdoc IRewardEmission
@@ -111,7 +142,7 @@ contract RewardEmission is IRewardEmission, AccessControl, Pausable {
 
     /// @inheritdoc IRewardEmission
     function epochStart(uint64 epoch) external view returns (uint256) {
-        return uint256(_genesisTime) + uint256(epoch) * _epochLength;
+        return uint256(_s().genesisTime) + uint256(epoch) * _s().epochLength;
     }
 
     // ================================================================ governance
@@ -124,8 +155,9 @@ contract RewardEmission is IRewardEmission, AccessControl, Pausable {
         uint32 decayPeriod
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         // Before genesis every epoch is in the future; after it, only epochs after the current.
-        uint64 minStart = block.timestamp < _genesisTime ? 0 : currentEpoch() + 1;
-        uint64 lastStart = _segments[_segments.length - 1].startEpoch;
+        uint64 minStart = block.timestamp < _s().genesisTime ? 0 : currentEpoch() + 1;
+        Segment[] storage segments = _s().segments;
+        uint64 lastStart = segments[segments.length - 1].startEpoch;
         if (lastStart + 1 > minStart) minStart = lastStart + 1;
         if (startEpoch < minStart) revert EmissionSegmentStart(startEpoch, minStart);
         _addSegment(startEpoch, initialEmission, decayFactorBps, decayPeriod);
@@ -148,36 +180,37 @@ contract RewardEmission is IRewardEmission, AccessControl, Pausable {
     }
 
     function token() external view returns (address) {
-        return address(_token);
+        return address(_s().token);
     }
 
     function genesisTime() external view returns (uint64) {
-        return _genesisTime;
+        return _s().genesisTime;
     }
 
     function epochLength() external view returns (uint64) {
-        return _epochLength;
+        return _s().epochLength;
     }
 
     function maxMintPerEpoch() external view returns (uint256) {
-        return _maxMintPerEpoch;
+        return _s().maxMintPerEpoch;
     }
 
     function segmentCount() external view returns (uint256) {
-        return _segments.length;
+        return _s().segments.length;
     }
 
     function segmentAt(uint256 index) external view returns (Segment memory) {
-        return _segments[index];
+        return _s().segments[index];
     }
 
     // ================================================================ internals
 
     function _emissionFor(uint64 epoch) internal view returns (uint256) {
-        uint256 i = _segments.length;
+        Segment[] storage segments = _s().segments;
+        uint256 i = segments.length;
         // Segments are sorted by start and the first starts at 0, so the loop always finds one.
-        while (_segments[i - 1].startEpoch > epoch) --i;
-        Segment storage s = _segments[i - 1];
+        while (segments[i - 1].startEpoch > epoch) --i;
+        Segment storage s = segments[i - 1];
         uint256 periods = (epoch - s.startEpoch) / s.decayPeriod;
         return Math.mulDiv(s.initialEmission, _rpow(uint256(s.decayFactorBps) * (RAY / BPS), periods), RAY);
     }
@@ -196,12 +229,12 @@ contract RewardEmission is IRewardEmission, AccessControl, Pausable {
     function _addSegment(uint64 startEpoch, uint128 initialEmission, uint16 decayFactorBps, uint32 decayPeriod) internal {
         if (decayFactorBps > BPS) revert EmissionBadParameter("decayFactorBps", decayFactorBps);
         if (decayPeriod == 0) revert EmissionBadParameter("decayPeriod", 0);
-        _segments.push(Segment({startEpoch: startEpoch, decayFactorBps: decayFactorBps, decayPeriod: decayPeriod, initialEmission: initialEmission}));
+        _s().segments.push(Segment({startEpoch: startEpoch, decayFactorBps: decayFactorBps, decayPeriod: decayPeriod, initialEmission: initialEmission}));
         emit ScheduleSegmentAdded(startEpoch, initialEmission, decayFactorBps, decayPeriod);
     }
 
     function _setMaxMintPerEpoch(uint256 amount) internal {
-        _maxMintPerEpoch = amount;
+        _s().maxMintPerEpoch = amount;
         emit MaxMintPerEpochUpdated(amount);
     }
 }

@@ -6,6 +6,7 @@ import {DataCredits} from "../rewards/DataCredits.sol";
 import {RewardToken} from "../rewards/RewardToken.sol";
 import {IRewardToken} from "../interfaces/IRewardToken.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
+import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 
 /// @notice Fuzz test of the credits ledger: tokens burned match the price formula, credits
 /// outstanding equal the sum of balances, spending never goes below zero.
@@ -20,7 +21,11 @@ contract DataCreditsFuzzTest {
         _token = new RewardToken("T", "T", 1e30, address(this));
         _token.grantRole(_token.MINTER_ROLE(), address(this));
         _feed = new MockAggregator(8, "T/USD", 5e6);
-        _credits = new DataCredits(IRewardToken(address(_token)), AggregatorV3Interface(address(_feed)), 3600, 1e15, address(this));
+        bytes memory init = abi.encodeCall(
+            DataCredits.initialize,
+            (IRewardToken(address(_token)), AggregatorV3Interface(address(_feed)), 3600, 1e15, address(this))
+        );
+        _credits = DataCredits(address(new ERC1967Proxy(address(new DataCredits()), init)));
         _credits.grantRole(_credits.OPERATOR_ROLE(), address(this));
         _token.mint(address(this), 1e29);
         _token.approve(address(_credits), type(uint256).max);

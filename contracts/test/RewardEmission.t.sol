@@ -4,6 +4,13 @@ pragma solidity ^0.8.28;
 import {RewardToken} from "../rewards/RewardToken.sol";
 import {RewardEmission} from "../rewards/RewardEmission.sol";
 import {IRewardToken} from "../interfaces/IRewardToken.sol";
+import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
+
+/// @dev Deploys RewardEmission behind an ERC1967Proxy, as the Ignition module does.
+function deployEmission(IRewardToken token, address admin, RewardEmission.Config memory config) returns (RewardEmission) {
+    bytes memory init = abi.encodeCall(RewardEmission.initialize, (token, admin, config));
+    return RewardEmission(address(new ERC1967Proxy(address(new RewardEmission()), init)));
+}
 
 /// @dev The few Hardhat/Foundry cheatcodes used here (no forge-std, see TOOLCHAIN notes).
 interface Vm {
@@ -22,7 +29,7 @@ contract RewardEmissionFuzzTest {
         returns (RewardToken token, RewardEmission emission)
     {
         token = new RewardToken("T", "T", cap, address(this));
-        emission = new RewardEmission(
+        emission = deployEmission(
             IRewardToken(address(token)),
             address(this),
             RewardEmission.Config({
@@ -125,7 +132,7 @@ contract EmissionHandler {
 
     constructor() {
         token = new RewardToken("T", "T", 2_500_000e18, address(this));
-        emission = new RewardEmission(
+        emission = deployEmission(
             IRewardToken(address(token)),
             address(this),
             RewardEmission.Config({

@@ -1,5 +1,6 @@
 /**
- * Reward token, emission schedule (sole minter) and data credits.
+ * Reward token, emission schedule (sole minter) and data credits. `rewardEmission` and
+ * `dataCredits` are UUPS proxies (their implementations are returned too).
  *
  * Parameters (module "Rewards"):
  *   name, symbol     token metadata (default "DePIN Reward", "DPR")
@@ -40,7 +41,10 @@ export default buildModule("Rewards", (m) => {
     admin,
   ]);
 
-  const rewardEmission = m.contract("RewardEmission", [
+  // RewardEmission and DataCredits are UUPS: implementation (initializers disabled) behind an
+  // ERC1967Proxy initialised atomically.
+  const emissionImplementation = m.contract("RewardEmission", [], { id: "RewardEmissionImplementation" });
+  const emissionInit = m.encodeFunctionCall(emissionImplementation, "initialize", [
     rewardToken,
     admin,
     {
@@ -52,16 +56,21 @@ export default buildModule("Rewards", (m) => {
       maxMintPerEpoch: m.getParameter("maxMintPerEpoch", 3n * initialEmission),
     },
   ]);
+  const emissionProxy = m.contract("ERC1967Proxy", [emissionImplementation, emissionInit], { id: "RewardEmissionProxy" });
+  const rewardEmission = m.contractAt("RewardEmission", emissionProxy, { id: "RewardEmission" });
 
   m.call(rewardToken, "grantRole", [MINTER_ROLE, rewardEmission], { id: "GrantMinterToEmission" });
 
-  const dataCredits = m.contract("DataCredits", [
+  const creditsImplementation = m.contract("DataCredits", [], { id: "DataCreditsImplementation" });
+  const creditsInit = m.encodeFunctionCall(creditsImplementation, "initialize", [
     rewardToken,
     m.getParameter<string>("priceFeed"),
     m.getParameter("maxPriceAge", 3_600n),
     m.getParameter("usdPerCredit", 10n ** 15n),
     admin,
   ]);
+  const creditsProxy = m.contract("ERC1967Proxy", [creditsImplementation, creditsInit], { id: "DataCreditsProxy" });
+  const dataCredits = m.contractAt("DataCredits", creditsProxy, { id: "DataCredits" });
 
-  return { rewardToken, rewardEmission, dataCredits };
+  return { rewardToken, rewardEmission, dataCredits, emissionImplementation, creditsImplementation };
 });

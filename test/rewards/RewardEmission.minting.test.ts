@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployRewards, EPOCH, INITIAL, MAX_MINT, type RewardsFixture } from "./fixture.js";
+import { deployEmissionProxy, deployRewards, EPOCH, INITIAL, MAX_MINT, type RewardsFixture } from "./fixture.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -83,11 +83,14 @@ describe("RewardEmission — minting and circuit breaker", function () {
     const f = await load();
     const cap = (5n * INITIAL) / 2n;
     const token = await ethers.deployContract("RewardToken", ["Small", "S", cap, f.admin.address]);
-    const emission = await ethers.deployContract("RewardEmission", [
-      await token.getAddress(),
-      f.admin.address,
-      { genesisTime: f.genesis, epochLength: EPOCH, initialEmission: INITIAL, decayFactorBps: 10_000, decayPeriod: 1, maxMintPerEpoch: 10n * INITIAL },
-    ]);
+    const emission = await deployEmissionProxy(connection, await token.getAddress(), f.admin.address, {
+      genesisTime: f.genesis,
+      epochLength: EPOCH,
+      initialEmission: INITIAL,
+      decayFactorBps: 10_000n,
+      decayPeriod: 1n,
+      maxMintPerEpoch: 10n * INITIAL,
+    });
     await token.getFunction("grantRole")(await token.getFunction("MINTER_ROLE")(), await emission.getAddress());
     await emission.getFunction("grantRole")(await emission.getFunction("DISTRIBUTOR_ROLE")(), f.distributor.address);
     await toEpoch(f, 4n);

@@ -17,6 +17,29 @@ export const PRICE = 5_000_000n; // 0.05 USD, 8 decimals
 export const MAX_PRICE_AGE = 3_600n;
 export const USD_PER_CREDIT = 10n ** 15n; // 0.001 USD
 
+export interface EmissionConfig {
+  genesisTime: bigint;
+  epochLength: bigint;
+  initialEmission: bigint;
+  decayFactorBps: bigint;
+  decayPeriod: bigint;
+  maxMintPerEpoch: bigint;
+}
+
+/** Deploys a RewardEmission behind an ERC1967Proxy (as the Ignition module does), outside the module. */
+export async function deployEmissionProxy(
+  connection: NetworkConnection,
+  token: string,
+  admin: string,
+  config: EmissionConfig,
+): Promise<RewardEmission> {
+  const { ethers } = connection;
+  const implementation = await ethers.deployContract("RewardEmission");
+  const init = implementation.interface.encodeFunctionData("initialize", [token, admin, config]);
+  const proxy = await ethers.deployContract("ERC1967Proxy", [await implementation.getAddress(), init]);
+  return (await ethers.getContractAt("RewardEmission", await proxy.getAddress())) as unknown as RewardEmission;
+}
+
 export interface RewardsFixture {
   token: RewardToken;
   emission: RewardEmission;
@@ -34,7 +57,8 @@ export interface RewardsFixture {
 export async function deployRewards(connection: NetworkConnection): Promise<RewardsFixture> {
   const { ethers, ignition, networkHelpers } = connection;
   const [admin, distributor, operator, buyer, consumer, other] = await ethers.getSigners();
-  const genesis = BigInt(await networkHelpers.time.latest()) + 10n;
+  // Far enough ahead that the deployment's own blocks (one second each) stay before genesis.
+  const genesis = BigInt(await networkHelpers.time.latest()) + 100n;
   const { priceFeed } = await ignition.deploy(MockPriceFeedModule, { parameters: { MockPriceFeed: { answer: PRICE.toString() } } });
   const { rewardToken, rewardEmission, dataCredits } = await ignition.deploy(RewardsModule, {
     parameters: { Rewards: { genesisTime: genesis.toString(), priceFeed: await priceFeed.getAddress() } },
