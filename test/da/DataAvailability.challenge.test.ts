@@ -31,6 +31,21 @@ describe("DataAvailability — signature challenges", function () {
       }
     });
 
+    it("sdk P-256 signatures verify with and without the P256VERIFY precompile", async function () {
+      const f = await load();
+      const harness = await ethers.deployContract("P256Harness");
+      const r = honestReadings(f)[1];
+      const digest = bytesToHex(readingDigest(f.chainId, r));
+      const sig = r.signature.slice(2);
+      const pub = f.devices.p256.key.publicId.slice(2);
+      const words = (d: string) => [d, `0x${sig.slice(0, 64)}`, `0x${sig.slice(64, 128)}`, `0x${pub.slice(0, 64)}`, `0x${pub.slice(64, 128)}`];
+      expect(await harness.getFunction("verifySolidity")(...words(digest))).to.equal(true);
+      expect(await harness.getFunction("verify")(...words(digest))).to.equal(true);
+      const other = bytesToHex(readingDigest(f.chainId, { ...r, value: r.value + 1n }));
+      expect(await harness.getFunction("verifySolidity")(...words(other))).to.equal(false);
+      expect(await harness.getFunction("verify")(...words(other))).to.equal(false);
+    });
+
     it("verifyInclusion accepts every sdk merkleProof and rejects a wrong leaf", async function () {
       const f = await load();
       const batch = f.makeBatch([...honestReadings(f), forged(f)], 3);
