@@ -38,7 +38,13 @@ describe("DataAvailability — signature challenges", function () {
       const digest = bytesToHex(readingDigest(f.chainId, r));
       const sig = r.signature.slice(2);
       const pub = f.devices.p256.key.publicId.slice(2);
-      const words = (d: string) => [d, `0x${sig.slice(0, 64)}`, `0x${sig.slice(64, 128)}`, `0x${pub.slice(0, 64)}`, `0x${pub.slice(64, 128)}`];
+      const words = (d: string): [string, string, string, string, string] => [
+        d,
+        `0x${sig.slice(0, 64)}`,
+        `0x${sig.slice(64, 128)}`,
+        `0x${pub.slice(0, 64)}`,
+        `0x${pub.slice(64, 128)}`,
+      ];
       expect(await harness.getFunction("verifySolidity")(...words(digest))).to.equal(true);
       expect(await harness.getFunction("verify")(...words(digest))).to.equal(true);
       const other = bytesToHex(readingDigest(f.chainId, { ...r, value: r.value + 1n }));
