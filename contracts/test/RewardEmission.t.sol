@@ -178,6 +178,8 @@ contract RewardEmissionInvariantTest {
         targets[0] = address(handler);
     }
 
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 64
     function invariant_supplyWithinCapAndSchedule() public view {
         RewardToken token = handler.token();
         RewardEmission emission = handler.emission();
