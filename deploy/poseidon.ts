@@ -4,11 +4,12 @@
  * in TypeScript verifies on-chain. The bytecode is generated, never hand-written or committed.
  *
  * `poseidonArtifact(n)` gives an Ignition/Hardhat-compatible artifact (ABI `poseidon(uint256[n])`
- * and `poseidon(bytes32[n])`), usable as `m.contract(name, poseidonArtifact(n))` in a module or
- * with an ethers ContractFactory in a script.
+ * and `poseidon(bytes32[n])`), used as `m.contract(name, poseidonArtifact(n))` by
+ * deploy/modules/DataAvailability.ts; `deployPoseidon(signer, n)` deploys one from a script.
  */
 import type { Artifact } from "@nomicfoundation/ignition-core";
 import { poseidonContract } from "circomlibjs";
+import { ContractFactory, type BaseContract, type ContractRunner, type InterfaceAbi } from "ethers";
 
 /** Input counts the protocol uses: 2 (Merkle nodes) and 5 (reading leaves). */
 export type PoseidonArity = 2 | 5;
@@ -31,4 +32,16 @@ export function poseidonArtifact(n: PoseidonArity): Artifact {
     linkReferences: {},
     deployedLinkReferences: {},
   };
+}
+
+/**
+ * Deploys the Poseidon contract with `n` inputs from a script or keeper (outside Ignition) and
+ * returns it once mined. `runner` must be able to send transactions (a signer).
+ */
+export async function deployPoseidon(runner: ContractRunner, n: PoseidonArity): Promise<BaseContract> {
+  const artifact = poseidonArtifact(n);
+  const factory = new ContractFactory(artifact.abi as InterfaceAbi, artifact.bytecode, runner);
+  const contract = await factory.deploy();
+  await contract.waitForDeployment();
+  return contract;
 }

@@ -352,42 +352,52 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
         Address.sendValue(to, amount);
     }
 
+    /// @inheritdoc IDataAvailability
     function challengeWindow() external view returns (uint64) {
         return _s().challengeWindow;
     }
 
+    /// @inheritdoc IDataAvailability
     function retentionWindow() external view returns (uint64) {
         return _s().retentionWindow;
     }
 
+    /// @inheritdoc IDataAvailability
     function unbondingDelay() external view returns (uint64) {
         return _s().unbondingDelay;
     }
 
+    /// @inheritdoc IDataAvailability
     function minBond() external view returns (uint256) {
         return _s().minBond;
     }
 
+    /// @inheritdoc IDataAvailability
     function slashAmount() external view returns (uint256) {
         return _s().slashAmount;
     }
 
+    /// @inheritdoc IDataAvailability
     function challengerRewardBps() external view returns (uint16) {
         return _s().challengerRewardBps;
     }
 
+    /// @inheritdoc IDataAvailability
     function slashedFunds() external view returns (uint256) {
         return _s().slashedFunds;
     }
 
+    /// @inheritdoc IDataAvailability
     function deviceDirectory() external view returns (address) {
         return address(_s().directory);
     }
 
+    /// @inheritdoc IDataAvailability
     function poseidon2() external view returns (address) {
         return address(_s().poseidon2);
     }
 
+    /// @inheritdoc IDataAvailability
     function poseidon5() external view returns (address) {
         return address(_s().poseidon5);
     }

@@ -50,10 +50,16 @@ interface IClaimPaymaster {
     /// @notice Epoch time range [start, end) on the reward epoch clock.
     function epochRange(uint64 epoch) external view returns (uint256 start, uint256 end);
 
+    /// @notice The contract whose claim function is sponsored (the distributor).
     function claimTarget() external view returns (address);
+    /// @notice The sponsored claim function's selector.
     function claimSelector() external view returns (bytes4);
+    /// @notice The device account's execute(address,uint256,bytes) selector.
     function executeSelector() external view returns (bytes4);
+    /// @notice Wei of gas sponsored per epoch, all accounts together.
     function epochBudget() external view returns (uint256);
+    /// @notice Wei of gas sponsored per account per epoch.
     function accountBudget() external view returns (uint256);
+    /// @notice Directory used to check senders are device accounts (zero: no check).
     function deviceDirectory() external view returns (address);
 }

@@ -142,6 +142,7 @@ interface IDataAvailability is IBatchCommitments {
     /// @notice Withdraws the caller's whole remaining bond to `to` once unbonding has ended.
     function withdrawBond(address payable to) external;
 
+    /// @notice Membership, bond and unbonding state of `account`.
     function sequencer(address account) external view returns (Sequencer memory);
 
     /// @notice True when `account` may commit now.
@@ -177,14 +178,24 @@ interface IDataAvailability is IBatchCommitments {
     /// @notice Sends `amount` of the slashed funds not paid to challengers to `to` (treasury).
     function withdrawSlashedFunds(address payable to, uint256 amount) external;
 
+    /// @notice Seconds a newly committed batch can be challenged.
     function challengeWindow() external view returns (uint64);
+    /// @notice Seconds a newly committed batch's payload must be served.
     function retentionWindow() external view returns (uint64);
+    /// @notice Seconds between startUnbonding and withdrawBond.
     function unbondingDelay() external view returns (uint64);
+    /// @notice Wei a sequencer must have bonded to commit.
     function minBond() external view returns (uint256);
+    /// @notice Wei slashed from a sequencer per invalidated batch (capped at its bond).
     function slashAmount() external view returns (uint256);
+    /// @notice Share of a slash paid to the challenger, in basis points.
     function challengerRewardBps() external view returns (uint16);
+    /// @notice Slashed wei not paid to challengers, held for governance.
     function slashedFunds() external view returns (uint256);
+    /// @notice The IDeviceDirectory whose key histories challenges are checked against.
     function deviceDirectory() external view returns (address);
+    /// @notice Generated Poseidon contract with 2 inputs (Merkle nodes).
     function poseidon2() external view returns (address);
+    /// @notice Generated Poseidon contract with 5 inputs (reading leaves).
     function poseidon5() external view returns (address);
 }

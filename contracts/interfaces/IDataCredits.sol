@@ -43,11 +43,17 @@ interface IDataCredits {
 
     /// @notice Governance (DEFAULT_ADMIN_ROLE): price feed, staleness bound, credit price.
     function setPriceFeed(address feed) external;
+    /// @notice Sets the oldest accepted feed update, in seconds (> 0).
     function setMaxPriceAge(uint256 seconds_) external;
+    /// @notice Sets the USD price of one credit, 18 decimals (> 0).
     function setUsdPerCredit(uint256 usdPerCredit18) external;
 
+    /// @notice The reward token burnt to buy credits.
     function token() external view returns (address);
+    /// @notice The Chainlink token/USD aggregator.
     function priceFeed() external view returns (address);
+    /// @notice Oldest accepted feed update, in seconds.
     function maxPriceAge() external view returns (uint256);
+    /// @notice USD price of one credit, 18 decimals.
     function usdPerCredit() external view returns (uint256);
 }

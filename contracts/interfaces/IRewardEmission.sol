@@ -75,10 +75,16 @@ interface IRewardEmission {
     /// @notice Resumes minting (DEFAULT_ADMIN_ROLE only).
     function unpause() external;
 
+    /// @notice The reward token this contract mints.
     function token() external view returns (address);
+    /// @notice Start of epoch 0 (unix seconds).
     function genesisTime() external view returns (uint64);
+    /// @notice Seconds per epoch.
     function epochLength() external view returns (uint64);
+    /// @notice Breaker limit: most that can be minted within one wall-clock epoch.
     function maxMintPerEpoch() external view returns (uint256);
+    /// @notice Number of schedule segments.
     function segmentCount() external view returns (uint256);
+    /// @notice Schedule segment `index` (sorted by start epoch; the first starts at 0).
     function segmentAt(uint256 index) external view returns (Segment memory);
 }

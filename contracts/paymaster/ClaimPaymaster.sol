@@ -132,26 +132,32 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
         end = start + _epochLength;
     }
 
+    /// @inheritdoc IClaimPaymaster
     function claimTarget() external view returns (address) {
         return _claimTarget;
     }
 
+    /// @inheritdoc IClaimPaymaster
     function claimSelector() external view returns (bytes4) {
         return _claimSelector;
     }
 
+    /// @inheritdoc IClaimPaymaster
     function executeSelector() external view returns (bytes4) {
         return _executeSelector;
     }
 
+    /// @inheritdoc IClaimPaymaster
     function epochBudget() external view returns (uint256) {
         return _epochBudget;
     }
 
+    /// @inheritdoc IClaimPaymaster
     function accountBudget() external view returns (uint256) {
         return _accountBudget;
     }
 
+    /// @inheritdoc IClaimPaymaster
     function deviceDirectory() external view returns (address) {
         return address(_directory);
     }

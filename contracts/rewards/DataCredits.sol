@@ -121,18 +121,22 @@ contract DataCredits is IDataCredits, Initializable, AccessControlUpgradeable, U
         _setUsdPerCredit(usdPerCredit18);
     }
 
+    /// @inheritdoc IDataCredits
     function token() external view returns (address) {
         return address(_s().token);
     }
 
+    /// @inheritdoc IDataCredits
     function priceFeed() external view returns (address) {
         return address(_s().feed);
     }
 
+    /// @inheritdoc IDataCredits
     function maxPriceAge() external view returns (uint256) {
         return _s().maxPriceAge;
     }
 
+    /// @inheritdoc IDataCredits
     function usdPerCredit() external view returns (uint256) {
         return _s().usdPerCredit;
     }

@@ -179,26 +179,32 @@ contract RewardEmission is IRewardEmission, Initializable, AccessControlUpgradea
         _unpause();
     }
 
+    /// @inheritdoc IRewardEmission
     function token() external view returns (address) {
         return address(_s().token);
     }
 
+    /// @inheritdoc IRewardEmission
     function genesisTime() external view returns (uint64) {
         return _s().genesisTime;
     }
 
+    /// @inheritdoc IRewardEmission
     function epochLength() external view returns (uint64) {
         return _s().epochLength;
     }
 
+    /// @inheritdoc IRewardEmission
     function maxMintPerEpoch() external view returns (uint256) {
         return _s().maxMintPerEpoch;
     }
 
+    /// @inheritdoc IRewardEmission
     function segmentCount() external view returns (uint256) {
         return _s().segments.length;
     }
 
+    /// @inheritdoc IRewardEmission
     function segmentAt(uint256 index) external view returns (Segment memory) {
         return _s().segments[index];
     }
