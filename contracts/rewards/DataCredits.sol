@@ -68,6 +68,7 @@ contract DataCredits is IDataCredits, Initializable, AccessControlUpgradeable, U
 
     /// @inheritdoc IDataCredits
     function buyCredits(uint256 tokenAmount, address beneficiary, uint256 minCredits) external returns (uint256 credits) {
+        if (beneficiary == address(0)) revert DataCreditsBadParameter("beneficiary", 0);
         int256 price;
         (credits, price) = _quote(tokenAmount);
         if (credits == 0 || credits < minCredits) revert DataCreditsSlippage(credits, minCredits);

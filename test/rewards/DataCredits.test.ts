@@ -76,7 +76,7 @@ describe("DataCredits", function () {
     expect(await f.token.balanceOf(f.buyer.address)).to.equal(INITIAL);
   });
 
-  it("rejects slippage below minCredits, zero-credit purchases and missing allowance", async function () {
+  it("rejects slippage below minCredits, zero-credit purchases, missing allowance and no beneficiary", async function () {
     const f = await load();
     await expect(f.credits.connect(f.buyer).buyCredits(TOKEN, f.consumer.address, 51))
       .to.be.revertedWithCustomError(f.credits, "DataCreditsSlippage")
@@ -87,6 +87,10 @@ describe("DataCredits", function () {
     await expect(f.credits.connect(f.buyer).buyCredits(TOKEN, f.consumer.address, 50))
       .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
       .withArgs(await f.credits.getAddress(), 0n, TOKEN);
+    await expect(f.credits.connect(f.buyer).buyCredits(TOKEN, ethers.ZeroAddress, 0))
+      .to.be.revertedWithCustomError(f.credits, "DataCreditsBadParameter")
+      .withArgs(b32("beneficiary"), 0n);
+    expect(await f.token.balanceOf(f.buyer.address)).to.equal(INITIAL);
   });
 
   it("the operator spends credits; overspending and other callers are refused", async function () {
