@@ -29,6 +29,8 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
     /// @notice Largest tree depth (same as sdk MAX_DEPTH).
     uint8 internal constant MAX_DEPTH = 32;
     uint256 internal constant BPS = 10_000;
+    /// @notice Longest payload URI accepted (keeps BatchCommitted events bounded for indexers).
+    uint256 public constant MAX_URI_LENGTH = 512;
     /// @notice Domain tag of signed readings: ASCII "DEPIN1" (sdk READING_TAG).
     bytes6 internal constant READING_TAG = "DEPIN1";
 
@@ -144,6 +146,7 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
             revert DataAvailabilityBadShape(leafCount, depth);
         }
         if (root >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(root);
+        if (bytes(uri).length > MAX_URI_LENGTH) revert DataAvailabilityUriTooLong(bytes(uri).length, MAX_URI_LENGTH);
 
         uint64 nowTs = uint64(block.timestamp);
         $.batches[batchId] = BatchRecord({

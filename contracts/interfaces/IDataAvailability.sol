@@ -46,6 +46,8 @@ interface IDataAvailability is IBatchCommitments {
     error DataAvailabilityUnexpectedBatchId(uint256 batchId, uint256 expected);
     /// @notice Depth above 32, leaf count zero, or more leaves than 2^depth.
     error DataAvailabilityBadShape(uint32 leafCount, uint8 depth);
+    /// @notice The payload URI is longer than MAX_URI_LENGTH bytes.
+    error DataAvailabilityUriTooLong(uint256 length, uint256 maxLength);
     /// @notice A root, leaf, sibling or reading field is not below the BN254 field modulus.
     error DataAvailabilityNotFieldElement(uint256 value);
     /// @notice The batch was never committed.
@@ -102,7 +104,8 @@ interface IDataAvailability is IBatchCommitments {
     /// @param leafCount number of readings (>= 1, <= 2^depth).
     /// @param depth tree depth (<= 32).
     /// @param epoch reward epoch the readings belong to.
-    /// @param uri where the payload is served (DA API / content address); only emitted.
+    /// @param uri where the payload is served (DA API / content address), at most 512 bytes; only
+    /// emitted.
     function commitBatch(uint256 batchId, uint256 root, uint32 leafCount, uint8 depth, uint64 epoch, string calldata uri) external;
 
     /// @notice Id the next commitment must carry (starts at 1).

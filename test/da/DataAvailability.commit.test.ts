@@ -96,6 +96,15 @@ describe("DataAvailability — commitments", function () {
     await expect(c.commitBatch(1, 1n, 2 ** 32 - 1, 32, 1, "")).to.emit(f.da, "BatchCommitted");
   });
 
+  it("rejects an oversized payload URI (512 bytes is the limit)", async function () {
+    const f = await load();
+    await expect(f.da.connect(f.sequencer).commitBatch(1, 1n, 1, 0, 1, "x".repeat(513)))
+      .to.be.revertedWithCustomError(f.da, "DataAvailabilityUriTooLong")
+      .withArgs(513n, 512n);
+    expect(await f.da.nextBatchId()).to.equal(1n);
+    await expect(f.da.connect(f.sequencer).commitBatch(1, 1n, 1, 0, 1, "x".repeat(512))).to.emit(f.da, "BatchCommitted");
+  });
+
   it("rejects a root outside the BN254 field", async function () {
     const f = await load();
     await expect(f.da.connect(f.sequencer).commitBatch(1, FIELD, 1, 0, 1, ""))
