@@ -31,7 +31,13 @@ const suite: BenchSuite = {
     const commits: bigint[] = [];
     for (let i = 0; i < (ctx.quick ? 2 : 5); i++) commits.push(await commitGas(f, 14, 10_000));
     const commitAvg = commits.reduce((a, b) => a + b, 0n) / BigInt(commits.length);
-    figures.push({ key: "commitGasPerBatch", label: "DA commitBatch", value: Number(commitAvg), unit: "gas", note: "steady state, 22-byte uri; independent of batch size" });
+    figures.push({
+      key: "commitGasPerBatch",
+      label: "DA commitBatch",
+      value: Number(commitAvg),
+      unit: "gas",
+      note: "steady state, 22-byte uri; independent of batch size",
+    });
 
     const depths = ctx.quick ? [4] : [4, 10, 16];
     for (const depth of depths) {
@@ -43,20 +49,37 @@ const suite: BenchSuite = {
       const receipt = await tx.wait();
       if (!receipt) throw new Error("challenge was not mined");
       const key = depth === 16 || ctx.quick ? "challengeGas" : `challengeGasDepth${depth}`;
-      figures.push({ key, label: `DA challenge (forged secp256k1 leaf, depth ${depth})`, value: Number(receipt.gasUsed), unit: "gas", note: "inclusion proof + ecrecover + slash" });
+      figures.push({
+        key,
+        label: `DA challenge (forged secp256k1 leaf, depth ${depth})`,
+        value: Number(receipt.gasUsed),
+        unit: "gas",
+        note: "inclusion proof + ecrecover + slash",
+      });
       await f.da.connect(f.sequencer).depositBond({ value: 10n ** 18n });
     }
 
     ctx.log("challenge of a forged P-256 leaf");
     // Signed by a P-256 key that is not the device's: well-formed, low-s, so the contract runs the
     // full P-256 verification before finding it invalid.
-    const p256Forgery = f.sign(generateKeyPair("p256"), { deviceId: f.devices.p256.id, seq: 2n, timestamp: 1_700_000_000n, value: 1n });
+    const p256Forgery = f.sign(generateKeyPair("p256"), {
+      deviceId: f.devices.p256.id,
+      seq: 2n,
+      timestamp: 1_700_000_000n,
+      value: 1n,
+    });
     const pb = f.makeBatch([p256Forgery], 16);
     const pid = await f.commit(pb);
     const ptx = await f.da.connect(f.challenger).challengeSignature(pid, asChallenge(p256Forgery), 0, pb.proof(0).siblings);
     const preceipt = await ptx.wait();
     if (!preceipt) throw new Error("P-256 challenge was not mined");
-    figures.push({ key: "challengeP256Gas", label: "DA challenge (forged P-256 leaf, depth 16)", value: Number(preceipt.gasUsed), unit: "gas", note: "P256VERIFY precompile (0x100) present on this network" });
+    figures.push({
+      key: "challengeP256Gas",
+      label: "DA challenge (forged P-256 leaf, depth 16)",
+      value: Number(preceipt.gasUsed),
+      unit: "gas",
+      note: "P256VERIFY precompile (0x100) present on this network",
+    });
     // Without the precompile (e.g. chains before EIP-7951/RIP-7212) OpenZeppelin falls back to
     // Solidity: measure that difference on a valid signature, where the full check runs.
     const harness = await connection.ethers.deployContract("P256Harness");
@@ -64,11 +87,23 @@ const suite: BenchSuite = {
     const digest = await f.da.readingDigest(honestP256.deviceId, honestP256.seq, honestP256.timestamp, honestP256.value);
     const sig = honestP256.signature.slice(2);
     const pub = f.devices.p256.key.publicId.slice(2);
-    const args = [digest, `0x${sig.slice(0, 64)}`, `0x${sig.slice(64, 128)}`, `0x${pub.slice(0, 64)}`, `0x${pub.slice(64, 128)}`] as const;
+    const args = [
+      digest,
+      `0x${sig.slice(0, 64)}`,
+      `0x${sig.slice(64, 128)}`,
+      `0x${pub.slice(0, 64)}`,
+      `0x${pub.slice(64, 128)}`,
+    ] as const;
     if (!(await harness.getFunction("verifySolidity")(...args))) throw new Error("P-256 harness rejected an sdk signature");
     const solidityGas = await harness.getFunction("verifySolidity").estimateGas(...args);
     const nativeGas = await harness.getFunction("verify").estimateGas(...args);
-    figures.push({ key: "p256SolidityExtraGas", label: "P-256 check without precompile (extra)", value: Number(solidityGas - nativeGas), unit: "gas", note: "add to challengeP256Gas on chains without 0x100" });
+    figures.push({
+      key: "p256SolidityExtraGas",
+      label: "P-256 check without precompile (extra)",
+      value: Number(solidityGas - nativeGas),
+      unit: "gas",
+      note: "add to challengeP256Gas on chains without 0x100",
+    });
     await f.da.connect(f.sequencer).depositBond({ value: 10n ** 18n });
 
     const honest = f.sign(f.devices.p256.key, { deviceId: f.devices.p256.id, seq: 1n, timestamp: 1_700_000_000n, value: 1n });
@@ -76,8 +111,20 @@ const suite: BenchSuite = {
     const hid = await f.commit(hb);
     const leafGas = await f.da.leafOf.estimateGas(asChallenge(honest));
     const inclGas = await f.da.verifyInclusion.estimateGas(hid, hb.leaves[0], 0, hb.proof(0).siblings);
-    figures.push({ key: "poseidon5LeafGas", label: "DA leaf recomputation (Poseidon5) call", value: Number(leafGas), unit: "gas", note: "eth_estimateGas incl. 21k base" });
-    figures.push({ key: "inclusionDepth16Gas", label: "DA verifyInclusion depth 16 call", value: Number(inclGas), unit: "gas", note: "16 Poseidon2 calls, incl. 21k base" });
+    figures.push({
+      key: "poseidon5LeafGas",
+      label: "DA leaf recomputation (Poseidon5) call",
+      value: Number(leafGas),
+      unit: "gas",
+      note: "eth_estimateGas incl. 21k base",
+    });
+    figures.push({
+      key: "inclusionDepth16Gas",
+      label: "DA verifyInclusion depth 16 call",
+      value: Number(inclGas),
+      unit: "gas",
+      note: "16 Poseidon2 calls, incl. 21k base",
+    });
     return figures;
   },
 };

@@ -32,16 +32,36 @@ const suite: BenchSuite = {
     await r.token.connect(r.buyer).approve(await r.credits.getAddress(), 10n * TOKEN);
     await r.credits.connect(r.buyer).buyCredits(TOKEN, r.consumer.address, 1);
     const buyCreditsGas = await gasOf(r.credits.connect(r.buyer).buyCredits(TOKEN, r.consumer.address, 1));
-    const spendCreditsGas = await gasOf(r.credits.connect(r.operator).spendCredits(r.consumer.address, 10, connection.ethers.ZeroHash));
+    const spendCreditsGas = await gasOf(
+      r.credits.connect(r.operator).spendCredits(r.consumer.address, 10, connection.ethers.ZeroHash),
+    );
 
     ctx.log("sponsored claim through EntryPoint.handleOps");
     const sponsoredClaimGas = await gasOf(f.entryPoint.handleOps([await userOp(f, 0, { epoch: 3n })], r.other.address));
 
     return [
-      { key: "mintEpochGas", label: "RewardEmission.mintEpoch", value: mintEpochGas, unit: "gas", note: "via UUPS proxy; second epoch" },
-      { key: "buyCreditsGas", label: "DataCredits.buyCredits", value: buyCreditsGas, unit: "gas", note: "Chainlink-style feed read + burnFrom" },
+      {
+        key: "mintEpochGas",
+        label: "RewardEmission.mintEpoch",
+        value: mintEpochGas,
+        unit: "gas",
+        note: "via UUPS proxy; second epoch",
+      },
+      {
+        key: "buyCreditsGas",
+        label: "DataCredits.buyCredits",
+        value: buyCreditsGas,
+        unit: "gas",
+        note: "Chainlink-style feed read + burnFrom",
+      },
       { key: "spendCreditsGas", label: "DataCredits.spendCredits", value: spendCreditsGas, unit: "gas" },
-      { key: "sponsoredClaimGas", label: "Sponsored claim (handleOps, 1 op)", value: sponsoredClaimGas, unit: "gas", note: "test account + stand-in claim; paymaster pays" },
+      {
+        key: "sponsoredClaimGas",
+        label: "Sponsored claim (handleOps, 1 op)",
+        value: sponsoredClaimGas,
+        unit: "gas",
+        note: "test account + stand-in claim; paymaster pays",
+      },
     ];
   },
 };

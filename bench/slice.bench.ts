@@ -28,13 +28,31 @@ const suite: BenchSuite = {
     const { ethers } = await network.create();
     const verifier = await ethers.deployContract("BatchRoot4Verifier");
     const p = toSolidityProof(proof!.proof);
-    const pub = proof!.publicSignals.map(BigInt);
+    const pub = proof!.publicSignals.map(BigInt) as [bigint, bigint];
     const gas = Number(await verifier.verifyProof.estimateGas(p.a, p.b, p.c, pub));
     const floor = 181_000 + 6_150 * pub.length + 21_000;
     return [
-      { key: "sliceConstraints", label: "slice BatchRoot(4 readings) constraints", value: info.constraints, unit: "constraints", note: `${(info.constraints / 4).toFixed(0)} per reading` },
-      { key: "sliceProveSeconds", label: "slice proof generation (witness + Groth16)", value: proveSeconds, unit: "s/proof", note: `mean of ${runs}, snarkjs in-process` },
-      { key: "sliceVerifyGas", label: "slice verifyProof transaction gas", value: gas, unit: "gas", note: `floor ${floor} (181k + 6.15k·${pub.length} + 21k base)` },
+      {
+        key: "sliceConstraints",
+        label: "slice BatchRoot(4 readings) constraints",
+        value: info.constraints,
+        unit: "constraints",
+        note: `${(info.constraints / 4).toFixed(0)} per reading`,
+      },
+      {
+        key: "sliceProveSeconds",
+        label: "slice proof generation (witness + Groth16)",
+        value: proveSeconds,
+        unit: "s/proof",
+        note: `mean of ${runs}, snarkjs in-process`,
+      },
+      {
+        key: "sliceVerifyGas",
+        label: "slice verifyProof transaction gas",
+        value: gas,
+        unit: "gas",
+        note: `floor ${floor} (181k + 6.15k·${pub.length} + 21k base)`,
+      },
     ];
   },
 };

@@ -19,7 +19,13 @@ import {IPoseidon2, IPoseidon5} from "../interfaces/IPoseidon.sol";
 /// DEFAULT_ADMIN_ROLE (the governance timelock). Every admin role is an AccessControl role, so
 /// deployment can hand all of them to the timelock and renounce them from the deployer. The
 /// reentrancy guard uses transient storage, so it holds no storage slot.
-contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient {
+contract DataAvailability is
+    IDataAvailability,
+    Initializable,
+    AccessControlUpgradeable,
+    UUPSUpgradeable,
+    ReentrancyGuardTransient
+{
     /// @notice Role that adds and removes sequencers (held by the timelock).
     bytes32 public constant SEQUENCER_ADMIN_ROLE = keccak256("SEQUENCER_ADMIN_ROLE");
 
@@ -139,7 +145,8 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
         DataAvailabilityStorage storage $ = _s();
         Sequencer storage s = $.sequencers[msg.sender];
         if (!s.active) revert DataAvailabilityNotSequencer(msg.sender);
-        if (s.unbondingSince != 0 || s.bond < $.minBond) revert DataAvailabilityNotBonded(msg.sender, s.bond, $.minBond);
+        if (s.unbondingSince != 0 || s.bond < $.minBond)
+            revert DataAvailabilityNotBonded(msg.sender, s.bond, $.minBond);
         uint256 expected = $.nextBatchId;
         if (batchId != expected) revert DataAvailabilityUnexpectedBatchId(batchId, expected);
         if (depth > MAX_DEPTH || leafCount == 0 || uint256(leafCount) > (uint256(1) << depth)) {
@@ -172,15 +179,16 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
     /// @inheritdoc IBatchCommitments
     function getBatch(uint256 batchId) external view returns (Batch memory) {
         BatchRecord storage b = _s().batches[batchId];
-        return Batch({
-            root: b.root,
-            leafCount: b.leafCount,
-            depth: b.depth,
-            epoch: b.epoch,
-            committedAt: b.committedAt,
-            sequencer: b.sequencer,
-            status: b.status
-        });
+        return
+            Batch({
+                root: b.root,
+                leafCount: b.leafCount,
+                depth: b.depth,
+                epoch: b.epoch,
+                committedAt: b.committedAt,
+                sequencer: b.sequencer,
+                status: b.status
+            });
     }
 
     /// @inheritdoc IBatchCommitments
@@ -348,7 +356,10 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
     }
 
     /// @inheritdoc IDataAvailability
-    function withdrawSlashedFunds(address payable to, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
+    function withdrawSlashedFunds(
+        address payable to,
+        uint256 amount
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
         if (amount > _s().slashedFunds) revert DataAvailabilityInsufficientSlashedFunds(amount, _s().slashedFunds);
         _s().slashedFunds -= amount;
         emit SlashedFundsWithdrawn(to, amount);
@@ -428,7 +439,11 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
     /// @dev Walks from the leaf to the root: bit d of `index` = 1 means the node at level d is the
     /// right child. Siblings at or above the field modulus are rejected (the generated Poseidon
     /// reduces inputs, which would let two encodings of one node pass).
-    function _computeRoot(uint256 leaf, uint256 index, uint256[] calldata siblings) internal view returns (uint256 node) {
+    function _computeRoot(
+        uint256 leaf,
+        uint256 index,
+        uint256[] calldata siblings
+    ) internal view returns (uint256 node) {
         node = leaf;
         IPoseidon2 hasher = _s().poseidon2;
         uint256 n = siblings.length;
@@ -455,7 +470,12 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
     /// timestamp, produced the signature. A reading whose fields exceed the protocol widths
     /// cannot have been signed in the canonical encoding, so it is never valid.
     function _signatureValid(ChallengedReading calldata r) internal view returns (bool, uint256) {
-        if (r.deviceId > type(uint64).max || r.seq > type(uint64).max || r.timestamp > type(uint40).max || r.value > type(uint32).max) {
+        if (
+            r.deviceId > type(uint64).max ||
+            r.seq > type(uint64).max ||
+            r.timestamp > type(uint40).max ||
+            r.value > type(uint32).max
+        ) {
             return (false, 0);
         }
         bytes32 digest = readingDigest(uint64(r.deviceId), uint64(r.seq), uint40(r.timestamp), uint32(r.value));
@@ -468,7 +488,11 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
         return (false, 0);
     }
 
-    function _keySigned(IDeviceDirectory.DeviceKey memory key, bytes32 digest, bytes calldata sig) internal view returns (bool) {
+    function _keySigned(
+        IDeviceDirectory.DeviceKey memory key,
+        bytes32 digest,
+        bytes calldata sig
+    ) internal view returns (bool) {
         if (key.keyType == IDeviceDirectory.KeyType.Secp256k1) {
             if (sig.length != 65 || key.publicKey.length != 20) return false;
             // tryRecover rejects high-s and v other than 27/28, matching the sdk's checks.
@@ -501,7 +525,8 @@ contract DataAvailability is IDataAvailability, Initializable, AccessControlUpgr
     }
 
     function _setChallengeWindow(uint64 v) internal {
-        if (v == 0 || v > _s().retentionWindow || v > _s().unbondingDelay) revert DataAvailabilityBadParameter("challengeWindow", v);
+        if (v == 0 || v > _s().retentionWindow || v > _s().unbondingDelay)
+            revert DataAvailabilityBadParameter("challengeWindow", v);
         _s().challengeWindow = v;
         emit ParameterUpdated("challengeWindow", v);
     }

@@ -87,7 +87,13 @@ interface IDataAvailability is IBatchCommitments {
     /// @notice A batch was invalidated by `challenger`'s proof that leaf `index` is forged.
     event BatchInvalidated(uint256 indexed batchId, address indexed challenger, uint256 index, uint256 leaf);
     /// @notice `sequencer` lost `slashed` wei of bond, `reward` of which went to `challenger`.
-    event SequencerSlashed(address indexed sequencer, uint256 indexed batchId, address challenger, uint256 slashed, uint256 reward);
+    event SequencerSlashed(
+        address indexed sequencer,
+        uint256 indexed batchId,
+        address challenger,
+        uint256 slashed,
+        uint256 reward
+    );
     event SequencerAdded(address indexed sequencer);
     event SequencerRemoved(address indexed sequencer);
     event BondDeposited(address indexed sequencer, uint256 amount, uint256 bond);
@@ -106,20 +112,37 @@ interface IDataAvailability is IBatchCommitments {
     /// @param epoch reward epoch the readings belong to.
     /// @param uri where the payload is served (DA API / content address), at most 512 bytes; only
     /// emitted.
-    function commitBatch(uint256 batchId, uint256 root, uint32 leafCount, uint8 depth, uint64 epoch, string calldata uri) external;
+    function commitBatch(
+        uint256 batchId,
+        uint256 root,
+        uint32 leafCount,
+        uint8 depth,
+        uint64 epoch,
+        string calldata uri
+    ) external;
 
     /// @notice Id the next commitment must carry (starts at 1).
     function nextBatchId() external view returns (uint256);
 
     /// @notice True when `leaf` at `index` with `siblings` (leaf level first) hashes to the root
     /// of `batchId`. Reverts for an unknown or invalidated batch, or a malformed proof.
-    function verifyInclusion(uint256 batchId, uint256 leaf, uint256 index, uint256[] calldata siblings) external view returns (bool);
+    function verifyInclusion(
+        uint256 batchId,
+        uint256 leaf,
+        uint256 index,
+        uint256[] calldata siblings
+    ) external view returns (bool);
 
     /// @notice Challenges leaf `index` of `batchId`: recomputes the leaf from `reading`, checks
     /// its inclusion, and checks the signature against every device key valid at the reading's
     /// timestamp. If none verifies, invalidates the batch and slashes its sequencer; otherwise
     /// reverts with DataAvailabilitySignatureValid.
-    function challengeSignature(uint256 batchId, ChallengedReading calldata reading, uint256 index, uint256[] calldata siblings) external;
+    function challengeSignature(
+        uint256 batchId,
+        ChallengedReading calldata reading,
+        uint256 index,
+        uint256[] calldata siblings
+    ) external;
 
     /// @notice Poseidon leaf of a reading (what `challengeSignature` recomputes).
     function leafOf(ChallengedReading calldata reading) external view returns (uint256);

@@ -18,7 +18,13 @@ interface IDataCredits {
     error DataCreditsInsufficient(address consumer, uint256 balance, uint256 amount);
     error DataCreditsBadParameter(bytes32 which, uint256 value);
 
-    event CreditsPurchased(address indexed buyer, address indexed beneficiary, uint256 tokensBurned, int256 price, uint256 credits);
+    event CreditsPurchased(
+        address indexed buyer,
+        address indexed beneficiary,
+        uint256 tokensBurned,
+        int256 price,
+        uint256 credits
+    );
     event CreditsSpent(address indexed consumer, address indexed operator, uint256 amount, bytes32 indexed ref);
     event PriceFeedUpdated(address feed);
     event MaxPriceAgeUpdated(uint256 maxPriceAge);
@@ -26,7 +32,11 @@ interface IDataCredits {
 
     /// @notice Burns `tokenAmount` reward tokens from the caller (allowance required) and credits
     /// `beneficiary`; reverts if that buys fewer than `minCredits` (or zero) credits.
-    function buyCredits(uint256 tokenAmount, address beneficiary, uint256 minCredits) external returns (uint256 credits);
+    function buyCredits(
+        uint256 tokenAmount,
+        address beneficiary,
+        uint256 minCredits
+    ) external returns (uint256 credits);
 
     /// @notice Credits `tokenAmount` would buy now, and the price used. Reverts on a bad price.
     function quoteCredits(uint256 tokenAmount) external view returns (uint256 credits, int256 price);

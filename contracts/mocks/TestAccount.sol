@@ -24,7 +24,10 @@ contract TestAccount is BaseAccount {
         return _entryPoint;
     }
 
-    function _validateSignature(PackedUserOperation calldata userOp, bytes32 userOpHash) internal view override returns (uint256) {
+    function _validateSignature(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash
+    ) internal view override returns (uint256) {
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(userOpHash, userOp.signature);
         return err == ECDSA.RecoverError.NoError && signer == owner ? SIG_VALIDATION_SUCCESS : SIG_VALIDATION_FAILED;
     }

@@ -64,27 +64,39 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
         uint64 epoch = uint64(bytes8(data[0:8]));
         if (expected == DEVICE_DATA_LENGTH) {
             uint256 deviceId = uint256(bytes32(data[8:40]));
-            if (_directory.rewardRecipient(deviceId) != userOp.sender) revert PaymasterNotDeviceAccount(userOp.sender, deviceId);
+            if (_directory.rewardRecipient(deviceId) != userOp.sender)
+                revert PaymasterNotDeviceAccount(userOp.sender, deviceId);
         }
 
         uint256 total = _spentTotal[epoch] + maxCost;
         if (total > _epochBudget) revert PaymasterEpochBudgetExceeded(epoch, total, _epochBudget);
         uint256 byAccount = _spentBy[epoch][userOp.sender] + maxCost;
-        if (byAccount > _accountBudget) revert PaymasterAccountBudgetExceeded(userOp.sender, epoch, byAccount, _accountBudget);
+        if (byAccount > _accountBudget)
+            revert PaymasterAccountBudgetExceeded(userOp.sender, epoch, byAccount, _accountBudget);
         _spentTotal[epoch] = total;
         _spentBy[epoch][userOp.sender] = byAccount;
 
         (uint256 start, uint256 end) = epochRange(epoch);
         // validUntil is inclusive in ERC-4337; the epoch's last second is end - 1.
         validationData = _packValidationData(false, uint48(end - 1), uint48(start));
-        context = abi.encode(epoch, userOp.sender, maxCost, uint128(bytes16(userOp.paymasterAndData[PAYMASTER_POSTOP_GAS_OFFSET:PAYMASTER_DATA_OFFSET])));
+        context = abi.encode(
+            epoch,
+            userOp.sender,
+            maxCost,
+            uint128(bytes16(userOp.paymasterAndData[PAYMASTER_POSTOP_GAS_OFFSET:PAYMASTER_DATA_OFFSET]))
+        );
     }
 
     /// @dev Releases the unused part of the reservation. The EntryPoint passes the cost before
     /// postOp; the postOp's own gas and its unused-gas penalty together stay within
     /// postOpGasLimit, so that limit is charged in full: the budget never undercounts what the
     /// paymaster's deposit really pays.
-    function _postOp(PostOpMode, bytes calldata context, uint256 actualGasCost, uint256 actualUserOpFeePerGas) internal override {
+    function _postOp(
+        PostOpMode,
+        bytes calldata context,
+        uint256 actualGasCost,
+        uint256 actualUserOpFeePerGas
+    ) internal override {
         (uint64 epoch, address account, uint256 reserved, uint256 postOpGasLimit) = abi.decode(
             context,
             (uint64, address, uint256, uint256)

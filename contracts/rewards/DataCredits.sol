@@ -67,7 +67,11 @@ contract DataCredits is IDataCredits, Initializable, AccessControlUpgradeable, U
     function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
 
     /// @inheritdoc IDataCredits
-    function buyCredits(uint256 tokenAmount, address beneficiary, uint256 minCredits) external returns (uint256 credits) {
+    function buyCredits(
+        uint256 tokenAmount,
+        address beneficiary,
+        uint256 minCredits
+    ) external returns (uint256 credits) {
         if (beneficiary == address(0)) revert DataCreditsBadParameter("beneficiary", 0);
         int256 price;
         (credits, price) = _quote(tokenAmount);

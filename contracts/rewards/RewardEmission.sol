@@ -14,7 +14,13 @@ import {IRewardToken} from "../interfaces/IRewardToken.sol";
 /// @dev UUPS proxy with ERC-7201 storage: the record of minted epochs must outlive any change of
 /// logic (a replacement contract without it could mint an epoch twice). Upgrades are authorised
 /// by DEFAULT_ADMIN_ROLE (the timelock).
-contract RewardEmission is IRewardEmission, Initializable, AccessControlUpgradeable, PausableUpgradeable, UUPSUpgradeable {
+contract RewardEmission is
+    IRewardEmission,
+    Initializable,
+    AccessControlUpgradeable,
+    PausableUpgradeable,
+    UUPSUpgradeable
+{
     /// @notice Role of the rewards distributor, which mints each ended epoch once.
     bytes32 public constant DISTRIBUTOR_ROLE = keccak256("DISTRIBUTOR_ROLE");
     /// @notice Role that may pause minting (a fast-acting guardian; unpausing needs the admin).
@@ -91,7 +97,10 @@ contract RewardEmission is IRewardEmission, Initializable, AccessControlUpgradea
     // ================================================================ minting
 
     /// @inheritdoc IRewardEmission
-    function mintEpoch(uint64 epoch, address to) external onlyRole(DISTRIBUTOR_ROLE) whenNotPaused returns (uint256 amount) {
+    function mintEpoch(
+        uint64 epoch,
+        address to
+    ) external onlyRole(DISTRIBUTOR_ROLE) whenNotPaused returns (uint256 amount) {
         RewardEmissionStorage storage $ = _s();
         uint64 nowEpoch = currentEpoch();
         if (epoch >= nowEpoch) revert EmissionEpochNotEnded(epoch, nowEpoch);
@@ -232,10 +241,22 @@ contract RewardEmission is IRewardEmission, Initializable, AccessControlUpgradea
         }
     }
 
-    function _addSegment(uint64 startEpoch, uint128 initialEmission, uint16 decayFactorBps, uint32 decayPeriod) internal {
+    function _addSegment(
+        uint64 startEpoch,
+        uint128 initialEmission,
+        uint16 decayFactorBps,
+        uint32 decayPeriod
+    ) internal {
         if (decayFactorBps > BPS) revert EmissionBadParameter("decayFactorBps", decayFactorBps);
         if (decayPeriod == 0) revert EmissionBadParameter("decayPeriod", 0);
-        _s().segments.push(Segment({startEpoch: startEpoch, decayFactorBps: decayFactorBps, decayPeriod: decayPeriod, initialEmission: initialEmission}));
+        _s().segments.push(
+            Segment({
+                startEpoch: startEpoch,
+                decayFactorBps: decayFactorBps,
+                decayPeriod: decayPeriod,
+                initialEmission: initialEmission
+            })
+        );
         emit ScheduleSegmentAdded(startEpoch, initialEmission, decayFactorBps, decayPeriod);
     }
 

@@ -19,11 +19,12 @@ contract RewardToken is IRewardToken, ERC20, ERC20Burnable, ERC20Capped, ERC20Pe
 
     /// @param cap_ hard supply cap (at most 2^208 - 1, the ERC20Votes limit).
     /// @param admin receives DEFAULT_ADMIN_ROLE (handed to the timelock at deployment).
-    constructor(string memory name_, string memory symbol_, uint256 cap_, address admin)
-        ERC20(name_, symbol_)
-        ERC20Capped(cap_)
-        ERC20Permit(name_)
-    {
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        uint256 cap_,
+        address admin
+    ) ERC20(name_, symbol_) ERC20Capped(cap_) ERC20Permit(name_) {
         if (cap_ > _maxSupply()) revert ERC20InvalidCap(cap_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }

@@ -37,11 +37,11 @@ contract DataCreditsFuzzTest {
             seed = uint256(keccak256(abi.encode(seed, step)));
             address who = seed % 2 == 0 ? ALICE : BOB;
             if (seed % 3 == 0) {
-                _feed.setAnswer(int256(1 + (seed >> 8) % 1e12));
+                _feed.setAnswer(int256(1 + ((seed >> 8) % 1e12)));
             } else if (seed % 3 == 1) {
                 uint256 amount = (seed >> 16) % 1e24;
                 (uint256 quoted, int256 price) = _credits.quoteCredits(amount);
-                require(quoted == (amount * uint256(price) / 1e8) / 1e15, "quote off the formula");
+                require(quoted == ((amount * uint256(price)) / 1e8) / 1e15, "quote off the formula");
                 uint256 before = _credits.balanceOf(who);
                 try _credits.buyCredits(amount, who, 0) returns (uint256 got) {
                     require(got == quoted && got > 0, "credits differ from quote");
@@ -59,7 +59,10 @@ contract DataCreditsFuzzTest {
                     require(amount > balance, "refused an affordable spend");
                 }
             }
-            require(_credits.totalCredits() == _credits.balanceOf(ALICE) + _credits.balanceOf(BOB), "ledger out of balance");
+            require(
+                _credits.totalCredits() == _credits.balanceOf(ALICE) + _credits.balanceOf(BOB),
+                "ledger out of balance"
+            );
             require(_token.totalSupply() == supply, "burn differs from purchases");
         }
     }

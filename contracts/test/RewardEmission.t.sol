@@ -7,7 +7,11 @@ import {IRewardToken} from "../interfaces/IRewardToken.sol";
 import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 
 /// @dev Deploys RewardEmission behind an ERC1967Proxy, as the Ignition module does.
-function deployEmission(IRewardToken token, address admin, RewardEmission.Config memory config) returns (RewardEmission) {
+function deployEmission(
+    IRewardToken token,
+    address admin,
+    RewardEmission.Config memory config
+) returns (RewardEmission) {
     bytes memory init = abi.encodeCall(RewardEmission.initialize, (token, admin, config));
     return RewardEmission(address(new ERC1967Proxy(address(new RewardEmission()), init)));
 }
@@ -24,10 +28,13 @@ contract RewardEmissionFuzzTest {
     uint64 internal constant GENESIS = 1_000_000;
     uint64 internal constant EPOCH = 1 days;
 
-    function _deploy(uint256 cap, uint128 initial, uint16 decayBps, uint32 period, uint256 maxMint)
-        internal
-        returns (RewardToken token, RewardEmission emission)
-    {
+    function _deploy(
+        uint256 cap,
+        uint128 initial,
+        uint16 decayBps,
+        uint32 period,
+        uint256 maxMint
+    ) internal returns (RewardToken token, RewardEmission emission) {
         token = new RewardToken("T", "T", cap, address(this));
         emission = deployEmission(
             IRewardToken(address(token)),
@@ -70,8 +77,14 @@ contract RewardEmissionFuzzTest {
     /// exceeds the cap, equals the sum of what was minted, each epoch is minted at most once and
     /// never above its schedule, no wall-clock epoch mints above the breaker, nothing mints while
     /// paused.
-    function testFuzz_mintSequence(uint256 seed, uint96 capTokens, uint64 initialTokens, uint16 decayBps, uint64 maxMintTokens) public {
-        _cap = (uint256(capTokens) % 1e9 + 1) * 1e18;
+    function testFuzz_mintSequence(
+        uint256 seed,
+        uint96 capTokens,
+        uint64 initialTokens,
+        uint16 decayBps,
+        uint64 maxMintTokens
+    ) public {
+        _cap = ((uint256(capTokens) % 1e9) + 1) * 1e18;
         (_token, _emission) = _deploy(
             _cap,
             uint128((uint256(initialTokens) % 1e7) * 1e18),
@@ -90,7 +103,7 @@ contract RewardEmissionFuzzTest {
 
     function _step(uint256 action, uint256 r) internal {
         if (action < 2) {
-            VM.warp(block.timestamp + r % (3 * EPOCH));
+            VM.warp(block.timestamp + (r % (3 * EPOCH)));
         } else if (action == 2) {
             if (_paused) _emission.unpause();
             else _emission.pause();

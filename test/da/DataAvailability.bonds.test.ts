@@ -46,7 +46,9 @@ describe("DataAvailability — sequencer bonds", function () {
       .withArgs(f.sequencer.address, since, until);
     await networkHelpers.time.increaseTo(until);
     const tx = f.da.connect(f.sequencer).withdrawBond(f.other.address);
-    await expect(tx).to.emit(f.da, "BondWithdrawn").withArgs(f.sequencer.address, f.other.address, 2n * ONE_ETHER);
+    await expect(tx)
+      .to.emit(f.da, "BondWithdrawn")
+      .withArgs(f.sequencer.address, f.other.address, 2n * ONE_ETHER);
     await expect(tx).to.changeEtherBalances(ethers, [f.other, f.da], [2n * ONE_ETHER, -2n * ONE_ETHER]);
     await expect(f.da.connect(f.sequencer).withdrawBond(f.sequencer.address))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityNothingToWithdraw")

@@ -109,7 +109,12 @@ describe("DataAvailability — signature challenges", function () {
 
     it("invalidates a reading signed by a rotated-out key after its revocation", async function () {
       const f = await load();
-      const late = f.sign(f.devices.rotated.oldKey, { deviceId: f.devices.rotated.id, seq: 3n, timestamp: ROTATION_TIME, value: 7n });
+      const late = f.sign(f.devices.rotated.oldKey, {
+        deviceId: f.devices.rotated.id,
+        seq: 3n,
+        timestamp: ROTATION_TIME,
+        value: 7n,
+      });
       const batch = f.makeBatch([...honestReadings(f), late], 3);
       const id = await f.commit(batch);
       await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(late), 4, batch.proof(4).siblings)).to.emit(
@@ -120,7 +125,12 @@ describe("DataAvailability — signature challenges", function () {
 
     it("invalidates a reading signed before its key became valid", async function () {
       const f = await load();
-      const early = f.sign(f.devices.rotated.newKey, { deviceId: f.devices.rotated.id, seq: 3n, timestamp: ROTATION_TIME - 1n, value: 7n });
+      const early = f.sign(f.devices.rotated.newKey, {
+        deviceId: f.devices.rotated.id,
+        seq: 3n,
+        timestamp: ROTATION_TIME - 1n,
+        value: 7n,
+      });
       const batch = f.makeBatch([early], 1);
       const id = await f.commit(batch);
       await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(early), 0, batch.proof(0).siblings)).to.emit(
@@ -134,7 +144,10 @@ describe("DataAvailability — signature challenges", function () {
       const ghost = f.sign(f.devices.stranger, { deviceId: 77n, seq: 1n, timestamp: 1_700_000_000n, value: 1n });
       const batch = f.makeBatch([ghost], 0);
       const id = await f.commit(batch);
-      await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(ghost), 0, [])).to.emit(f.da, "BatchInvalidated");
+      await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(ghost), 0, [])).to.emit(
+        f.da,
+        "BatchInvalidated",
+      );
     });
 
     it("invalidates a high-s (malleated) secp256k1 signature and a wrong-length signature", async function () {
@@ -144,15 +157,18 @@ describe("DataAvailability — signature challenges", function () {
       const sig = good.signature.slice(2);
       const s = BigInt("0x" + sig.slice(64, 128));
       const v = parseInt(sig.slice(128, 130), 16);
-      const malleated = `0x${sig.slice(0, 64)}${(N - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
+      const malleated =
+        `0x${sig.slice(0, 64)}${(N - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
       const short = `0x${sig.slice(0, 128)}` as `0x${string}`; // 64 bytes against a secp256k1 key
-      const readings: SignedReading[] = [{ ...good, signature: malleated }, { ...good, seq: 9n, signature: short }];
+      const readings: SignedReading[] = [
+        { ...good, signature: malleated },
+        { ...good, seq: 9n, signature: short },
+      ];
       const batch = f.makeBatch(readings, 1);
       const id = await f.commit(batch);
-      await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(readings[0]), 0, batch.proof(0).siblings)).to.emit(
-        f.da,
-        "BatchInvalidated",
-      );
+      await expect(
+        f.da.connect(f.challenger).challengeSignature(id, asChallenge(readings[0]), 0, batch.proof(0).siblings),
+      ).to.emit(f.da, "BatchInvalidated");
       const batch2 = f.makeBatch([readings[1]], 0);
       const id2 = await f.commit(batch2);
       await expect(f.da.connect(f.challenger).challengeSignature(id2, asChallenge(readings[1]), 0, [])).to.emit(
@@ -166,7 +182,13 @@ describe("DataAvailability — signature challenges", function () {
       const honest = honestReadings(f)[0];
       const wide = { ...honest, deviceId: 1n << 64n };
       // The sdk refuses to hash it (range check), so the leaf is built from raw Poseidon inputs.
-      const leaf = f.poseidon.hash([wide.deviceId, wide.seq, wide.timestamp, wide.value, BigInt(ethers.keccak256(wide.signature)) >> 8n]);
+      const leaf = f.poseidon.hash([
+        wide.deviceId,
+        wide.seq,
+        wide.timestamp,
+        wide.value,
+        BigInt(ethers.keccak256(wide.signature)) >> 8n,
+      ]);
       const id = await f.da.nextBatchId();
       await f.da.connect(f.sequencer).commitBatch(id, leaf, 1, 0, 1, "da://wide");
       await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(wide), 0, []))
@@ -269,7 +291,9 @@ describe("DataAvailability — signature challenges", function () {
       await expect(f.da.challengeSignature(5, asChallenge(r), 0, []))
         .to.be.revertedWithCustomError(f.da, "DataAvailabilityUnknownBatch")
         .withArgs(5n);
-      await expect(f.da.verifyInclusion(5, 1n, 0, [])).to.be.revertedWithCustomError(f.da, "DataAvailabilityUnknownBatch").withArgs(5n);
+      await expect(f.da.verifyInclusion(5, 1n, 0, []))
+        .to.be.revertedWithCustomError(f.da, "DataAvailabilityUnknownBatch")
+        .withArgs(5n);
       await expect(f.da.challengeDeadline(0)).to.be.revertedWithCustomError(f.da, "DataAvailabilityUnknownBatch").withArgs(0n);
       expect(await f.da.isFinal(5)).to.equal(false);
       expect((await f.da.getBatch(5)).status).to.equal(STATUS.None);

@@ -81,7 +81,9 @@ describe("DataAvailability — commitments", function () {
       .withArgs(f.sequencer.address, 2n * ONE_ETHER, PARAMS.minBond);
     await f.da.connect(f.admin).addSequencer(f.other.address);
     await f.da.connect(f.other).depositBond({ value: ONE_ETHER });
-    await expect(f.da.connect(f.admin).removeSequencer(f.other.address)).to.emit(f.da, "SequencerRemoved").withArgs(f.other.address);
+    await expect(f.da.connect(f.admin).removeSequencer(f.other.address))
+      .to.emit(f.da, "SequencerRemoved")
+      .withArgs(f.other.address);
     await expect(f.da.connect(f.other).commitBatch(1, 1n, 1, 0, 1, ""))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityNotSequencer")
       .withArgs(f.other.address);
@@ -90,9 +92,15 @@ describe("DataAvailability — commitments", function () {
   it("rejects impossible shapes: no leaves, more leaves than 2^depth, depth above 32", async function () {
     const f = await load();
     const c = f.da.connect(f.sequencer);
-    await expect(c.commitBatch(1, 1n, 0, 3, 1, "")).to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape").withArgs(0n, 3n);
-    await expect(c.commitBatch(1, 1n, 9, 3, 1, "")).to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape").withArgs(9n, 3n);
-    await expect(c.commitBatch(1, 1n, 1, 33, 1, "")).to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape").withArgs(1n, 33n);
+    await expect(c.commitBatch(1, 1n, 0, 3, 1, ""))
+      .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape")
+      .withArgs(0n, 3n);
+    await expect(c.commitBatch(1, 1n, 9, 3, 1, ""))
+      .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape")
+      .withArgs(9n, 3n);
+    await expect(c.commitBatch(1, 1n, 1, 33, 1, ""))
+      .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape")
+      .withArgs(1n, 33n);
     await expect(c.commitBatch(1, 1n, 2 ** 32 - 1, 32, 1, "")).to.emit(f.da, "BatchCommitted");
   });
 

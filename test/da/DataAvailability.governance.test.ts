@@ -48,7 +48,9 @@ describe("DataAvailability — governance", function () {
     await expect(da.setChallengeWindow(31n * DAY))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadParameter")
       .withArgs(b32("challengeWindow"), 31n * DAY);
-    await expect(da.setChallengeWindow(0)).to.be.revertedWithCustomError(f.da, "DataAvailabilityBadParameter").withArgs(b32("challengeWindow"), 0n);
+    await expect(da.setChallengeWindow(0))
+      .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadParameter")
+      .withArgs(b32("challengeWindow"), 0n);
     await expect(da.setRetentionWindow(DAY - 1n))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadParameter")
       .withArgs(b32("retentionWindow"), DAY - 1n);
@@ -58,9 +60,15 @@ describe("DataAvailability — governance", function () {
     await expect(da.setChallengerRewardBps(10_001))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadParameter")
       .withArgs(b32("challengerRewardBps"), 10_001n);
-    await expect(da.setMinBond(0)).to.be.revertedWithCustomError(f.da, "DataAvailabilityBadParameter").withArgs(b32("minBond"), 0n);
-    await expect(da.setChallengeWindow(2n * DAY)).to.emit(f.da, "ParameterUpdated").withArgs(b32("challengeWindow"), 2n * DAY);
-    await expect(da.setRetentionWindow(2n * DAY)).to.emit(f.da, "ParameterUpdated").withArgs(b32("retentionWindow"), 2n * DAY);
+    await expect(da.setMinBond(0))
+      .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadParameter")
+      .withArgs(b32("minBond"), 0n);
+    await expect(da.setChallengeWindow(2n * DAY))
+      .to.emit(f.da, "ParameterUpdated")
+      .withArgs(b32("challengeWindow"), 2n * DAY);
+    await expect(da.setRetentionWindow(2n * DAY))
+      .to.emit(f.da, "ParameterUpdated")
+      .withArgs(b32("retentionWindow"), 2n * DAY);
     await expect(da.addSequencer(f.sequencer.address))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilitySequencerExists")
       .withArgs(f.sequencer.address);
@@ -72,14 +80,22 @@ describe("DataAvailability — governance", function () {
   it("hands every admin role to a timelock, which then governs alone", async function () {
     const f = await load();
     const delay = 3600n;
-    const timelock = await ethers.deployContract("TestTimelock", [delay, [f.admin.address], [f.admin.address], ethers.ZeroAddress]);
+    const timelock = await ethers.deployContract("TestTimelock", [
+      delay,
+      [f.admin.address],
+      [f.admin.address],
+      ethers.ZeroAddress,
+    ]);
     const tl = await timelock.getAddress();
     for (const role of [await f.da.DEFAULT_ADMIN_ROLE(), await f.da.SEQUENCER_ADMIN_ROLE()]) {
       await f.da.connect(f.admin).grantRole(role, tl);
     }
     await f.da.connect(f.admin).renounceRole(await f.da.SEQUENCER_ADMIN_ROLE(), f.admin.address);
     await f.da.connect(f.admin).renounceRole(await f.da.DEFAULT_ADMIN_ROLE(), f.admin.address);
-    await expect(f.da.connect(f.admin).addSequencer(f.other.address)).to.be.revertedWithCustomError(f.da, "AccessControlUnauthorizedAccount");
+    await expect(f.da.connect(f.admin).addSequencer(f.other.address)).to.be.revertedWithCustomError(
+      f.da,
+      "AccessControlUnauthorizedAccount",
+    );
 
     const data = f.da.interface.encodeFunctionData("addSequencer", [f.other.address]);
     const salt = ethers.ZeroHash;
@@ -99,16 +115,16 @@ describe("DataAvailability — UUPS upgrades", function () {
   it("cannot be initialised twice, and the implementation cannot be initialised at all", async function () {
     const f = await load();
     const params = { ...PARAMS };
-    await expect(f.da.initialize(f.admin.address, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, params)).to.be.revertedWithCustomError(
-      f.da,
-      "InvalidInitialization",
+    await expect(
+      f.da.initialize(f.admin.address, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, params),
+    ).to.be.revertedWithCustomError(f.da, "InvalidInitialization");
+    const implAddress = ethers.getAddress(
+      "0x" + (await ethers.provider.getStorage(await f.da.getAddress(), IMPLEMENTATION_SLOT)).slice(26),
     );
-    const implAddress = ethers.getAddress("0x" + (await ethers.provider.getStorage(await f.da.getAddress(), IMPLEMENTATION_SLOT)).slice(26));
     const impl = await ethers.getContractAt("DataAvailability", implAddress);
-    await expect(impl.initialize(f.admin.address, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, params)).to.be.revertedWithCustomError(
-      f.da,
-      "InvalidInitialization",
-    );
+    await expect(
+      impl.initialize(f.admin.address, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, params),
+    ).to.be.revertedWithCustomError(f.da, "InvalidInitialization");
   });
 
   it("only the admin upgrades; batches, bonds and parameters survive the upgrade", async function () {

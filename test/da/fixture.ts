@@ -69,7 +69,13 @@ export interface DaFixture {
 }
 
 /** The tuple `challengeSignature` takes for a reading. */
-export function asChallenge(r: SignedReading): { deviceId: bigint; seq: bigint; timestamp: bigint; value: bigint; signature: string } {
+export function asChallenge(r: SignedReading): {
+  deviceId: bigint;
+  seq: bigint;
+  timestamp: bigint;
+  value: bigint;
+  signature: string;
+} {
   return { deviceId: r.deviceId, seq: r.seq, timestamp: r.timestamp, value: r.value, signature: r.signature };
 }
 

@@ -10,8 +10,15 @@ describe("Generated Poseidon contracts (deploy/poseidon.ts)", function () {
     const [signer] = await ethers.getSigners();
     const h = await getPoseidon();
     const vectors: Record<2 | 5, bigint[][]> = {
-      2: [[0n, 0n], [1n, 2n], [SNARK_SCALAR_FIELD - 1n, 123456789n]],
-      5: [[1n, 2n, 3n, 4n, 5n], [2n ** 64n - 1n, 2n ** 64n - 1n, 2n ** 40n - 1n, 2n ** 32n - 1n, 2n ** 248n - 1n]],
+      2: [
+        [0n, 0n],
+        [1n, 2n],
+        [SNARK_SCALAR_FIELD - 1n, 123456789n],
+      ],
+      5: [
+        [1n, 2n, 3n, 4n, 5n],
+        [2n ** 64n - 1n, 2n ** 64n - 1n, 2n ** 40n - 1n, 2n ** 32n - 1n, 2n ** 248n - 1n],
+      ],
     };
     for (const n of [2, 5] as const) {
       const c = await deployPoseidon(signer, n);

@@ -2,7 +2,16 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { DeviceDirectoryMock } from "../../types/typechain/index.js";
 import { EPOCH } from "../rewards/fixture.js";
-import { ACCOUNT_BUDGET, deployPaymaster, LIMITS, MAX_COST, MAX_FEE, userOp, type PackedUserOp, type PaymasterFixture } from "./fixture.js";
+import {
+  ACCOUNT_BUDGET,
+  deployPaymaster,
+  LIMITS,
+  MAX_COST,
+  MAX_FEE,
+  userOp,
+  type PackedUserOp,
+  type PaymasterFixture,
+} from "./fixture.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -42,7 +51,9 @@ describe("ClaimPaymaster — sponsored claims through EntryPoint v0.8", function
     const f = await load();
     const inner = f.target.interface.encodeFunctionData("somethingElse");
     const op = await userOp(f, 0, { inner });
-    await expectPaymasterRejects(f, op, "PaymasterSelectorNotAllowed", [f.target.interface.getFunction("somethingElse").selector]);
+    await expectPaymasterRejects(f, op, "PaymasterSelectorNotAllowed", [
+      f.target.interface.getFunction("somethingElse").selector,
+    ]);
     expect((await f.paymaster.spent(0, f.accounts[0].address))[1]).to.equal(0n);
   });
 
@@ -59,7 +70,12 @@ describe("ClaimPaymaster — sponsored claims through EntryPoint v0.8", function
     const f = await load();
     await handle(f, [await userOp(f, 0)]);
     const [, used] = await f.paymaster.spent(0, f.accounts[0].address);
-    await expectPaymasterRejects(f, await userOp(f, 0), "PaymasterAccountBudgetExceeded", [f.accounts[0].address, 0n, used + MAX_COST, ACCOUNT_BUDGET]);
+    await expectPaymasterRejects(f, await userOp(f, 0), "PaymasterAccountBudgetExceeded", [
+      f.accounts[0].address,
+      0n,
+      used + MAX_COST,
+      ACCOUNT_BUDGET,
+    ]);
     // The next epoch has a fresh budget.
     await networkHelpers.time.increaseTo(f.rewards.genesis + EPOCH);
     await expect(handle(f, [await userOp(f, 0, { epoch: 1n })])).to.emit(f.target, "Claimed");
@@ -91,14 +107,19 @@ describe("ClaimPaymaster — sponsored claims through EntryPoint v0.8", function
       .to.emit(f.paymaster, "DeviceDirectoryUpdated")
       .withArgs(await directory.getAddress());
     await expectPaymasterRejects(f, await userOp(f, 0), "PaymasterBadPaymasterData", [8n]);
-    await expectPaymasterRejects(f, await userOp(f, 1, { deviceId: 7n }), "PaymasterNotDeviceAccount", [f.accounts[1].address, 7n]);
+    await expectPaymasterRejects(f, await userOp(f, 1, { deviceId: 7n }), "PaymasterNotDeviceAccount", [
+      f.accounts[1].address,
+      7n,
+    ]);
     await expect(handle(f, [await userOp(f, 0, { deviceId: 7n })])).to.emit(f.target, "Claimed");
   });
 
   it("governance: only the owner changes parameters, and ownership can go to a timelock", async function () {
     const f = await load();
     const { other, admin } = f.rewards;
-    await expect(f.paymaster.connect(other).setBudgets(1, 1)).to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount").withArgs(other.address);
+    await expect(f.paymaster.connect(other).setBudgets(1, 1))
+      .to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount")
+      .withArgs(other.address);
     await expect(f.paymaster.setBudgets(1, 2))
       .to.be.revertedWithCustomError(f.paymaster, "PaymasterBadParameter")
       .withArgs(ethers.encodeBytes32String("accountBudget"), 2n);
@@ -115,6 +136,8 @@ describe("ClaimPaymaster — sponsored claims through EntryPoint v0.8", function
     await networkHelpers.time.increase(60n);
     await timelock.getFunction("execute")(pm, 0, accept, ethers.ZeroHash, ethers.ZeroHash);
     expect(await f.paymaster.owner()).to.equal(tl);
-    await expect(f.paymaster.setBudgets(1, 1)).to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount").withArgs(admin.address);
+    await expect(f.paymaster.setBudgets(1, 1))
+      .to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount")
+      .withArgs(admin.address);
   });
 });

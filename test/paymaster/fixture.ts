@@ -10,10 +10,17 @@ import type { ClaimPaymaster, ClaimTargetMock, EntryPoint, TestAccount } from ".
 import { deployRewards, type RewardsFixture } from "../rewards/fixture.js";
 
 export const GWEI = 10n ** 9n;
-export const LIMITS = { verification: 150_000n, call: 100_000n, pmVerification: 100_000n, pmPostOp: 50_000n, preVerification: 50_000n };
+export const LIMITS = {
+  verification: 150_000n,
+  call: 100_000n,
+  pmVerification: 100_000n,
+  pmPostOp: 50_000n,
+  preVerification: 50_000n,
+};
 export const MAX_FEE = GWEI;
 /** maxCost the EntryPoint reserves for one of these operations. */
-export const MAX_COST = (LIMITS.verification + LIMITS.call + LIMITS.pmVerification + LIMITS.pmPostOp + LIMITS.preVerification) * MAX_FEE;
+export const MAX_COST =
+  (LIMITS.verification + LIMITS.call + LIMITS.pmVerification + LIMITS.pmPostOp + LIMITS.preVerification) * MAX_FEE;
 export const ACCOUNT_BUDGET = MAX_COST + MAX_COST / 10n;
 export const EPOCH_BUDGET = 10n * MAX_COST;
 
@@ -58,7 +65,10 @@ export async function deployPaymaster(connection: NetworkConnection): Promise<Pa
   const accounts = [];
   for (let i = 0; i < 2; i++) {
     const owner = Wallet.createRandom();
-    const contract = (await ethers.deployContract("TestAccount", [await entryPoint.getAddress(), owner.address])) as unknown as TestAccount;
+    const contract = (await ethers.deployContract("TestAccount", [
+      await entryPoint.getAddress(),
+      owner.address,
+    ])) as unknown as TestAccount;
     accounts.push({ contract, owner, address: await contract.getAddress() });
   }
   return { rewards, entryPoint, paymaster: claimPaymaster as unknown as ClaimPaymaster, target, accounts };
@@ -74,7 +84,11 @@ export async function userOp(
   const inner = opts.inner ?? f.target.interface.encodeFunctionData("claim", [opts.epoch ?? 0n, 7n]);
   const callData =
     opts.callData ??
-    acct.contract.interface.encodeFunctionData("execute", [opts.target ?? (await f.target.getAddress()), opts.value ?? 0n, inner]);
+    acct.contract.interface.encodeFunctionData("execute", [
+      opts.target ?? (await f.target.getAddress()),
+      opts.value ?? 0n,
+      inner,
+    ]);
   const pmData =
     opts.deviceId === undefined
       ? solidityPacked(["uint64"], [opts.epoch ?? 0n])
@@ -97,4 +111,3 @@ export async function userOp(
   op.signature = acct.owner.signingKey.sign(hash).serialized;
   return op;
 }
-

@@ -30,8 +30,12 @@ describe("DataCredits", function () {
     const f = await load();
     await f.token.connect(f.buyer).approve(await f.credits.getAddress(), 2n * TOKEN);
     const tx = f.credits.connect(f.buyer).buyCredits(2n * TOKEN, f.consumer.address, 100n);
-    await expect(tx).to.emit(f.credits, "CreditsPurchased").withArgs(f.buyer.address, f.consumer.address, 2n * TOKEN, PRICE, 100n);
-    await expect(tx).to.emit(f.token, "Transfer").withArgs(f.buyer.address, ethers.ZeroAddress, 2n * TOKEN);
+    await expect(tx)
+      .to.emit(f.credits, "CreditsPurchased")
+      .withArgs(f.buyer.address, f.consumer.address, 2n * TOKEN, PRICE, 100n);
+    await expect(tx)
+      .to.emit(f.token, "Transfer")
+      .withArgs(f.buyer.address, ethers.ZeroAddress, 2n * TOKEN);
     expect(await f.token.totalSupply()).to.equal(INITIAL - 2n * TOKEN);
     expect(await f.credits.balanceOf(f.consumer.address)).to.equal(100n);
     expect(await f.credits.totalCredits()).to.equal(100n);
@@ -54,10 +58,14 @@ describe("DataCredits", function () {
       .to.be.revertedWithCustomError(f.credits, "DataCreditsStalePrice")
       .withArgs(old, MAX_PRICE_AGE);
     await f.feed.setRound(PRICE, 0);
-    await expect(f.credits.quoteCredits(TOKEN)).to.be.revertedWithCustomError(f.credits, "DataCreditsStalePrice").withArgs(0n, MAX_PRICE_AGE);
+    await expect(f.credits.quoteCredits(TOKEN))
+      .to.be.revertedWithCustomError(f.credits, "DataCreditsStalePrice")
+      .withArgs(0n, MAX_PRICE_AGE);
     const future = BigInt(await networkHelpers.time.latest()) + 1000n;
     await f.feed.setRound(PRICE, future);
-    await expect(f.credits.quoteCredits(TOKEN)).to.be.revertedWithCustomError(f.credits, "DataCreditsStalePrice").withArgs(future, MAX_PRICE_AGE);
+    await expect(f.credits.quoteCredits(TOKEN))
+      .to.be.revertedWithCustomError(f.credits, "DataCreditsStalePrice")
+      .withArgs(future, MAX_PRICE_AGE);
     expect(await f.token.balanceOf(f.buyer.address)).to.equal(INITIAL);
     expect(await f.credits.balanceOf(f.consumer.address)).to.equal(0n);
   });
@@ -114,13 +122,23 @@ describe("DataCredits", function () {
 
   it("governance sets feed, staleness bound and credit price; bad values are refused", async function () {
     const f = await load();
-    await expect(f.credits.setUsdPerCredit(2n * USD_PER_CREDIT)).to.emit(f.credits, "UsdPerCreditUpdated").withArgs(2n * USD_PER_CREDIT);
+    await expect(f.credits.setUsdPerCredit(2n * USD_PER_CREDIT))
+      .to.emit(f.credits, "UsdPerCreditUpdated")
+      .withArgs(2n * USD_PER_CREDIT);
     expect((await f.credits.quoteCredits(TOKEN))[0]).to.equal(25n);
-    await expect(f.credits.setMaxPriceAge(0)).to.be.revertedWithCustomError(f.credits, "DataCreditsBadParameter").withArgs(b32("maxPriceAge"), 0n);
-    await expect(f.credits.setUsdPerCredit(0)).to.be.revertedWithCustomError(f.credits, "DataCreditsBadParameter").withArgs(b32("usdPerCredit"), 0n);
-    await expect(f.credits.setPriceFeed(ethers.ZeroAddress)).to.be.revertedWithCustomError(f.credits, "DataCreditsBadParameter").withArgs(b32("priceFeed"), 0n);
+    await expect(f.credits.setMaxPriceAge(0))
+      .to.be.revertedWithCustomError(f.credits, "DataCreditsBadParameter")
+      .withArgs(b32("maxPriceAge"), 0n);
+    await expect(f.credits.setUsdPerCredit(0))
+      .to.be.revertedWithCustomError(f.credits, "DataCreditsBadParameter")
+      .withArgs(b32("usdPerCredit"), 0n);
+    await expect(f.credits.setPriceFeed(ethers.ZeroAddress))
+      .to.be.revertedWithCustomError(f.credits, "DataCreditsBadParameter")
+      .withArgs(b32("priceFeed"), 0n);
     const feed2 = await ethers.deployContract("MockAggregator", [18, "x", 10n ** 17n]); // 0.1 USD, 18 decimals
-    await expect(f.credits.setPriceFeed(await feed2.getAddress())).to.emit(f.credits, "PriceFeedUpdated").withArgs(await feed2.getAddress());
+    await expect(f.credits.setPriceFeed(await feed2.getAddress()))
+      .to.emit(f.credits, "PriceFeedUpdated")
+      .withArgs(await feed2.getAddress());
     expect((await f.credits.quoteCredits(TOKEN))[0]).to.equal(50n);
     await expect(f.credits.connect(f.other).setMaxPriceAge(1))
       .to.be.revertedWithCustomError(f.credits, "AccessControlUnauthorizedAccount")

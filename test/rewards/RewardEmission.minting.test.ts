@@ -52,7 +52,9 @@ describe("RewardEmission — minting and circuit breaker", function () {
     await toEpoch(f, 6n);
     await expect(d.mintEpoch(3, f.distributor.address)).to.emit(f.emission, "EpochEmissionMinted");
     // Governance can tighten it.
-    await expect(f.emission.setMaxMintPerEpoch(INITIAL - 1n)).to.emit(f.emission, "MaxMintPerEpochUpdated").withArgs(INITIAL - 1n);
+    await expect(f.emission.setMaxMintPerEpoch(INITIAL - 1n))
+      .to.emit(f.emission, "MaxMintPerEpochUpdated")
+      .withArgs(INITIAL - 1n);
     await toEpoch(f, 7n);
     await expect(d.mintEpoch(4, f.distributor.address))
       .to.be.revertedWithCustomError(f.emission, "EmissionBreakerTripped")
@@ -76,7 +78,10 @@ describe("RewardEmission — minting and circuit breaker", function () {
       .withArgs(f.distributor.address, await f.emission.DEFAULT_ADMIN_ROLE());
     expect(await f.token.totalSupply()).to.equal(0n);
     await f.emission.unpause();
-    await expect(f.emission.connect(f.distributor).mintEpoch(0, f.distributor.address)).to.emit(f.emission, "EpochEmissionMinted");
+    await expect(f.emission.connect(f.distributor).mintEpoch(0, f.distributor.address)).to.emit(
+      f.emission,
+      "EpochEmissionMinted",
+    );
   });
 
   it("never mints above the token cap: the last epochs are cut, then zero", async function () {

@@ -31,7 +31,9 @@ describe("RewardToken", function () {
     const f = await load();
     await f.token.grantRole(await f.token.MINTER_ROLE(), f.admin.address);
     await f.token.mint(f.other.address, CAP - 1n);
-    await expect(f.token.mint(f.other.address, 2n)).to.be.revertedWithCustomError(f.token, "ERC20ExceededCap").withArgs(CAP + 1n, CAP);
+    await expect(f.token.mint(f.other.address, 2n))
+      .to.be.revertedWithCustomError(f.token, "ERC20ExceededCap")
+      .withArgs(CAP + 1n, CAP);
     await f.token.mint(f.other.address, 1n);
     expect(await f.token.totalSupply()).to.equal(CAP);
   });
@@ -57,13 +59,15 @@ describe("RewardToken", function () {
     const sig = ethers.Signature.from(
       await f.buyer.signTypedData(
         { name: "DePIN Reward", version: "1", chainId, verifyingContract: await f.token.getAddress() },
-        { Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ] },
+        {
+          Permit: [
+            { name: "owner", type: "address" },
+            { name: "spender", type: "address" },
+            { name: "value", type: "uint256" },
+            { name: "nonce", type: "uint256" },
+            { name: "deadline", type: "uint256" },
+          ],
+        },
         { owner: f.buyer.address, spender: f.other.address, value: TOKEN, nonce: 0n, deadline },
       ),
     );

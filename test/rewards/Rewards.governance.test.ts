@@ -17,7 +17,12 @@ describe("Rewards — governance and upgrades", function () {
   it("every admin role moves to a timelock; afterwards only the timelock governs", async function () {
     const f = await load();
     const delay = 3600n;
-    const timelock = await ethers.deployContract("TestTimelock", [delay, [f.admin.address], [f.admin.address], ethers.ZeroAddress]);
+    const timelock = await ethers.deployContract("TestTimelock", [
+      delay,
+      [f.admin.address],
+      [f.admin.address],
+      ethers.ZeroAddress,
+    ]);
     const tl = await timelock.getAddress();
     const admin = await f.token.DEFAULT_ADMIN_ROLE();
     const guardian = await f.emission.GUARDIAN_ROLE();
@@ -26,8 +31,12 @@ describe("Rewards — governance and upgrades", function () {
     await f.emission.renounceRole(guardian, f.admin.address);
     for (const c of [f.token, f.emission, f.credits]) await c.renounceRole(admin, f.admin.address);
 
-    await expect(f.emission.setMaxMintPerEpoch(1)).to.be.revertedWithCustomError(f.emission, "AccessControlUnauthorizedAccount").withArgs(f.admin.address, admin);
-    await expect(f.credits.setMaxPriceAge(1)).to.be.revertedWithCustomError(f.credits, "AccessControlUnauthorizedAccount").withArgs(f.admin.address, admin);
+    await expect(f.emission.setMaxMintPerEpoch(1))
+      .to.be.revertedWithCustomError(f.emission, "AccessControlUnauthorizedAccount")
+      .withArgs(f.admin.address, admin);
+    await expect(f.credits.setMaxPriceAge(1))
+      .to.be.revertedWithCustomError(f.credits, "AccessControlUnauthorizedAccount")
+      .withArgs(f.admin.address, admin);
     await expect(f.token.grantRole(await f.token.MINTER_ROLE(), f.admin.address))
       .to.be.revertedWithCustomError(f.token, "AccessControlUnauthorizedAccount")
       .withArgs(f.admin.address, admin);
@@ -43,19 +52,30 @@ describe("Rewards — governance and upgrades", function () {
 
   it("proxies cannot be re-initialised, implementations cannot be initialised", async function () {
     const f = await load();
-    const cfg = { genesisTime: 0n, epochLength: 1n, initialEmission: 0n, decayFactorBps: 0n, decayPeriod: 1n, maxMintPerEpoch: 0n };
-    await expect(f.emission.initialize(await f.token.getAddress(), f.admin.address, cfg)).to.be.revertedWithCustomError(f.emission, "InvalidInitialization");
-    await expect(f.credits.initialize(await f.token.getAddress(), await f.feed.getAddress(), 1, 1, f.admin.address)).to.be.revertedWithCustomError(
-      f.credits,
+    const cfg = {
+      genesisTime: 0n,
+      epochLength: 1n,
+      initialEmission: 0n,
+      decayFactorBps: 0n,
+      decayPeriod: 1n,
+      maxMintPerEpoch: 0n,
+    };
+    await expect(f.emission.initialize(await f.token.getAddress(), f.admin.address, cfg)).to.be.revertedWithCustomError(
+      f.emission,
       "InvalidInitialization",
     );
+    await expect(
+      f.credits.initialize(await f.token.getAddress(), await f.feed.getAddress(), 1, 1, f.admin.address),
+    ).to.be.revertedWithCustomError(f.credits, "InvalidInitialization");
     const emissionImpl = await ethers.getContractAt("RewardEmission", await implementationOf(await f.emission.getAddress()));
-    await expect(emissionImpl.initialize(await f.token.getAddress(), f.admin.address, cfg)).to.be.revertedWithCustomError(f.emission, "InvalidInitialization");
-    const creditsImpl = await ethers.getContractAt("DataCredits", await implementationOf(await f.credits.getAddress()));
-    await expect(creditsImpl.initialize(await f.token.getAddress(), await f.feed.getAddress(), 1, 1, f.admin.address)).to.be.revertedWithCustomError(
-      f.credits,
+    await expect(emissionImpl.initialize(await f.token.getAddress(), f.admin.address, cfg)).to.be.revertedWithCustomError(
+      f.emission,
       "InvalidInitialization",
     );
+    const creditsImpl = await ethers.getContractAt("DataCredits", await implementationOf(await f.credits.getAddress()));
+    await expect(
+      creditsImpl.initialize(await f.token.getAddress(), await f.feed.getAddress(), 1, 1, f.admin.address),
+    ).to.be.revertedWithCustomError(f.credits, "InvalidInitialization");
   });
 
   it("only the admin upgrades; minted epochs and credit balances survive, so nothing is minted twice", async function () {
@@ -74,8 +94,12 @@ describe("Rewards — governance and upgrades", function () {
     await expect(f.credits.connect(f.other).upgradeToAndCall(await creditsNext.getAddress(), "0x"))
       .to.be.revertedWithCustomError(f.credits, "AccessControlUnauthorizedAccount")
       .withArgs(f.other.address, await f.credits.DEFAULT_ADMIN_ROLE());
-    await expect(f.emission.upgradeToAndCall(await emissionNext.getAddress(), "0x")).to.emit(f.emission, "Upgraded").withArgs(await emissionNext.getAddress());
-    await expect(f.credits.upgradeToAndCall(await creditsNext.getAddress(), "0x")).to.emit(f.credits, "Upgraded").withArgs(await creditsNext.getAddress());
+    await expect(f.emission.upgradeToAndCall(await emissionNext.getAddress(), "0x"))
+      .to.emit(f.emission, "Upgraded")
+      .withArgs(await emissionNext.getAddress());
+    await expect(f.credits.upgradeToAndCall(await creditsNext.getAddress(), "0x"))
+      .to.emit(f.credits, "Upgraded")
+      .withArgs(await creditsNext.getAddress());
 
     await expect(f.emission.connect(f.distributor).mintEpoch(0, f.buyer.address))
       .to.be.revertedWithCustomError(f.emission, "EmissionAlreadyMinted")

@@ -59,7 +59,9 @@ export async function deployRewards(connection: NetworkConnection): Promise<Rewa
   const [admin, distributor, operator, buyer, consumer, other] = await ethers.getSigners();
   // Far enough ahead that the deployment's own blocks (one second each) stay before genesis.
   const genesis = BigInt(await networkHelpers.time.latest()) + 100n;
-  const { priceFeed } = await ignition.deploy(MockPriceFeedModule, { parameters: { MockPriceFeed: { answer: PRICE.toString() } } });
+  const { priceFeed } = await ignition.deploy(MockPriceFeedModule, {
+    parameters: { MockPriceFeed: { answer: PRICE.toString() } },
+  });
   const { rewardToken, rewardEmission, dataCredits } = await ignition.deploy(RewardsModule, {
     parameters: { Rewards: { genesisTime: genesis.toString(), priceFeed: await priceFeed.getAddress() } },
   });
@@ -69,5 +71,17 @@ export async function deployRewards(connection: NetworkConnection): Promise<Rewa
   await emission.grantRole(await emission.DISTRIBUTOR_ROLE(), distributor.address);
   await credits.grantRole(await credits.OPERATOR_ROLE(), operator.address);
   await networkHelpers.time.increaseTo(genesis);
-  return { token, emission, credits, feed: priceFeed as unknown as MockAggregator, genesis, admin, distributor, operator, buyer, consumer, other };
+  return {
+    token,
+    emission,
+    credits,
+    feed: priceFeed as unknown as MockAggregator,
+    genesis,
+    admin,
+    distributor,
+    operator,
+    buyer,
+    consumer,
+    other,
+  };
 }

@@ -70,5 +70,8 @@ async function writeDevPtauWithSnarkjs(power: number, outFile: string, log: Logg
 
 /** Short identity of a ptau file for build stamps (resolved path and size detect a swap). */
 export function ptauId(file: string): string {
-  return createHash("sha256").update(`${path.resolve(file)}:${statSync(file).size}`).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(`${path.resolve(file)}:${statSync(file).size}`)
+    .digest("hex")
+    .slice(0, 16);
 }
