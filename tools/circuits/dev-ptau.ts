@@ -37,7 +37,7 @@ import { Worker } from "node:worker_threads";
 import { blake2b } from "@noble/hashes/blake2b";
 import { sha512 } from "@noble/hashes/sha512";
 import { buildBn128, ChaCha, type BnCurve, type WasmElement, type WasmGroup } from "ffjavascript";
-import { N8, Q, mod, type GroupId, type Job, type WorkerInit, type WorkerReply } from "./dev-ptau.worker.js";
+import { N8, Q, bestWindowBits, mod, type GroupId, type Job, type WorkerInit, type WorkerReply } from "./dev-ptau.worker.js";
 
 /** The public default seed. Public seed = public toxic waste: development only. */
 export const DEV_PTAU_DEFAULT_SEED = "depin-kit INSECURE development powers of tau v1";
@@ -55,6 +55,12 @@ export interface DevPtauOptions {
   log?: (message: string) => void;
   /** Worker threads (default: number of CPUs, at most 8). */
   workers?: number;
+  /**
+   * Window width (1..16 bits) of the fixed-base multiplication, for both groups. Default: chosen
+   * per group from the number of points (wider windows mean fewer additions per point but a
+   * bigger table: at 16 bits ~200 MB per worker). The output bytes do not depend on it.
+   */
+  windowBits?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,13 +415,20 @@ export async function writeDevPtau(power: number, outFile: string, opts: DevPtau
   ];
 
   const jobPoints = (group: GroupId): number => (group === 1 ? 1 << 13 : 1 << 12);
-  const windowBits: 8 | 16 = power >= 15 ? 16 : 8;
+  if (opts.windowBits !== undefined && !(Number.isInteger(opts.windowBits) && opts.windowBits >= 1 && opts.windowBits <= 16)) {
+    throw new RangeError(`dev-ptau: windowBits must be an integer in 1..16, got ${opts.windowBits}`);
+  }
+  // G1: 12·2^p points in all, G2: 3·2^p (sections 2-6 and 12-15)
+  const windowBits: Record<GroupId, number> = {
+    1: opts.windowBits ?? bestWindowBits((12 * n) / workerCount),
+    2: opts.windowBits ?? bestWindowBits((3 * n) / workerCount),
+  };
   const tmpFile = `${outFile}.${process.pid}.tmp`;
   const fh = await open(tmpFile, "w+");
   let pool: WorkerPool | undefined;
   let ok = false;
   try {
-    log(`starting ${workerCount} worker(s), ${windowBits}-bit windows`);
+    log(`starting ${workerCount} worker(s), windows G1 ${windowBits[1]} bits, G2 ${windowBits[2]} bits`);
     pool = await WorkerPool.start(workerCount, {
       devPtauWorker: true,
       wasmCode: curve.tm.code,

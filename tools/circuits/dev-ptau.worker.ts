@@ -3,7 +3,9 @@
  * arithmetic for the section scalars and fixed-base windowed multiplication on the bn128 wasm
  * curve that ffjavascript builds.
  *
- * This module must not import ffjavascript: ffjavascript pulls in the `web-worker` package, which
+ * Workers load this file directly: under tsx, or with Node's own type stripping (as under
+ * `hardhat test`), so it uses erasable TypeScript only and imports nothing but Node built-ins.
+ * In particular it must not import ffjavascript: ffjavascript pulls in the `web-worker` package, which
  * takes over any worker thread it is loaded in. The main thread hands over the compiled wasm code
  * and the generator pointers instead, and each worker instantiates it with its own memory.
  */
@@ -94,7 +96,8 @@ export interface WorkerInit {
   pG1gen: number;
   pG2gen: number;
   tau: string;
-  windowBits: 8 | 16;
+  /** Fixed-base window width per group, in bits (1..16). */
+  windowBits: Record<GroupId, number>;
   maxCount: number;
   groups: GroupId[];
 }
@@ -142,23 +145,46 @@ export function jobScalars(job: Job, tau: bigint): bigint[] {
 
 type WasmFn = (...args: number[]) => number;
 
+/** Scalars are below r < 2^254: the number of w-bit windows that covers them. */
+export function windowCount(bits: number): number {
+  return Math.ceil(254 / bits);
+}
+
+/**
+ * The window width that minimises a worker's additions: building the table costs
+ * windows · 2^w additions, each point one addition per window.
+ */
+export function bestWindowBits(pointsPerWorker: number): number {
+  let best = 1;
+  for (let w = 1; w <= 16; w++) {
+    if (windowCount(w) * (pointsPerWorker + 2 ** w) < windowCount(best) * (pointsPerWorker + 2 ** best)) best = w;
+  }
+  return best;
+}
+
 export class FixedBaseMultiplier {
   private readonly ex: Record<string, WasmFn>;
   private readonly memory: WebAssembly.Memory;
-  private readonly windows: number;
   private readonly tables = new Map<GroupId, number>();
   private readonly scratch = new Map<GroupId, { jac: number; aff: number }>();
 
+  private readonly generators: Record<GroupId, number>;
+  private readonly windowBits: Record<GroupId, number>;
+  private readonly maxCount: number;
+
+  // (no TypeScript parameter properties: workers load this file with Node's type stripping)
   private constructor(
     instance: WebAssembly.Instance,
     memory: WebAssembly.Memory,
-    private readonly generators: Record<GroupId, number>,
-    private readonly windowBits: 8 | 16,
-    private readonly maxCount: number,
+    generators: Record<GroupId, number>,
+    windowBits: Record<GroupId, number>,
+    maxCount: number,
   ) {
     this.ex = instance.exports as unknown as Record<string, WasmFn>;
     this.memory = memory;
-    this.windows = 256 / windowBits;
+    this.generators = generators;
+    this.windowBits = windowBits;
+    this.maxCount = maxCount;
   }
 
   static async create(init: WorkerInit): Promise<FixedBaseMultiplier> {
@@ -196,14 +222,15 @@ export class FixedBaseMultiplier {
     if (this.tables.has(group)) return;
     const px = this.prefix(group);
     const { affine, jacobian } = this.sizes(group);
-    const perWindow = 2 ** this.windowBits;
-    const table = this.alloc(this.windows * perWindow * affine);
+    const windows = windowCount(this.windowBits[group]);
+    const perWindow = 2 ** this.windowBits[group];
+    const table = this.alloc(windows * perWindow * affine);
     const run = this.alloc(perWindow * jacobian);
     const base = this.alloc(affine);
     const next = this.alloc(jacobian);
     const generator = this.generators[group];
     this.ex[`${px}_toAffine`](generator, base);
-    for (let k = 0; k < this.windows; k++) {
+    for (let k = 0; k < windows; k++) {
       this.ex[`${px}_zero`](run);
       for (let d = 1; d < perWindow; d++) {
         this.ex[`${px}_addMixed`](run + (d - 1) * jacobian, base, run + d * jacobian);
@@ -227,8 +254,11 @@ export class FixedBaseMultiplier {
     const { affine, jacobian } = this.sizes(group);
     const zero = this.ex[`${px}_zero`];
     const addMixed = this.ex[`${px}_addMixed`];
-    const perWindow = 2 ** this.windowBits;
-    const bytes = new Uint8Array(N8);
+    const bits = this.windowBits[group];
+    const windows = windowCount(bits);
+    const perWindow = 2 ** bits;
+    const mask = perWindow - 1;
+    const bytes = new Uint8Array(N8 + 3); // 3 zero bytes past the top so every window reads 24 bits
     for (let j = 0; j < scalars.length; j++) {
       const s = scalars[j];
       if (s === 0n) throw new Error("dev-ptau: zero scalar (degenerate seed); pick another seed");
@@ -236,8 +266,10 @@ export class FixedBaseMultiplier {
       for (let b = 0; b < N8; b++) bytes[b] = parseInt(hex.slice(2 * (N8 - 1 - b), 2 * (N8 - b)), 16);
       const acc = jac + j * jacobian;
       zero(acc);
-      for (let k = 0; k < this.windows; k++) {
-        const digit = this.windowBits === 8 ? bytes[k] : bytes[2 * k] | (bytes[2 * k + 1] << 8);
+      for (let k = 0; k < windows; k++) {
+        const bit = k * bits;
+        const at = bit >> 3;
+        const digit = ((bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) >>> (bit & 7)) & mask;
         if (digit !== 0) addMixed(acc, table + (k * perWindow + digit) * affine, acc);
       }
     }
