@@ -320,7 +320,9 @@ function partialHashOf(hasher: ReturnType<typeof blake2b.create>): Uint8Array {
   // Reads @noble/hashes' internal fields, exactly the ones snarkjs's fromPartialHash restores.
   const h = hasher as unknown as Record<string, number> & { buffer: Uint8Array };
   const out = new Uint8Array(216);
-  out.set(h.buffer.subarray(0, 128));
+  // Only the first `pos` bytes of the block buffer are live; the rest may hold leftovers of an
+  // earlier block (so how the data was chunked would show). Write zeros there instead.
+  out.set(h.buffer.subarray(0, h.pos));
   const v = new DataView(out.buffer, 128);
   const words = ["v0l", "v0h", "v1l", "v1h", "v2l", "v2h", "v3l", "v3h", "v4l", "v4h", "v5l", "v5h", "v6l", "v6h", "v7l", "v7h"];
   words.forEach((name, i) => v.setUint32(i * 4, h[name] >>> 0, true));
@@ -447,78 +449,17 @@ export async function writeDevPtau(power: number, outFile: string, opts: DevPtau
     await out.sectionHeader(SECTION.header, header.byteLength);
     await out.write(header);
 
-    const offsets = new Map<number, number>();
-    let nextId = 0;
-    const writeSection = async (section: PlannedSection): Promise<void> => {
-      const size = sectionBytes(section);
-      await out.sectionHeader(section.id, size);
-      offsets.set(section.id, out.pos);
-      const jobs: Job[] = [];
-      for (const seg of section.segments) {
-        const step = jobPoints(seg.group);
-        for (let start = 0; start < seg.count; start += step) jobs.push(seg.make(start, Math.min(step, seg.count - start)));
-      }
-      const lookAhead = 2 * workerCount + 2;
-      const inFlight: Promise<Uint8Array>[] = [];
-      let submitted = 0;
-      let done = 0;
-      let lastReport = Date.now();
-      while (done < jobs.length) {
-        while (submitted < jobs.length && inFlight.length < lookAhead) {
-          const result = pool!.run(nextId++, jobs[submitted++]);
-          result.catch(() => undefined); // observed when awaited below; avoids an unhandled rejection meanwhile
-          inFlight.push(result);
-        }
-        await out.write(await inFlight.shift()!);
-        done++;
-        if (Date.now() - lastReport > 5000) {
-          lastReport = Date.now();
-          log(`  ${section.name}: ${Math.round((100 * done) / jobs.length)}% (${elapsed()})`);
-        }
-      }
-      log(`section ${section.id} ${section.name} done (${elapsed()})`);
-    };
-
-    for (const section of sections) await writeSection(section);
-
-    // Section 7: the contribution that turned the all-generator file of `powersoftau new` into
-    // this one, with hashes computed as snarkjs computes them, so `powersoftau verify` passes.
+    // Section 7 — the contribution that turned the all-generator file of `powersoftau new` into
+    // this one, hashed as snarkjs hashes it so `powersoftau verify` passes — is a fixed-size
+    // record. Its response hash covers sections 2-6 compressed (fed as they are written), its
+    // next-challenge hash covers them uncompressed (read back while the Lagrange sections run);
+    // the record is written as a placeholder and filled in at the end.
     const challenge = firstChallengeHash(curve, power);
     const key = [
       keyPart(curve, 0, challenge, tau, toxic.keyS[0]),
       keyPart(curve, 1, challenge, alpha, toxic.keyS[1]),
       keyPart(curve, 2, challenge, beta, toxic.keyS[2]),
     ];
-    const responseHasher = blake2b.create({ dkLen: 64 });
-    responseHasher.update(challenge);
-    const sectionsLEM = async (each: (group: WasmGroup, lem: Uint8Array) => Promise<void>): Promise<void> => {
-      for (const section of sections) {
-        const group = section.segments[0].group === 1 ? curve.G1 : curve.G2;
-        const size = pointSize(section.segments[0].group);
-        const total = sectionBytes(section);
-        const chunk = size * (1 << 14);
-        for (let off = 0; off < total; off += chunk) {
-          const len = Math.min(chunk, total - off);
-          const buf = new Uint8Array(len);
-          await fh.read(buf, 0, len, offsets.get(section.id)! + off);
-          await each(group, buf);
-        }
-      }
-    };
-    await sectionsLEM(async (g, lem) => {
-      responseHasher.update(await g.batchLEMtoC(lem));
-    });
-    const partialHash = partialHashOf(responseHasher);
-    responseHasher.update(pubKeyBytes(curve, key, false));
-    const responseHash = responseHasher.digest();
-    const nextHasher = blake2b.create({ dkLen: 64 });
-    nextHasher.update(responseHash);
-    await sectionsLEM(async (g, lem) => {
-      nextHasher.update(await g.batchLEMtoU(lem));
-    });
-    const nextChallenge = nextHasher.digest();
-    log(`contribution hashes done (${elapsed()})`);
-
     const point = (g: WasmGroup, size: number, scalar: bigint): Uint8Array => {
       const b = new Uint8Array(size);
       g.toRprLEM(b, 0, g.timesScalar(g.g, scalar));
@@ -526,24 +467,100 @@ export async function writeDevPtau(power: number, outFile: string, opts: DevPtau
     };
     const name = new TextEncoder().encode(DEV_PTAU_CONTRIBUTION_NAME);
     const params = concat([new Uint8Array([1, name.byteLength]), name]);
-    const contribution = concat([
-      le32(1), // number of contributions
-      point(curve.G1, SG1, tau),
-      point(curve.G2, SG2, tau),
-      point(curve.G1, SG1, alpha),
-      point(curve.G1, SG1, beta),
-      point(curve.G2, SG2, beta),
-      pubKeyBytes(curve, key, true),
-      partialHash,
-      nextChallenge,
-      le32(0), // type: ordinary contribution (not a beacon)
-      le32(params.byteLength),
-      params,
-    ]);
-    await out.sectionHeader(SECTION.contributions, contribution.byteLength);
-    await out.write(contribution);
+    const contributionRecord = (partialHash: Uint8Array, nextChallenge: Uint8Array): Uint8Array =>
+      concat([
+        le32(1), // number of contributions
+        point(curve.G1, SG1, tau),
+        point(curve.G2, SG2, tau),
+        point(curve.G1, SG1, alpha),
+        point(curve.G1, SG1, beta),
+        point(curve.G2, SG2, beta),
+        pubKeyBytes(curve, key, true),
+        partialHash,
+        nextChallenge,
+        le32(0), // type: ordinary contribution (not a beacon)
+        le32(params.byteLength),
+        params,
+      ]);
+    const responseHasher = blake2b.create({ dkLen: 64 });
+    responseHasher.update(challenge);
 
-    for (const section of lagrange) await writeSection(section);
+    // One job stream across all point sections, in file order, so workers never idle at a
+    // section boundary.
+    const fileOrder = [...sections, ...lagrange];
+    const jobs: Job[] = [];
+    for (const section of fileOrder) {
+      for (const seg of section.segments) {
+        const step = jobPoints(seg.group);
+        for (let start = 0; start < seg.count; start += step) jobs.push(seg.make(start, Math.min(step, seg.count - start)));
+      }
+    }
+    const lookAhead = 2 * workerCount + 2;
+    const inFlight: Promise<Uint8Array>[] = [];
+    let submitted = 0;
+    const nextResult = (): Promise<Uint8Array> => {
+      while (submitted < jobs.length && inFlight.length < lookAhead) {
+        const result = pool!.run(submitted, jobs[submitted++]);
+        result.catch(() => undefined); // observed when awaited; avoids an unhandled rejection meanwhile
+        inFlight.push(result);
+      }
+      return inFlight.shift()!;
+    };
+
+    const offsets = new Map<number, number>();
+    const writeSection = async (section: PlannedSection, hashCompressed: boolean): Promise<void> => {
+      await out.sectionHeader(section.id, sectionBytes(section));
+      offsets.set(section.id, out.pos);
+      let lastReport = Date.now();
+      for (const seg of section.segments) {
+        const group = seg.group === 1 ? curve.G1 : curve.G2;
+        for (let done = 0; done < seg.count; done += jobPoints(seg.group)) {
+          const points = await nextResult();
+          await out.write(points);
+          if (hashCompressed) responseHasher.update(await group.batchLEMtoC(points));
+          if (Date.now() - lastReport > 5000) {
+            lastReport = Date.now();
+            log(`  ${section.name}: ${Math.round((100 * (out.pos - offsets.get(section.id)!)) / sectionBytes(section))}% (${elapsed()})`);
+          }
+        }
+      }
+      log(`section ${section.id} ${section.name} done (${elapsed()})`);
+    };
+
+    for (const section of sections) await writeSection(section, true);
+
+    const partialHash = partialHashOf(responseHasher);
+    responseHasher.update(pubKeyBytes(curve, key, false));
+    const responseHash = responseHasher.digest();
+    const placeholder = contributionRecord(partialHash, new Uint8Array(64));
+    await out.sectionHeader(SECTION.contributions, placeholder.byteLength);
+    const contributionAt = out.pos;
+    await out.write(placeholder);
+
+    const nextChallengeHash = (async (): Promise<Uint8Array> => {
+      const hasher = blake2b.create({ dkLen: 64 });
+      hasher.update(responseHash);
+      for (const section of sections) {
+        const gid = section.segments[0].group;
+        const group = gid === 1 ? curve.G1 : curve.G2;
+        const total = sectionBytes(section);
+        const chunk = pointSize(gid) * (1 << 13);
+        for (let off = 0; off < total; off += chunk) {
+          const len = Math.min(chunk, total - off);
+          const buf = new Uint8Array(len);
+          await fh.read(buf, 0, len, offsets.get(section.id)! + off);
+          hasher.update(await group.batchLEMtoU(buf));
+        }
+      }
+      return hasher.digest();
+    })();
+    nextChallengeHash.catch(() => undefined); // awaited below
+
+    for (const section of lagrange) await writeSection(section, false);
+
+    const record = contributionRecord(partialHash, await nextChallengeHash);
+    await fh.write(record, 0, record.byteLength, contributionAt);
+    log(`contribution record written (${elapsed()})`);
     ok = true;
   } finally {
     await pool?.stop();
