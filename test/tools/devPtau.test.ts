@@ -139,6 +139,27 @@ describe("dev-ptau: INSECURE development Powers of Tau", function () {
     }
   });
 
+  it("CLI: --help explains and warns, a run prints INSECURE progress, a missing --out is an error", () => {
+    const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+    const cli = path.join(ROOT, "tools", "circuits", "dev-ptau.ts");
+    const help = spawnSync(tsx, [cli, "--help"], { cwd: ROOT, encoding: "utf8" });
+    expect(help.status).to.equal(0);
+    expect(help.stdout).to.match(/--power <n> --out <file\.ptau>/).and.match(/INSECURE/);
+
+    const out = path.join(dir, "cli3.ptau");
+    const run = spawnSync(tsx, [cli, "--power", "3", "--out", out, "--seed", "cli"], { cwd: ROOT, encoding: "utf8" });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/^WARNING: INSECURE development Powers of Tau/).and.match(/wrote .*cli3\.ptau \(INSECURE, 2\^3\)/);
+    expect(existsSync(out)).to.equal(true);
+
+    const missing = spawnSync(tsx, [cli, "--power", "3"], { cwd: ROOT, encoding: "utf8" });
+    expect(missing.status).to.equal(2);
+    expect(missing.stderr).to.match(/--power and --out are required/);
+    const unknown = spawnSync(tsx, [cli, "--power", "3", "--out", out, "--frobnicate", "1"], { cwd: ROOT, encoding: "utf8" });
+    expect(unknown.status).to.equal(2);
+    expect(unknown.stderr).to.match(/unknown or incomplete argument "--frobnicate"/);
+  });
+
   it("rejects bad arguments without leaving a file behind", async () => {
     const f = path.join(dir, "bad.ptau");
     for (const power of [0, 28, 2.5, Number.NaN]) {

@@ -106,7 +106,6 @@ class WorkerPool {
   private readonly idle: Worker[] = [];
   private readonly pending = new Map<number, { resolve: (p: Uint8Array) => void; reject: (e: Error) => void }>();
   private readonly queue: { id: number; job: Job }[] = [];
-  private readonly busy = new Map<Worker, number>();
   private failure: Error | undefined;
 
   private constructor() {}
@@ -157,7 +156,6 @@ class WorkerPool {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop()!;
       const req = this.queue.shift()!;
-      this.busy.set(worker, req.id);
       worker.postMessage(req);
     }
   }
@@ -168,7 +166,6 @@ class WorkerPool {
       return;
     }
     if (msg.type !== "done") return;
-    this.busy.delete(worker);
     this.idle.push(worker);
     const waiter = this.pending.get(msg.id);
     this.pending.delete(msg.id);
@@ -196,7 +193,7 @@ const SECTION = { header: 1, tauG1: 2, tauG2: 3, alphaTauG1: 4, betaTauG1: 5, be
 const SG1 = 2 * N8; // affine G1 point, LEM
 const SG2 = 4 * N8; // affine G2 point, LEM
 
-/** Writes sequentially, tracking the position (the file is written front to back, once). */
+/** Appends at a tracked position (the file is written front to back; only section 7 is patched later). */
 class Output {
   pos = 0;
   constructor(private readonly fh: FileHandle) {}
