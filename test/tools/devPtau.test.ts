@@ -124,7 +124,13 @@ describe("dev-ptau: INSECURE development Powers of Tau", function () {
       const z0 = path.join(dir, "chain_0.zkey");
       const z1 = path.join(dir, "chain_1.zkey");
       await snarkjs.zKey.newZKey(r1cs, ptau8, z0);
-      await snarkjs.zKey.beacon(z0, z1, "dev-ptau test beacon", "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 10);
+      await snarkjs.zKey.beacon(
+        z0,
+        z1,
+        "dev-ptau test beacon",
+        "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        10,
+      );
       expect(await snarkjs.zKey.verifyFromR1cs(r1cs, ptau8, z1)).to.equal(true);
       const vkey = await snarkjs.zKey.exportVerificationKey(z1);
 
@@ -144,12 +150,16 @@ describe("dev-ptau: INSECURE development Powers of Tau", function () {
     const cli = path.join(ROOT, "tools", "circuits", "dev-ptau.ts");
     const help = spawnSync(tsx, [cli, "--help"], { cwd: ROOT, encoding: "utf8" });
     expect(help.status).to.equal(0);
-    expect(help.stdout).to.match(/--power <n> --out <file\.ptau>/).and.match(/INSECURE/);
+    expect(help.stdout)
+      .to.match(/--power <n> --out <file\.ptau>/)
+      .and.match(/INSECURE/);
 
     const out = path.join(dir, "cli3.ptau");
     const run = spawnSync(tsx, [cli, "--power", "3", "--out", out, "--seed", "cli"], { cwd: ROOT, encoding: "utf8" });
     expect(run.status, run.stderr).to.equal(0);
-    expect(run.stderr).to.match(/^WARNING: INSECURE development Powers of Tau/).and.match(/wrote .*cli3\.ptau \(INSECURE, 2\^3\)/);
+    expect(run.stderr)
+      .to.match(/^WARNING: INSECURE development Powers of Tau/)
+      .and.match(/wrote .*cli3\.ptau \(INSECURE, 2\^3\)/);
     expect(existsSync(out)).to.equal(true);
 
     const missing = spawnSync(tsx, [cli, "--power", "3"], { cwd: ROOT, encoding: "utf8" });
@@ -166,13 +176,21 @@ describe("dev-ptau: INSECURE development Powers of Tau", function () {
       await expectRejection(() => writeDevPtau(power, f), RangeError, /power must be an integer in 1\.\.27/);
     }
     await expectRejection(() => writeDevPtau(4, f, { workers: 0 }), RangeError, /workers must be a positive integer, got 0/);
-    await expectRejection(() => writeDevPtau(4, f, { windowBits: 17 }), RangeError, /windowBits must be an integer in 1\.\.16, got 17/);
+    await expectRejection(
+      () => writeDevPtau(4, f, { windowBits: 17 }),
+      RangeError,
+      /windowBits must be an integer in 1\.\.16, got 17/,
+    );
     await expectRejection(() => writeDevPtau(4, path.join(dir, "no-such-dir", "x.ptau")), Error, /ENOENT/);
     expect(existsSync(f)).to.equal(false);
   });
 });
 
-async function expectRejection(fn: () => Promise<unknown>, type: new (...args: never[]) => Error, message: RegExp): Promise<void> {
+async function expectRejection(
+  fn: () => Promise<unknown>,
+  type: new (...args: never[]) => Error,
+  message: RegExp,
+): Promise<void> {
   let caught: unknown;
   try {
     await fn();

@@ -387,7 +387,8 @@ export async function writeDevPtau(power: number, outFile: string, opts: DevPtau
   const seed = opts.seed ?? DEV_PTAU_DEFAULT_SEED;
   const log = opts.log ?? ((): void => undefined);
   const workerCount = opts.workers ?? Math.max(1, Math.min(os.cpus().length, 8));
-  if (!Number.isInteger(workerCount) || workerCount < 1) throw new RangeError(`dev-ptau: workers must be a positive integer, got ${workerCount}`);
+  if (!Number.isInteger(workerCount) || workerCount < 1)
+    throw new RangeError(`dev-ptau: workers must be a positive integer, got ${workerCount}`);
   const started = Date.now();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 
@@ -517,7 +518,9 @@ export async function writeDevPtau(power: number, outFile: string, opts: DevPtau
           if (hashCompressed) responseHasher.update(await group.batchLEMtoC(points));
           if (Date.now() - lastReport > 5000) {
             lastReport = Date.now();
-            log(`  ${section.name}: ${Math.round((100 * (out.pos - offsets.get(section.id)!)) / sectionBytes(section))}% (${elapsed()})`);
+            log(
+              `  ${section.name}: ${Math.round((100 * (out.pos - offsets.get(section.id)!)) / sectionBytes(section))}% (${elapsed()})`,
+            );
           }
         }
       }

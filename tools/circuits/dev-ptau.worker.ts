@@ -103,7 +103,8 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest = { id: number; job: Job };
-export type WorkerReply = { type: "ready" } | { type: "done"; id: number; points: Uint8Array } | { type: "error"; message: string };
+export type WorkerReply =
+  { type: "ready" } | { type: "done"; id: number; points: Uint8Array } | { type: "error"; message: string };
 
 /** Scalars of a job, in order. Exported for the test's cross-check against direct arithmetic. */
 export function jobScalars(job: Job, tau: bigint): bigint[] {
@@ -297,7 +298,6 @@ async function workerMain(init: WorkerInit): Promise<void> {
     port.postMessage({ type: "error", message: String((err as Error).stack ?? err) } satisfies WorkerReply);
   }
 }
-
 
 if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.devPtauWorker === true) {
   void workerMain(workerData as WorkerInit);
