@@ -5,3 +5,7 @@ export * from "./reading.js";
 export * from "./poseidon.js";
 export * from "./merkle.js";
 export * from "./signing.js";
+export * from "./topics.js";
+export * from "./receipts.js";
+export * from "./auth.js";
+export * from "./epoch.js";
