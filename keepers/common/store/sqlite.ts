@@ -1,9 +1,13 @@
 /**
- * SQLite store (better-sqlite3, WAL). `synchronous = FULL` by default so a committed reading
- * survives power loss, not only a process crash; NORMAL is an option when only process crashes
- * matter. All writes are batched in one transaction per call.
+ * SQLite store (WAL). `synchronous = FULL` by default so a committed reading survives power loss,
+ * not only a process crash; NORMAL is an option when only process crashes matter. All writes are
+ * batched in one transaction per call.
+ *
+ * Driver: Node 22's built-in `node:sqlite` (synchronous, like better-sqlite3). The project runs on
+ * Node 22 (Hardhat 3 needs it) and the shared better-sqlite3 build targets Node 20's ABI, so it
+ * cannot load there; node:sqlite needs no native build at all.
  */
-import Database from "better-sqlite3";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { BatchRecord, Equivocation, InsertOutcome, NewReading, SealPolicy, Store, StoredReading } from "./types.js";
@@ -84,16 +88,36 @@ function batch(r: Row): BatchRecord {
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
-  private readonly db: Database.Database;
+  private readonly db: DatabaseSync;
   private stmts!: ReturnType<SqliteStore["prepare"]>;
+  private open = true;
 
   constructor(file: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}) {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.defaultSafeIntegers(true);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
-    this.db.pragma("busy_timeout = 10000");
+    this.db = new DatabaseSync(file);
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec(`PRAGMA synchronous = ${opts.synchronous ?? "FULL"}`);
+    this.db.exec("PRAGMA busy_timeout = 10000");
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE … COMMIT transaction (rolled back if it throws). */
+  private transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /** Prepared statement returning 64-bit integers as bigint. */
+  private st(sql: string): StatementSync {
+    const s = this.db.prepare(sql);
+    s.setReadBigInts(true);
+    return s;
   }
 
   async init(): Promise<void> {
@@ -102,7 +126,7 @@ export class SqliteStore implements Store {
   }
 
   private prepare() {
-    const db = this.db;
+    const db = { prepare: (sql: string) => this.st(sql) };
     return {
       insert: db.prepare(
         "INSERT OR IGNORE INTO readings (device_id, seq, timestamp, value, sig, epoch, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -135,12 +159,12 @@ export class SqliteStore implements Store {
 
   async insertReadings(readings: NewReading[]): Promise<InsertOutcome[]> {
     const now = Date.now();
-    const run = this.db.transaction((rs: NewReading[]): InsertOutcome[] =>
-      rs.map((r) => {
+    return this.transaction((): InsertOutcome[] =>
+      readings.map((r) => {
         const d = toDb(r.deviceId);
         const s = toDb(r.seq);
         const info = this.stmts.insert.run(d, s, r.timestamp, r.value, r.signature, r.epoch, now);
-        if (info.changes === 1) return { status: "stored", id: BigInt(info.lastInsertRowid) };
+        if (Number(info.changes) === 1) return { status: "stored", id: BigInt(info.lastInsertRowid) };
         const prev = this.stmts.get.get(d, s) as Row;
         if (BigInt(prev.timestamp!) === r.timestamp && BigInt(prev.value!) === r.value) return { status: "duplicate" };
         this.stmts.equivocate.run(d, s, r.timestamp, r.value, r.signature, now);
@@ -150,7 +174,6 @@ export class SqliteStore implements Store {
         };
       }),
     );
-    return run.immediate(readings);
   }
 
   async getReading(deviceId: bigint, seq: bigint): Promise<StoredReading | null> {
@@ -167,15 +190,15 @@ export class SqliteStore implements Store {
   }
 
   async countReadings(): Promise<number> {
-    return Number((this.db.prepare("SELECT COUNT(*) AS n FROM readings").get() as { n: bigint }).n);
+    return Number((this.st("SELECT COUNT(*) AS n FROM readings").get() as { n: bigint }).n);
   }
 
   async allReadings(): Promise<StoredReading[]> {
-    return (this.db.prepare("SELECT * FROM readings ORDER BY id").all() as Row[]).map(reading);
+    return (this.st("SELECT * FROM readings ORDER BY id").all() as Row[]).map(reading);
   }
 
   async equivocations(): Promise<Equivocation[]> {
-    return (this.db.prepare("SELECT * FROM equivocations ORDER BY id").all() as Row[]).map((r) => ({
+    return (this.st("SELECT * FROM equivocations ORDER BY id").all() as Row[]).map((r) => ({
       deviceId: fromDb(r.device_id as bigint),
       seq: fromDb(r.seq as bigint),
       timestamp: BigInt(r.timestamp!),
@@ -187,7 +210,7 @@ export class SqliteStore implements Store {
 
   async sealBatch(policy: SealPolicy): Promise<BatchRecord | null> {
     const capacity = 2 ** policy.depth;
-    const run = this.db.transaction((): Row | null => {
+    const row = this.transaction((): Row | null => {
       const epochs = this.stmts.dueEpochs.all() as { epoch: bigint; n: bigint; oldest: bigint }[];
       const due = epochs.find((e) => Number(e.n) >= capacity || policy.now - Number(e.oldest) >= policy.windowMs);
       if (!due) return null;
@@ -197,11 +220,10 @@ export class SqliteStore implements Store {
       this.stmts.insertBatch.run(batchId, due.epoch, policy.depth, rows.length, root.toString(), policy.now);
       rows.forEach((r, i) => {
         const info = this.stmts.assign.run(batchId, i, leaves[i].toString(), r.id);
-        if (info.changes !== 1) throw new Error(`reading ${r.id} was sealed concurrently`);
+        if (Number(info.changes) !== 1) throw new Error(`reading ${r.id} was sealed concurrently`);
       });
       return this.stmts.batch.get(batchId) as Row;
     });
-    const row = run.immediate() as Row | null;
     return row ? batch(row) : null;
   }
 
@@ -227,16 +249,17 @@ export class SqliteStore implements Store {
   }
 
   async markExported(batchId: bigint, cid: string, prune: boolean): Promise<void> {
-    this.db.transaction(() => {
+    this.transaction(() => {
       this.stmts.exported.run(cid, batchId);
       if (prune) {
         this.stmts.keepHighWater.run(batchId);
         this.stmts.prune.run(batchId);
       }
-    })();
+    });
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.open) this.db.close();
+    this.open = false;
   }
 }

@@ -1,0 +1,71 @@
+/**
+ * Shared fixtures of the data-path tests: the test directory contract, fleet registration, temp
+ * directories, and a bridge on the embedded broker or on the real Mosquitto.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { ContractRunner } from "ethers";
+import { network } from "hardhat";
+import type { DeviceKeyPair } from "../../sdk/src/index.js";
+import { Bridge, bridgeOptions, type BridgeOptions } from "../../keepers/bridge/bridge.js";
+import { OnChainDirectory } from "../../keepers/bridge/directory.js";
+import { parseOptions } from "../../keepers/common/options.js";
+import type { Store } from "../../keepers/common/store/index.js";
+
+export const NETWORK_ID = 31337n;
+export const MOSQUITTO = "mqtt://127.0.0.1:1883";
+export const POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
+
+export function tempDir(prefix: string): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `depin-${prefix}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function chain() {
+  const conn = await network.create();
+  const { ethers } = conn;
+  const directory = await ethers.deployContract("DeviceDirectoryMock");
+  return { conn, ethers, directory, directoryAddress: await directory.getAddress() };
+}
+
+type DirectoryMock = Awaited<ReturnType<typeof chain>>["directory"];
+
+/** Registers a device as Active with one key valid from time 0. */
+export async function registerDevice(directory: DirectoryMock, deviceId: bigint, key: DeviceKeyPair, status = 3): Promise<void> {
+  await (await directory.setStatus(deviceId, status)).wait();
+  await (await directory.addKey(deviceId, key.type === "secp256k1" ? 0 : 1, key.publicId, 0)).wait();
+}
+
+export function bridgeOpts(extra: Partial<Record<keyof BridgeOptions, unknown>>): BridgeOptions {
+  return parseOptions(bridgeOptions, {
+    directory: "0x0000000000000000000000000000000000000001",
+    mqttPort: 0,
+    metricsPort: -1,
+    networkId: NETWORK_ID,
+    directoryTtlMs: 0,
+    ...extra,
+  });
+}
+
+export async function startBridge(
+  runner: ContractRunner,
+  directoryAddress: string,
+  extra: Partial<Record<keyof BridgeOptions, unknown>>,
+  deps: { store?: Store; now?: () => number } = {},
+): Promise<Bridge> {
+  const bridge = new Bridge(bridgeOpts({ directory: directoryAddress, ...extra }), {
+    ...deps,
+    directory: new OnChainDirectory(directoryAddress, runner, { ttlMs: 0, negativeTtlMs: 0 }),
+  });
+  await bridge.init();
+  return bridge;
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
