@@ -69,3 +69,12 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Removes the persistent sessions a test bridge left on Mosquitto (so they stop queueing). */
+export async function wipeSessions(clientIdPrefix: string, connections: number): Promise<void> {
+  const { default: mqtt } = await import("mqtt");
+  for (let k = 0; k < connections; k++) {
+    const c = await mqtt.connectAsync(MOSQUITTO, { clientId: `${clientIdPrefix}-${k}`, clean: true });
+    await c.endAsync();
+  }
+}
