@@ -9,3 +9,4 @@ export * from "./topics.js";
 export * from "./receipts.js";
 export * from "./auth.js";
 export * from "./epoch.js";
+export * from "./batch.js";

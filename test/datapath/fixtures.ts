@@ -78,3 +78,15 @@ export async function wipeSessions(clientIdPrefix: string, connections: number):
     await c.endAsync();
   }
 }
+
+/** Deploys the DA test double, circomlibjs's generated Poseidon(2) and the inclusion helper. */
+export async function deployDa(ethers: Awaited<ReturnType<typeof chain>>["ethers"]) {
+  const { poseidonContract } = await import("circomlibjs");
+  const [signer] = await ethers.getSigners();
+  const factory = new ethers.ContractFactory(poseidonContract.generateABI(2) as never[], poseidonContract.createCode(2), signer);
+  const poseidon = await factory.deploy();
+  await poseidon.waitForDeployment();
+  const da = await ethers.deployContract("BatchCommitmentsMock");
+  const helper = await ethers.deployContract("MerkleInclusionHelper", [await poseidon.getAddress()]);
+  return { da, helper, signer, daAddress: await da.getAddress() };
+}
