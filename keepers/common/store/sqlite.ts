@@ -7,13 +7,28 @@
  * Node 22 (Hardhat 3 needs it) and the shared better-sqlite3 build targets Node 20's ABI, so it
  * cannot load there; node:sqlite needs no native build at all.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { createRequire } from "node:module";
+import type { DatabaseSync as DatabaseSyncT, StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { BatchRecord, Equivocation, InsertOutcome, NewReading, SealPolicy, Store, StoredReading } from "./types.js";
 import { fromDb, toDb } from "./types.js";
 
 type Row = Record<string, bigint | string | null>;
+
+/** Loads node:sqlite without its one-time ExperimentalWarning (the API is stable on Node 22.13+). */
+function loadDriver(): typeof DatabaseSyncT {
+  const emit = process.emitWarning;
+  process.emitWarning = ((w: string | Error, ...rest: unknown[]) => {
+    if (String(w).includes("SQLite is an experimental feature")) return;
+    (emit as (...a: unknown[]) => void).call(process, w, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return (createRequire(import.meta.url)("node:sqlite") as { DatabaseSync: typeof DatabaseSyncT }).DatabaseSync;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS readings (
@@ -88,12 +103,13 @@ function batch(r: Row): BatchRecord {
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
-  private readonly db: DatabaseSync;
+  private readonly db: DatabaseSyncT;
   private stmts!: ReturnType<SqliteStore["prepare"]>;
   private open = true;
 
   constructor(file: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}) {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const DatabaseSync = loadDriver();
     this.db = new DatabaseSync(file);
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec(`PRAGMA synchronous = ${opts.synchronous ?? "FULL"}`);
