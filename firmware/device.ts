@@ -34,7 +34,7 @@ export interface DeviceOptions {
   fsync?: boolean;
   /** Re-send a reading that got no receipt within this time (ms). */
   receiptTimeoutMs?: number;
-  /** Readings published and awaiting receipt at most (flow control after a long outage). */
+  /** Readings published and awaiting receipt at most (flow control after a long outage; default 100). */
   maxInflight?: number;
   reconnectPeriodMs?: number;
   /** Unix seconds; a fault injector can skew it. */
@@ -54,6 +54,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** seq → time it was last published (ms). */
   private readonly inflight = new Map<bigint, number>();
   private timer?: NodeJS.Timeout;
+  /** Last time the network answered (receipt or rejection); re-sending waits while it makes progress. */
+  private lastProgress = Date.now();
   private stopped = false;
   readonly stats = { recorded: 0, published: 0, receipts: 0, duplicates: 0, rejected: 0, republished: 0 };
 
@@ -95,6 +97,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     });
     client.on("connect", () => {
       this.inflight.clear();
+      this.lastProgress = Date.now();
       client.subscribe([receiptTopic(this.deviceId), errorTopic(this.deviceId)], { qos: 1 }, () => {
         this.emit("connect");
         this.pump();
@@ -137,7 +140,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private pump(): void {
     const c = this.client;
     if (!c?.connected) return;
-    const max = this.opts.maxInflight ?? 1000;
+    const max = this.opts.maxInflight ?? 100;
     for (const [seq, r] of this.journal.pending) {
       if (this.inflight.size >= max) break;
       if (this.inflight.has(seq)) continue;
@@ -151,6 +154,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     const c = this.client;
     if (!c?.connected) return;
     const limit = Date.now() - (this.opts.receiptTimeoutMs ?? 10_000);
+    // A slow but progressing network is not a lost message: only re-send when answers stopped.
+    if (this.lastProgress > limit) return;
     for (const [seq, at] of this.inflight) {
       if (at > limit) continue;
       const r = this.journal.pending.get(seq);
@@ -170,6 +175,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       const r = parseReceipt(payload);
       if (!r) return;
       const seq = BigInt(r.seq);
+      this.lastProgress = Date.now();
       this.inflight.delete(seq);
       if (this.journal.delivered(seq)) {
         if (r.status === "stored") this.stats.receipts++;
@@ -181,6 +187,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       const rej = parseRejection(payload);
       if (!rej) return;
       this.stats.rejected++;
+      this.lastProgress = Date.now();
       if (rej.seq !== undefined) {
         const seq = BigInt(rej.seq);
         // Only a rejection of the reading we journaled (same signature) is final for it; a

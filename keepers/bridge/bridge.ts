@@ -264,8 +264,10 @@ export class Bridge extends Service {
     // Stop taking messages first, let the pipeline finish, then close the store.
     await Promise.all(this.subscribers.map((c) => c.endAsync(false)));
     this.subscribers = [];
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    // Closing the broker disconnects its clients; only then can the listener finish closing.
+    const closed = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));
+    await closed;
     await this.ingestor?.drain();
     await this.store?.close();
   }

@@ -208,8 +208,10 @@ export class Ingestor {
 
     const toInsert = verdicts.flatMap((v) => (v.kind === "insert" ? [v] : []));
     let outcomes: InsertOutcome[];
+    const t0 = performance.now();
     try {
       outcomes = await this.store.insertReadings(toInsert.map((v) => v.reading));
+      this.log.debug("Ingestor#stored", { messages: items.length, inserted: toInsert.length, ms: Math.round((performance.now() - t0) * 10) / 10 });
     } catch (e) {
       return this.transient(items, verdicts, e as Error);
     }
