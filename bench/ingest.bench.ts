@@ -35,7 +35,7 @@ const require = createRequire(import.meta.url);
 const native = require("secp256k1") as { ecdsaSign(msg: Uint8Array, priv: Uint8Array): { signature: Uint8Array; recid: number } };
 
 const NETWORK_ID = 31337n;
-const CONNECTIONS = 4;
+const CONNECTIONS = 8; // the bridge's default --connections
 
 class MemoryDirectory implements DeviceDirectory {
   constructor(private readonly devices: Map<bigint, DeviceInfo>) {}
@@ -168,14 +168,15 @@ const suite: BenchSuite = {
     pubs = await publishAll(url, groups);
     await waitUntil(() => bridge.ingestor.counts.stored + bridge.ingestor.counts.rejected >= total, 300_000, "ingest");
     const ingestSec = (performance.now() - t0) / 1000;
-    const stored = await store.countReadings();
+    // Count only this run's devices: other clients of a shared broker may publish too.
+    const stored = (await store.allReadings()).filter((r) => devices.has(r.deviceId)).length;
     await Promise.all(pubs.map((c) => c.endAsync()));
     await bridge.close();
     for (let k = 0; k < CONNECTIONS; k++) (await mqtt.connectAsync(url, { clientId: `${clientId}-${k}`, clean: true })).end();
     rmSync(dir, { recursive: true, force: true });
     if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));
     server?.close();
-    if (stored !== total) throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
+    if (stored < total) throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
 
     const ingest = total / ingestSec;
     const raw = total / rawSec;

@@ -9,9 +9,10 @@
  *    long one frozen client can stall the broker.
  *  - external (`brokerUrl`): a subscriber on any MQTT broker (Mosquitto, EMQX). A persistent
  *    session (clean=false, fixed client ids) keeps readings queued at the broker while the bridge
- *    is down; mqtt.js sends PUBACK only when `handleMessage` calls back, which happens after the
- *    store commit. The 16 reading shards are spread over `connections` subscriber connections so
- *    store transactions batch across devices while each device's readings stay in order.
+ *    is down. The subscriber (subscriber.ts) hands every delivered PUBLISH to the pipeline at once
+ *    and writes its PUBACK only after the store commit (mqtt.js would process one message at a
+ *    time). The 16 reading shards are spread over `connections` subscriber connections; each
+ *    device's readings stay in order on one connection.
  *
  * Devices treat a reading as delivered on the application receipt (receipt topic), not on the
  * PUBACK, so an external broker that loses its queue cannot lose acknowledged readings.
@@ -39,6 +40,7 @@ import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
 import { Ingestor, type Responder } from "./ingest.js";
+import { PipelinedSubscriber } from "./subscriber.js";
 import { recoverAddress } from "./verify.js";
 import { verifyDigest } from "../../sdk/src/index.js";
 
@@ -47,7 +49,7 @@ export const bridgeOptions = {
   brokerUrl: opt.string("external broker URL (mqtt://host:port); empty = embedded broker", { default: "" }),
   mqttPort: opt.int("embedded broker TCP port (0 = any free port)", { default: 1883, min: 0, max: 65535 }),
   mqttHost: opt.string("embedded broker bind address", { default: "127.0.0.1" }),
-  connections: opt.int("subscriber connections to an external broker (divides 16)", { default: 4, min: 1, max: TOPIC_SHARDS }),
+  connections: opt.int("subscriber connections to an external broker (divides 16)", { default: 8, min: 1, max: TOPIC_SHARDS }),
   clientId: opt.string("client id prefix of the bridge's persistent sessions on an external broker", { default: "depin-bridge" }),
   brokerUsername: opt.string("username on the external broker", { default: "" }),
   brokerPassword: opt.string("password on the external broker", { default: "", secret: true }),
@@ -87,7 +89,9 @@ export class Bridge extends Service {
   ingestor!: Ingestor;
   broker?: Aedes;
   private server?: net.Server;
-  private subscribers: MqttClient[] = [];
+  private subscribers: PipelinedSubscriber[] = [];
+  /** Publishes receipts and rejections when the bridge runs on an external broker. */
+  private responder?: MqttClient;
   private readonly principals = new WeakMap<object, Principal>();
   /** Port the embedded broker listens on (after init). */
   mqttPort?: number;
@@ -138,7 +142,7 @@ export class Bridge extends Service {
     if (this.broker) {
       this.broker.publish({ cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, () => undefined);
     } else {
-      this.subscribers[0]?.publish(topic, payload, { qos });
+      this.responder?.publish(topic, payload, { qos });
     }
   }
 
@@ -221,26 +225,27 @@ export class Bridge extends Service {
 
   private async startSubscribers(): Promise<void> {
     const per = TOPIC_SHARDS / this.opts.connections;
+    this.responder = await mqtt.connectAsync(this.opts.brokerUrl, {
+      clientId: `${this.opts.clientId}-out`,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 500,
+      username: this.opts.brokerUsername || undefined,
+      password: this.opts.brokerPassword || undefined,
+    });
+    this.responder.on("error", (e) => this.log.warn("Bridge#responder", { err: e }));
     for (let k = 0; k < this.opts.connections; k++) {
-      const client = mqtt.connect(this.opts.brokerUrl, {
+      const sub = new PipelinedSubscriber({
+        url: this.opts.brokerUrl,
         clientId: `${this.opts.clientId}-${k}`,
-        clean: false,
-        protocolVersion: 4,
-        reconnectPeriod: 500,
+        filters: Array.from({ length: per }, (_, i) => shardFilter(k * per + i)),
         username: this.opts.brokerUsername || undefined,
         password: this.opts.brokerPassword || undefined,
+        onPublish: (topic, payload, done) => this.ingestor.submit(null, topic, payload, done),
+        log: this.log,
       });
-      client.handleMessage = (packet, callback) => {
-        this.ingestor.submit(null, packet.topic, packet.payload as Buffer, (err) => callback(err));
-      };
-      client.on("error", (e) => this.log.warn("Bridge#broker", { connection: k, err: e }));
-      await new Promise<void>((resolve, reject) => {
-        client.once("connect", () => resolve());
-        client.once("error", reject);
-      });
-      const filters = Array.from({ length: per }, (_, i) => shardFilter(k * per + i));
-      await client.subscribeAsync(filters, { qos: 1 });
-      this.subscribers.push(client);
+      await sub.connect();
+      this.subscribers.push(sub);
     }
     this.log.info("Bridge#external", { url: this.opts.brokerUrl, connections: this.opts.connections });
   }
@@ -262,13 +267,14 @@ export class Bridge extends Service {
 
   async close(): Promise<void> {
     // Stop taking messages first, let the pipeline finish, then close the store.
-    await Promise.all(this.subscribers.map((c) => c.endAsync(false)));
+    await Promise.all(this.subscribers.map((c) => c.close()));
     this.subscribers = [];
     // Closing the broker disconnects its clients; only then can the listener finish closing.
     const closed = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));
     await closed;
     await this.ingestor?.drain();
+    await this.responder?.endAsync();
     await this.store?.close();
   }
 }
