@@ -97,8 +97,9 @@ async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): 
 const suite: BenchSuite = {
   name: "ingest",
   async run(ctx): Promise<Figure[]> {
-    const total = ctx.quick ? 4_000 : 20_000;
     const deviceCount = 64;
+    const per = ctx.quick ? 64 : 320; // readings per device
+    const total = per * deviceCount;
     const publishers = 8;
     const base = 5_000_000_000n + BigInt(Math.floor(Math.random() * 1e6)) * 1024n;
     const now = BigInt(Math.floor(Date.now() / 1000));
@@ -107,7 +108,6 @@ const suite: BenchSuite = {
       keys.map((k, i) => [base + BigInt(i), { status: DeviceStatus.Active, keys: [{ type: "secp256k1", publicId: k.publicId, validFrom: 0n, revokedAt: 0n }] }]),
     );
     ctx.log(`signing ${total} readings`);
-    const per = total / deviceCount;
     const groups: { topic: string; payload: string }[][] = Array.from({ length: publishers }, () => []);
     for (let s = 0; s < per; s++) {
       for (let d = 0; d < deviceCount; d++) {
@@ -158,7 +158,6 @@ const suite: BenchSuite = {
         clientId,
         metricsPort: -1,
         networkId: NETWORK_ID,
-        responseQos: 0,
       }),
       { store, directory: new MemoryDirectory(devices) },
     );
@@ -176,11 +175,67 @@ const suite: BenchSuite = {
     rmSync(dir, { recursive: true, force: true });
     if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));
     server?.close();
-    if (stored < total) throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
+    if (stored !== total) throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
 
     const ingest = total / ingestSec;
     const raw = total / rawSec;
+
+    // 3. Embedded defaults: a plain Aedes broker vs the bridge's own Aedes with ingest in
+    //    authorizePublish (before its PUBACK). Publishers log in as the operator (one connection
+    //    carries many devices' readings, which a device login's ACL would refuse).
+    ctx.log(`raw Aedes QoS 1: ${total} messages`);
+    const plain = await Aedes.createBroker({ drainTimeout: 5_000 });
+    const plainServer = net.createServer(plain.handle);
+    await new Promise<void>((r) => plainServer.listen(0, "127.0.0.1", () => r()));
+    const plainUrl = `mqtt://127.0.0.1:${(plainServer.address() as net.AddressInfo).port}`;
+    let got = 0;
+    const esubs = await Promise.all(
+      Array.from({ length: CONNECTIONS }, async (_, k) => {
+        const c = await mqtt.connectAsync(plainUrl, { clean: true, protocolVersion: 4 });
+        c.on("message", () => got++);
+        const shards = TOPIC_SHARDS / CONNECTIONS;
+        await c.subscribeAsync(Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i)), { qos: 1 });
+        return c;
+      }),
+    );
+    t0 = performance.now();
+    pubs = await publishAll(plainUrl, groups);
+    await waitUntil(() => got >= total, 120_000, "raw Aedes delivery");
+    const eRawSec = (performance.now() - t0) / 1000;
+    await Promise.all([...esubs, ...pubs].map((c) => c.endAsync()));
+    await new Promise<void>((r) => plain.close(() => r()));
+    plainServer.close();
+
+    ctx.log(`embedded bridge ingest: ${total} signed readings`);
+    const edir = mkdtempSync(path.join(os.tmpdir(), "depin-bench-"));
+    const estore = new SqliteStore(path.join(edir, "bench.sqlite"), { synchronous: "FULL" });
+    const ebridge = new Bridge(
+      parseOptions(bridgeOptions, {
+        directory: "0x0000000000000000000000000000000000000001",
+        mqttPort: 0,
+        operatorPassword: "bench",
+        metricsPort: -1,
+        networkId: NETWORK_ID,
+      }),
+      { store: estore, directory: new MemoryDirectory(devices) },
+    );
+    await ebridge.init();
+    t0 = performance.now();
+    pubs = await publishAll(`mqtt://127.0.0.1:${ebridge.mqttPort}`, groups, () => ({ username: "operator", password: "bench" }));
+    await waitUntil(() => ebridge.ingestor.counts.stored + ebridge.ingestor.counts.rejected >= total, 300_000, "embedded ingest");
+    const eIngestSec = (performance.now() - t0) / 1000;
+    const estored = await estore.countReadings();
+    await Promise.all(pubs.map((c) => c.endAsync()));
+    await ebridge.close();
+    rmSync(edir, { recursive: true, force: true });
+    if (estored !== total) throw new Error(`bench: embedded bridge stored ${estored} of ${total} readings`);
+    const eIngest = total / eIngestSec;
+    const eRaw = total / eRawSec;
+
     return [
+      { key: "embeddedIngestReadingsPerSecond", label: "embedded bridge ingest (Aedes + SQLite, store-before-ack)", value: Math.round(eIngest), unit: "readings/s", note: `${total} readings` },
+      { key: "embeddedBrokerMessagesPerSecond", label: "raw Aedes QoS 1 end to end", value: Math.round(eRaw), unit: "msg/s", note: "same publishers and payloads" },
+      { key: "embeddedIngestRatio", label: "embedded ingest / raw Aedes", value: Number((eIngest / eRaw).toFixed(3)), unit: "ratio" },
       { key: "ingestReadingsPerSecond", label: `bridge ingest, signed readings (store-before-ack, ${brokerName})`, value: Math.round(ingest), unit: "readings/s", note: `${total} readings, SQLite WAL fsync, ${CONNECTIONS} subscriber connections` },
       { key: "brokerMessagesPerSecond", label: `raw ${brokerName} QoS 1 end to end`, value: Math.round(raw), unit: "msg/s", note: "same publishers, payloads and subscriber connections" },
       { key: "ingestRatio", label: "ingest / raw broker", value: Number((ingest / raw).toFixed(3)), unit: "ratio", note: "goal ≥ 0.8" },
