@@ -16,9 +16,9 @@ import {
   type DeviceKeyPair,
   type Receipt,
   type Rejection,
-} from "../../sdk/src/index.js";
-import type { Bridge } from "../../keepers/bridge/bridge.js";
-import { MOSQUITTO, NETWORK_ID, chain, registerDevice, startBridge, tempDir, waitFor, wipeSessions } from "./fixtures.js";
+} from "../../../sdk/src/index.js";
+import type { Bridge } from "../../../keepers/bridge/bridge.js";
+import { MOSQUITTO, NETWORK_ID, chain, registerDevice, startBridge, tempDir, waitFor, wipeSessions } from "../../datapath/fixtures.js";
 
 const now = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
@@ -175,7 +175,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
 
     if (transport === "embedded") {
       it("ACL: a device publishing on another device's topic gets WRONG_TOPIC on its own error topic", async function () {
-        const { Device } = await import("../../firmware/device.js");
+        const { Device } = await import("../../../firmware/device.js");
         const d = new Device({ deviceId: A, key: keyA, networkId: NETWORK_ID, brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`, journalFile: path.join(tmp.dir, "a.journal"), fsync: false });
         await d.start();
         const got: Rejection[] = [];

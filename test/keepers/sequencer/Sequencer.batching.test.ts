@@ -6,11 +6,11 @@
  */
 import { expect } from "chai";
 import path from "node:path";
-import { generateKeyPair, getPoseidon, hashReading, merkleRoot, signReading } from "../../sdk/src/index.js";
-import { PostgresStore, SqliteStore, type NewReading, type Store } from "../../keepers/common/store/index.js";
-import { Sequencer, sequencerOptions } from "../../keepers/sequencer/sequencer.js";
-import { parseOptions } from "../../keepers/common/options.js";
-import { NETWORK_ID, POSTGRES, tempDir } from "./fixtures.js";
+import { generateKeyPair, getPoseidon, hashReading, merkleRoot, signReading } from "../../../sdk/src/index.js";
+import { PostgresStore, SqliteStore, type NewReading, type Store } from "../../../keepers/common/store/index.js";
+import { Sequencer, sequencerOptions } from "../../../keepers/sequencer/sequencer.js";
+import { parseOptions } from "../../../keepers/common/options.js";
+import { NETWORK_ID, POSTGRES, tempDir } from "../../datapath/fixtures.js";
 
 const key = generateKeyPair("secp256k1");
 

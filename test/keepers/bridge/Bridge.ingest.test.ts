@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import path from "node:path";
-import { Device } from "../../firmware/device.js";
-import { fleetKey } from "../../firmware/simulator.js";
-import { NETWORK_ID, chain, registerDevice, startBridge, tempDir } from "./fixtures.js";
+import { Device } from "../../../firmware/device.js";
+import { fleetKey } from "../../../firmware/simulator.js";
+import { NETWORK_ID, chain, registerDevice, startBridge, tempDir } from "../../datapath/fixtures.js";
 
 describe("Bridge (embedded broker, SQLite): store-before-ack ingest", function () {
   it("stores every reading of secp256k1 and P-256 devices once and answers with receipts", async function () {
