@@ -36,7 +36,7 @@ const simulateOptions = {
   drainTimeout: opt.int("seconds to wait for outstanding receipts at the end", { default: 30, min: 0 }),
   dataDir: opt.string("journal directory", { default: "data/fleet" }),
   fault: opt.string(`faults as name=probability, comma separated (${FAULTS.join(", ")})`, { default: "" }),
-  skewSec: opt.int("clock skew of the skewed device (s)", { default: 3600 }),
+  skewSec: opt.int("how far ahead a `skew` fault stamps its reading (s)", { default: 3600 }),
   fsync: opt.bool("fsync each journal write"),
 };
 

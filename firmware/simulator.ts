@@ -2,8 +2,8 @@
  * Device fleet simulator: N devices, each recording R readings/s, against any broker, with
  * injectable faults. Keys are derived deterministically from a seed (so a test or operator can
  * register the same fleet on-chain first). Faults are injected as extra messages next to the
- * honest stream, except `skew` (the device's clock runs ahead) and `storm` (connections are
- * dropped abruptly), which disturb the honest stream itself.
+ * honest stream (a skewed reading is stamped `skewSec` ahead), except `storm`, which drops the
+ * device's connection abruptly and so disturbs the honest stream itself.
  */
 import { keccak_256 } from "@noble/hashes/sha3";
 import { mkdirSync } from "node:fs";
@@ -62,7 +62,6 @@ export class Fleet {
     mkdirSync(opts.dataDir, { recursive: true });
     for (let i = 0; i < opts.devices; i++) {
       const deviceId = opts.firstDeviceId + BigInt(i);
-      const skew = (opts.faults.skew ?? 0) > 0 && i === 0 ? (opts.skewSec ?? 3600) : 0;
       const d = new Device({
         deviceId,
         key: fleetKey(opts.seed, i, fleetKeyType(opts, i)),
@@ -71,7 +70,6 @@ export class Fleet {
         journalFile: path.join(opts.dataDir, `device-${deviceId}.journal`),
         fsync: opts.fsync ?? false,
         receiptTimeoutMs: opts.receiptTimeoutMs ?? 5_000,
-        clock: skew ? () => Math.floor(Date.now() / 1000) + skew : undefined,
       });
       d.on("rejected", (r) => this.rejections.set(r.code, (this.rejections.get(r.code) ?? 0) + 1));
       this.devices.push(d);
@@ -118,6 +116,10 @@ export class Fleet {
         const again = signReading(this.opts.networkId, d.opts.key, { deviceId: d.deviceId, seq, timestamp: BigInt(d.now()), value: 424242n });
         d.publishRaw(topic, toWire(again));
       }
+    }
+    if (this.chance("skew")) {
+      const ahead = BigInt(d.now() + (this.opts.skewSec ?? 3600));
+      d.publishRaw(topic, toWire(signReading(this.opts.networkId, d.opts.key, { deviceId: d.deviceId, seq: far, timestamp: ahead, value: 1n })));
     }
     if (this.chance("oversize")) d.publishRaw(topic, JSON.stringify({ v: 1, pad: "x".repeat(2048) }));
     if (this.chance("foreign-topic") && this.devices.length > 1) {
