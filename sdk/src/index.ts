@@ -7,3 +7,8 @@ export * from "./merkle.js";
 export * from "./signing.js";
 export * from "./groth16.js";
 export * from "./circuit-inputs.js";
+export * from "./topics.js";
+export * from "./receipts.js";
+export * from "./auth.js";
+export * from "./epoch.js";
+export * from "./batch.js";
