@@ -59,7 +59,11 @@ export class ProverPool {
   }
 
   private spawn(): Worker {
-    const w = new Worker(WORKER_URL);
+    // snarkjs → ffjavascript → the `web-worker` package, which, loaded in any non-main thread,
+    // assumes it is running one of its own workers and reads { mod, name, type } from
+    // workerData. Giving it an empty module to load keeps it out of the way; our worker then
+    // proves with singleThread (no nested threads).
+    const w = new Worker(WORKER_URL, { workerData: { mod: "data:text/javascript,", name: "depin-prover", type: "module" } });
     w.on("message", (msg: ProveReply) => this.onReply(w, msg));
     w.on("error", (e) => this.onDeath(w, e));
     w.on("exit", (code) => {

@@ -146,6 +146,7 @@ export class Prover extends Service {
     const due = await this.dueBatches();
     if (due.length === 0) return [];
     this.inFlight.set(due.length);
+    this.log.info("Prover#proving", { batchIds: due.map((d) => d.batch.batchId), workers: this.opts.workers });
     this.progress?.start(due.map((d) => d.batch.batchId));
     const results = await Promise.all(due.map((d) => this.proveOne(d.batch, d.chain)));
     this.progress?.stop();
