@@ -46,6 +46,9 @@ describe("Settlement keepers under faults (SQLite, real processes)", function ()
     };
 
     let k = await spawnKeeper("prover", flags);
+    const dbg = process.env.DEPIN_TEST_LOGS
+      ? setInterval(() => console.error("CHILD>", k.output().slice(-2000)), 5000)
+      : undefined;
     try {
       // Kill while the first proof is running (its start is logged; a proof takes seconds).
       await waitFor(() => k.output().includes('"at":"Prover#proving"'), 60_000, "the prover to start proving");
@@ -64,6 +67,7 @@ describe("Settlement keepers under faults (SQLite, real processes)", function ()
       expect(await k.exited).to.equal(0);
       expect(k.output()).to.match(/prover: batch \d+ proven/); // the progress line (forced on, no terminal)
     } finally {
+      clearInterval(dbg);
       if (k.child.exitCode === null) k.child.kill("SIGKILL");
     }
 
