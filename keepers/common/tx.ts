@@ -233,17 +233,26 @@ export class DurableTxManager {
     return { maxFeePerGas: max, maxPriorityFeePerGas: tip > max ? max : tip };
   }
 
-  /** Broadcasts the last signed transaction; "already known" and "nonce too low" are not errors here. */
+  /**
+   * Broadcasts the last signed transaction; "already known" and "nonce too low" (mined meanwhile)
+   * are not errors here, and neither is an under-priced replacement (the earlier hash stays
+   * valid and is followed; the next bump offers more).
+   */
   private async broadcast(rec: TxRecord): Promise<void> {
     try {
       await this.rpc(() => this.provider.broadcastTransaction(rec.raw));
     } catch (e) {
       const msg = String((e as Error).message).toLowerCase();
-      if (
-        /already known|known transaction|already imported|nonce too low|nonce has already been used|replacement transaction underpriced/.test(
-          msg,
-        )
-      ) {
+      if (/underpriced/.test(msg)) {
+        this.log.warn("TxManager#underpriced", {
+          key: rec.key,
+          nonce: rec.nonce,
+          hash: rec.hashes.at(-1),
+          note: msg.slice(0, 200),
+        });
+        return;
+      }
+      if (/already known|known transaction|already imported|nonce too low|nonce has already been used/.test(msg)) {
         this.log.debug("TxManager#broadcast", { key: rec.key, note: msg.slice(0, 120) });
         return;
       }

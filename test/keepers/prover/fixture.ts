@@ -42,6 +42,10 @@ export const POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 export const SUBMITTER_KEY = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdf4081b2dac";
 export const EPOCH_KEY = "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97";
 
+/** Keeper logs on stderr when DEPIN_TEST_LOGS is set. */
+const testLog = () =>
+  process.env.DEPIN_TEST_LOGS ? createLogger({ level: "debug", write: (l) => console.error(l) }) : undefined;
+
 export type StoreKind = "sqlite" | "postgres";
 
 /** A JSON-RPC HTTP endpoint forwarding to the in-process chain; errors keep their revert data. */
@@ -51,6 +55,7 @@ export async function rpcEndpoint(provider: { request(a: { method: string; param
       return { jsonrpc: "2.0", id: m.id, result: await provider.request({ method: m.method, params: m.params ?? [] }) };
     } catch (e) {
       const err = e as { message: string; data?: unknown };
+      if (process.env.DEPIN_TEST_LOGS) console.error("RPC error", m.method, err.message.slice(0, 300));
       const data = typeof err.data === "string" ? err.data : (err.data as { data?: unknown } | undefined)?.data;
       return { jsonrpc: "2.0", id: m.id, error: { code: 3, message: err.message, data } };
     }
@@ -186,10 +191,7 @@ export async function setup(kind: StoreKind) {
         metricsPort: -1,
         ...extra,
       }),
-      {
-        store: await newStore(),
-        provider,
-      },
+      { store: await newStore(), provider, log: testLog() },
     );
     await s.init();
     return s;
@@ -203,10 +205,7 @@ export async function setup(kind: StoreKind) {
         metricsPort: -1,
         ...extra,
       }),
-      {
-        store: await newStore(),
-        provider,
-      },
+      { store: await newStore(), provider, log: testLog() },
     );
     await k.init();
     return k;
