@@ -95,7 +95,7 @@ describe("Epoch keeper", function () {
   });
 
   it("dry run logs the epoch it would close and sends nothing", async () => {
-    const keeper = await f.makeEpochKeeper({ dryRun: true, privateKey: "" });
+    const keeper = await f.makeEpochKeeper({ dryRun: true, privateKey: undefined });
     try {
       await f.networkHelpers.time.increaseTo(await f.distributor.closableAt(f.epoch));
       expect(await keeper.closeDue()).to.deep.equal([]);

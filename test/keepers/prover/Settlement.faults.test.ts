@@ -22,6 +22,66 @@ function batch(f: Fixture, devices: bigint[], n = 8) {
   );
 }
 
+/** Submitter SIGKILLed after its settle reached the mempool; the transaction is mined while it is down. */
+async function submitterCrashBetweenSendAndReceipt(f: Fixture): Promise<void> {
+  await f.ingestAndCommit([batch(f, [11n, 22n])]);
+  await f.networkHelpers.time.increase(DAY + 1n);
+  const prover = await f.makeProver();
+  expect(await prover.proveDue()).to.deep.equal([1n]);
+  await prover.close();
+
+  const sender = (await f.makeSubmitter()).tx!.address;
+  const nonceBefore = await f.provider.getTransactionCount(sender, "latest");
+  await f.conn.provider.request({ method: "evm_setAutomine", params: [false] });
+  const flags = {
+    store: f.storeUrl,
+    "rpc-url": f.rpc.url,
+    distributor: f.distributorAddress,
+    "private-key": SUBMITTER_KEY,
+    "poll-ms": 50,
+    "metrics-port": -1,
+    schedule: "* * * * * *",
+  };
+  const k = await spawnKeeper("submitter", flags);
+  let sentHash = "";
+  try {
+    await waitFor(
+      async () => {
+        const j = await f.store.getTx("settle:1");
+        if (!j) return false;
+        sentHash = j.hashes[0];
+        return (await f.provider.getTransaction(sentHash)) !== null; // in the node's mempool
+      },
+      60_000,
+      "the settle transaction to be sent",
+    );
+    k.child.kill("SIGKILL");
+    await k.exited;
+  } finally {
+    if (k.child.exitCode === null) k.child.kill("SIGKILL");
+  }
+  expect((await f.store.getTx("settle:1"))!.status).to.equal("pending");
+  expect((await f.store.getProof(1n))!.status).to.equal("proven");
+  // The transaction is mined while no submitter runs.
+  await f.conn.provider.request({ method: "evm_mine", params: [] });
+  await f.conn.provider.request({ method: "evm_setAutomine", params: [true] });
+
+  const submitter = await f.makeSubmitter();
+  try {
+    expect(await submitter.submitPending()).to.deep.equal([1n]);
+  } finally {
+    await submitter.close();
+  }
+  const p = (await f.store.getProof(1n))!;
+  expect(p.status).to.equal("settled");
+  expect(p.settleTx).to.equal(sentHash);
+  const j = (await f.store.getTx("settle:1"))!;
+  expect(j.status).to.equal("mined");
+  expect(j.hashes).to.deep.equal([sentHash]);
+  expect(await f.provider.getTransactionCount(sender, "latest")).to.equal(nonceBefore + 1);
+  expect(await f.settlements()).to.deep.equal([[1n, 6n]]); // 2 devices × 4 earning readings, capped at 3
+}
+
 describe("Settlement keepers under faults (SQLite, real processes)", function () {
   this.timeout(240_000);
   let f: Fixture;
@@ -89,62 +149,7 @@ describe("Settlement keepers under faults (SQLite, real processes)", function ()
   });
 
   it("submitter SIGKILLed between send and receipt: the restart follows the same transaction, no second settle", async () => {
-    await f.ingestAndCommit([batch(f, [11n, 22n])]);
-    await f.networkHelpers.time.increase(DAY + 1n);
-    const prover = await f.makeProver();
-    expect(await prover.proveDue()).to.deep.equal([1n]);
-    await prover.close();
-
-    const sender = (await f.makeSubmitter()).tx!.address;
-    const nonceBefore = await f.provider.getTransactionCount(sender, "latest");
-    await f.conn.provider.request({ method: "evm_setAutomine", params: [false] });
-    const flags = {
-      store: f.storeUrl,
-      "rpc-url": f.rpc.url,
-      distributor: f.distributorAddress,
-      "private-key": SUBMITTER_KEY,
-      "poll-ms": 50,
-      "metrics-port": -1,
-      schedule: "* * * * * *",
-    };
-    const k = await spawnKeeper("submitter", flags);
-    let sentHash = "";
-    try {
-      await waitFor(
-        async () => {
-          const j = await f.store.getTx("settle:1");
-          if (!j) return false;
-          sentHash = j.hashes[0];
-          return (await f.provider.getTransaction(sentHash)) !== null; // in the node's mempool
-        },
-        60_000,
-        "the settle transaction to be sent",
-      );
-      k.child.kill("SIGKILL");
-      await k.exited;
-    } finally {
-      if (k.child.exitCode === null) k.child.kill("SIGKILL");
-    }
-    expect((await f.store.getTx("settle:1"))!.status).to.equal("pending");
-    expect((await f.store.getProof(1n))!.status).to.equal("proven");
-    // The transaction is mined while no submitter runs.
-    await f.conn.provider.request({ method: "evm_mine", params: [] });
-    await f.conn.provider.request({ method: "evm_setAutomine", params: [true] });
-
-    const submitter = await f.makeSubmitter();
-    try {
-      expect(await submitter.submitPending()).to.deep.equal([1n]);
-    } finally {
-      await submitter.close();
-    }
-    const p = (await f.store.getProof(1n))!;
-    expect(p.status).to.equal("settled");
-    expect(p.settleTx).to.equal(sentHash);
-    const j = (await f.store.getTx("settle:1"))!;
-    expect(j.status).to.equal("mined");
-    expect(j.hashes).to.deep.equal([sentHash]);
-    expect(await f.provider.getTransactionCount(sender, "latest")).to.equal(nonceBefore + 1);
-    expect(await f.settlements()).to.deep.equal([[1n, 6n]]); // 2 devices × 4 earning readings, capped at 3
+    await submitterCrashBetweenSendAndReceipt(f);
   });
 
   it("submitter SIGKILLed before its transaction was mined: the restart re-broadcasts the journaled one", async () => {
@@ -272,5 +277,20 @@ describe("Settlement keepers under faults (SQLite, real processes)", function ()
     // The honest batch's stored readings and proof were not changed by the failures around it.
     expect((await f.store.getProof(1n))!.status).to.equal("settled");
     expect(await f.store.batchReadings(1n)).to.have.length(8);
+  });
+});
+
+describe("Settlement keepers under faults (PostgreSQL, real processes)", function () {
+  this.timeout(240_000);
+  let f: Fixture;
+
+  beforeEach(async () => {
+    f = await setup("postgres");
+    await f.activate(DEVICES);
+  });
+  afterEach(async () => f.cleanup());
+
+  it("submitter SIGKILLed between send and receipt: the restart follows the same transaction, no second settle", async () => {
+    await submitterCrashBetweenSendAndReceipt(f);
   });
 });
