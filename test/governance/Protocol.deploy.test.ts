@@ -1,0 +1,23 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { auditRoles } from "../../scripts/lib/audit.js";
+import { deployProtocol, GENESIS_SUPPLY, TIMELOCK_DELAY, type ProtocolFixture } from "./fixture.js";
+
+const connection = await network.create();
+const { networkHelpers } = connection;
+
+describe("Protocol deployment — hand-over to the timelock", function () {
+  const deployment = (): Promise<ProtocolFixture> => deployProtocol(connection);
+  const load = (): Promise<ProtocolFixture> => networkHelpers.loadFixture(deployment);
+
+  it("roles audit passes: every admin role and ownership is held by the timelock, none by the deployer", async function () {
+    const f = await load();
+    const report = await auditRoles(connection.ethers.provider, f.deployment);
+    console.log(report.holdings.map((h) => `${h.contract} ${h.role} ${h.holderName ?? h.holder} ${h.kind}`).join("\n"));
+    expect(report.violations).to.deep.equal([]);
+    expect(report.ok).to.equal(true);
+    expect(await f.timelock.getMinDelay()).to.equal(TIMELOCK_DELAY);
+    expect(await f.paymaster.owner()).to.equal(await f.timelock.getAddress());
+    expect(await f.token.totalSupply()).to.equal(GENESIS_SUPPLY);
+  });
+});
