@@ -3,7 +3,7 @@
  * front-running protection, read a proposal's state, vote (directly or by EIP-712 signature,
  * with a reason), queue and execute.
  */
-import { keccak256, toUtf8Bytes, type Signer, type TypedDataDomain } from "ethers";
+import { keccak256, toUtf8Bytes, type Result, type Signer, type TypedDataDomain } from "ethers";
 import type { ProtocolGovernor } from "../../types/typechain/index.js";
 import type { Call } from "./actions.js";
 
@@ -72,33 +72,27 @@ export async function propose(
   if (!receipt) throw new DaoError("propose transaction was dropped");
   for (const log of receipt.logs) {
     const parsed = governor.interface.parseLog(log);
-    if (parsed?.name === "ProposalCreated") return proposalFromEvent(parsed.args as unknown as ProposalCreatedArgs);
+    if (parsed?.name === "ProposalCreated") return proposalFromEvent(parsed.args);
   }
   throw new DaoError("propose transaction emitted no ProposalCreated");
 }
 
-interface ProposalCreatedArgs {
-  proposalId: bigint;
-  proposer: string;
-  targets: string[];
-  values: bigint[];
-  calldatas: string[];
-  voteStart: bigint;
-  voteEnd: bigint;
-  description: string;
-}
-
-function proposalFromEvent(a: ProposalCreatedArgs): Proposal {
+/**
+ * ProposalCreated(proposalId, proposer, targets, values, signatures, calldatas, voteStart,
+ * voteEnd, description), read by position: `values` would be the ethers Result's own method.
+ */
+function proposalFromEvent(a: Result): Proposal {
+  const description = a[8] as string;
   return {
-    proposalId: a.proposalId,
-    proposer: a.proposer,
-    targets: [...a.targets],
-    values: [...a.values],
-    calldatas: [...a.calldatas],
-    description: a.description,
-    descriptionHash: keccak256(toUtf8Bytes(a.description)),
-    voteStart: a.voteStart,
-    voteEnd: a.voteEnd,
+    proposalId: a[0] as bigint,
+    proposer: a[1] as string,
+    targets: [...(a[2] as string[])],
+    values: [...(a[3] as bigint[])],
+    calldatas: [...(a[5] as string[])],
+    description,
+    descriptionHash: keccak256(toUtf8Bytes(description)),
+    voteStart: a[6] as bigint,
+    voteEnd: a[7] as bigint,
   };
 }
 
@@ -106,7 +100,7 @@ function proposalFromEvent(a: ProposalCreatedArgs): Proposal {
 export async function findProposal(governor: ProtocolGovernor, proposalId: bigint, fromBlock = 0): Promise<Proposal> {
   const events = await governor.queryFilter(governor.filters.ProposalCreated(), fromBlock, "latest");
   for (const e of events) {
-    if (e.args.proposalId === proposalId) return proposalFromEvent(e.args as unknown as ProposalCreatedArgs);
+    if (e.args.proposalId === proposalId) return proposalFromEvent(e.args);
   }
   throw new DaoError(`proposal ${proposalId} not found on governor ${await governor.getAddress()} since block ${fromBlock}`);
 }

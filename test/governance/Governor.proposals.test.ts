@@ -1,0 +1,146 @@
+/**
+ * End-to-end governance: real proposals from human-readable action files, voted, queued through
+ * the timelock and executed; each checks the effect and that the same call from any other
+ * account (the deployer, a voter, a stranger) reverts.
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
+import hre, { network } from "hardhat";
+import { describeCalls } from "../../scripts/lib/actions.js";
+import { prepareUpgrade } from "../../scripts/lib/upgrade.js";
+import type { DataAvailabilityV2Mock } from "../../types/typechain/index.js";
+import { deployProtocol, pass, proposalCalls, TOKEN, type ProtocolFixture } from "./fixture.js";
+
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
+const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
+const ADMIN = ethers.ZeroHash;
+
+describe("Governance — end-to-end proposals", function () {
+  const deployment = (): Promise<ProtocolFixture> => deployProtocol(connection);
+  const load = (): Promise<ProtocolFixture> => networkHelpers.loadFixture(deployment);
+  const others = (f: ProtocolFixture): HardhatEthersSigner[] => [f.deployer, f.voters[0], f.other];
+
+  it("set retention window + add sequencer (DA): effect, and the direct call reverts for everyone else", async function () {
+    const f = await load();
+    const sequencer = ethers.Wallet.createRandom().address;
+    const { calls, description } = proposalCalls(f, {
+      title: "Shorter DA retention, one more sequencer",
+      description: "Payloads are exported to long-term storage after 3 days.",
+      actions: [
+        { action: "set retention window", seconds: 3 * 86_400 },
+        { action: "add sequencer", account: sequencer },
+      ],
+    });
+    expect(describeCalls(calls, f.deployment)).to.deep.equal([
+      "dataAvailability.setRetentionWindow(259200)",
+      `dataAvailability.addSequencer(${sequencer})`,
+    ]);
+    await pass(f, calls, description);
+    expect(await f.da.retentionWindow()).to.equal(3n * 86_400n);
+    expect((await f.da.sequencer(sequencer)).active).to.equal(true);
+    for (const s of others(f)) {
+      await expect(f.da.connect(s).setRetentionWindow(86_400n))
+        .to.be.revertedWithCustomError(f.da, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, ADMIN);
+      await expect(f.da.connect(s).removeSequencer(sequencer))
+        .to.be.revertedWithCustomError(f.da, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, await f.da.SEQUENCER_ADMIN_ROLE());
+    }
+  });
+
+  it("emission curve segment and mint breaker", async function () {
+    const f = await load();
+    const start = (await f.emission.currentEpoch()) + 10n;
+    const { calls, description } = proposalCalls(f, {
+      title: "Halve emission from the next quarter",
+      actions: [
+        {
+          action: "add emission segment",
+          startEpoch: Number(start),
+          initialEmission: (50_000n * TOKEN).toString(),
+          decayFactorBps: 9_800,
+          decayPeriod: 30,
+        },
+        { action: "set mint breaker", amount: (200_000n * TOKEN).toString() },
+      ],
+    });
+    await pass(f, calls, description);
+    expect(await f.emission.emissionFor(start)).to.equal(50_000n * TOKEN);
+    expect(await f.emission.maxMintPerEpoch()).to.equal(200_000n * TOKEN);
+    for (const s of others(f)) {
+      await expect(f.emission.connect(s).setMaxMintPerEpoch(1n))
+        .to.be.revertedWithCustomError(f.emission, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, ADMIN);
+      await expect(f.emission.connect(s).addSegment(start + 1n, 1n, 10_000, 1))
+        .to.be.revertedWithCustomError(f.emission, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, ADMIN);
+    }
+  });
+
+  it("paymaster budget (Ownable2Step, owned by the timelock) and price feed", async function () {
+    const f = await load();
+    const feed = await ethers.deployContract("MockAggregator", [8, "DPR / USD (new)", 7_000_000n]);
+    const { calls, description } = proposalCalls(f, {
+      title: "Paymaster budget and new price feed",
+      actions: [
+        { action: "set paymaster budget", epochBudget: "2000000000000000000", accountBudget: "20000000000000000" },
+        { action: "set price feed", feed: await feed.getAddress() },
+      ],
+    });
+    await pass(f, calls, description);
+    expect(await f.paymaster.epochBudget()).to.equal(2n * 10n ** 18n);
+    expect(await f.paymaster.accountBudget()).to.equal(2n * 10n ** 16n);
+    expect(await f.credits.priceFeed()).to.equal(await feed.getAddress());
+    for (const s of others(f)) {
+      await expect(f.paymaster.connect(s).setBudgets(1n, 1n))
+        .to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount")
+        .withArgs(s.address);
+      await expect(f.credits.connect(s).setPriceFeed(s.address))
+        .to.be.revertedWithCustomError(f.credits, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, ADMIN);
+    }
+  });
+
+  it("UUPS upgrade of DataAvailability: layout validated, proposed, voted, queued, executed; state kept", async function () {
+    const f = await load();
+    const proxy = await f.da.getAddress();
+    const retention = await f.da.retentionWindow();
+    const before = await ethers.provider.getStorage(proxy, IMPLEMENTATION_SLOT);
+    const prepared = await prepareUpgrade(hre, connection, {
+      proxyName: "dataAvailability",
+      fromContract: "DataAvailability",
+      toContract: "DataAvailabilityV2Mock",
+    });
+    // The implementation is deployed but nothing changes until the timelock executes.
+    expect(await ethers.provider.getStorage(proxy, IMPLEMENTATION_SLOT)).to.equal(before);
+    for (const s of others(f)) {
+      await expect(f.da.connect(s).upgradeToAndCall(prepared.implementation, "0x"))
+        .to.be.revertedWithCustomError(f.da, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, ADMIN);
+    }
+    const { calls, description } = proposalCalls(f, { title: "DA v2", actions: [prepared.action] });
+    expect(describeCalls(calls, f.deployment)).to.deep.equal([
+      `dataAvailability.upgradeToAndCall(${prepared.implementation}, 0x)`,
+    ]);
+    await expect(pass(f, calls, description)).to.not.be.rejected;
+    const v2 = (await ethers.getContractAt("DataAvailabilityV2Mock", proxy)) as unknown as DataAvailabilityV2Mock;
+    expect(await v2.version()).to.equal(2n);
+    expect(ethers.getAddress("0x" + (await ethers.provider.getStorage(proxy, IMPLEMENTATION_SLOT)).slice(26))).to.equal(
+      prepared.implementation,
+    );
+    expect(await v2.retentionWindow()).to.equal(retention);
+    expect(await v2.hasRole(ADMIN, await f.timelock.getAddress())).to.equal(true);
+  });
+
+  it("an unsafe implementation is refused before anything is deployed", async function () {
+    await load();
+    await expect(
+      prepareUpgrade(hre, connection, {
+        proxyName: "dataAvailability",
+        fromContract: "DataAvailability",
+        toContract: "DataAvailabilityUnsafeMock",
+      }),
+    ).to.be.rejectedWith(/DataAvailabilityUnsafeMock[\s\S]*(state variable assignment|initial value)/i);
+  });
+});
