@@ -81,7 +81,7 @@ export async function propose(
  * ProposalCreated(proposalId, proposer, targets, values, signatures, calldatas, voteStart,
  * voteEnd, description), read by position: `values` would be the ethers Result's own method.
  */
-function proposalFromEvent(a: Result): Proposal {
+function proposalFromEvent(a: Result | { readonly [i: number]: unknown }): Proposal {
   const description = a[8] as string;
   return {
     proposalId: a[0] as bigint,
