@@ -264,8 +264,12 @@ export function roleHash(value: string): string {
 function coerce(type: ParamType, value: unknown): string | bigint {
   switch (type) {
     case "address":
-      if (typeof value !== "string") throw new Error("must be an address string");
-      return getAddress(value);
+      if (typeof value !== "string" || !isHexString(value, 20)) throw new Error("must be an address (0x and 40 hex digits)");
+      try {
+        return getAddress(value);
+      } catch {
+        throw new Error("has a bad checksum (write it all lower-case or correctly checksummed)");
+      }
     case "uint": {
       if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
       if (typeof value === "string" && /^(0|[1-9][0-9]*)$/.test(value)) return BigInt(value);
@@ -292,7 +296,12 @@ export function encodeAction(raw: unknown, deployment: Deployment, index = 0): C
   if (typeof raw !== "object" || raw === null) throw new ActionError(`actions[${index}] must be an object`);
   const fields = raw as Record<string, unknown>;
   if (typeof fields.action !== "string") throw new ActionError(`actions[${index}].action must name an action`);
-  const spec = actionSpec(fields.action);
+  let spec: ActionSpec;
+  try {
+    spec = actionSpec(fields.action);
+  } catch (e) {
+    throw new ActionError(`actions[${index}]: ${(e as Error).message}`);
+  }
   const where = `actions[${index}] ("${spec.name}")`;
   let contractName = spec.contract;
   if (contractName === "*") {
