@@ -80,7 +80,7 @@ describe("Governance — security", function () {
       const [alice, bob] = f.voters;
       const call = retentionCall(f, 2 * 86_400);
       const description = guardDescription("# Retention 2 days", alice.address);
-      const args = [[call.target], [0n], [call.data], description] as const;
+      const args: [string[], bigint[], string[], string] = [[call.target], [0n], [call.data], description];
       // Bob copies Alice's pending transaction with a higher fee: refused.
       await expect(f.governor.connect(bob).propose(...args))
         .to.be.revertedWithCustomError(f.governor, "GovernorRestrictedProposer")
@@ -98,7 +98,7 @@ describe("Governance — security", function () {
       const f = await load();
       const [alice, bob] = f.voters;
       const call = retentionCall(f, 2 * 86_400);
-      const args = [[call.target], [0n], [call.data], "# Retention 2 days"] as const;
+      const args: [string[], bigint[], string[], string] = [[call.target], [0n], [call.data], "# Retention 2 days"];
       await f.governor.connect(bob).propose(...args);
       const id = await f.governor.hashProposal([call.target], [0n], [call.data], ethers.id(args[3]));
       await f.governor.connect(bob).cancel([call.target], [0n], [call.data], ethers.id(args[3]));
