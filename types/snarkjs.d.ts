@@ -57,6 +57,7 @@ declare module "snarkjs" {
       logger?: unknown,
     ): Promise<unknown>;
     preparePhase2(oldPtau: string, newPTau: string, logger?: unknown): Promise<unknown>;
+    verify(ptau: string, logger?: unknown): Promise<boolean>;
   };
   export const r1cs: {
     info(
