@@ -35,6 +35,8 @@ export interface ActionSpec {
   fn: string;
   /** The action's fields, in call-argument order. */
   params: [string, ParamType][];
+  /** Shapes the coerced fields into the call's arguments (structs); default: as listed. */
+  toArgs?: (fields: (string | bigint)[]) => unknown[];
 }
 
 export interface Call {
@@ -56,6 +58,23 @@ export const INTERFACES: Record<string, Interface> = {
   claimPaymaster: ClaimPaymaster__factory.createInterface(),
   timelock: ProtocolTimelock__factory.createInterface(),
   governor: ProtocolGovernor__factory.createInterface(),
+  // Identity and rewards-settlement layers: the governed functions of IDeviceRegistry and
+  // IRewardDistributor (their generated types replace these fragments once they are deployed here).
+  deviceRegistry: new Interface([
+    "function approveMaker(address maker, string name)",
+    "function revokeMaker(address maker)",
+    "function suspend(uint256 deviceId)",
+    "function resume(uint256 deviceId)",
+    "function upgradeToAndCall(address newImplementation, bytes data) payable",
+    "function grantRole(bytes32 role, address account)",
+    "function revokeRole(bytes32 role, address account)",
+  ]),
+  rewardDistributor: new Interface([
+    "function scheduleRule(uint64 fromEpoch, (uint32 minValue, uint32 maxValue, uint32 capPerBatch) params)",
+    "function setVerifier(uint8 depth, address verifier, uint16 slots)",
+    "function grantRole(bytes32 role, address account)",
+    "function revokeRole(bytes32 role, address account)",
+  ]),
 };
 
 export const ACTIONS: ActionSpec[] = [
@@ -180,6 +199,63 @@ export const ACTIONS: ActionSpec[] = [
     contract: "claimPaymaster",
     fn: "setDeviceDirectory",
     params: [["directory", "address"]],
+  },
+  // Identity
+  {
+    name: "approve maker",
+    summary: "let a device maker attest device keys",
+    contract: "deviceRegistry",
+    fn: "approveMaker",
+    params: [
+      ["maker", "address"],
+      ["name", "string"],
+    ],
+  },
+  {
+    name: "revoke maker",
+    summary: "withdraw a maker's approval",
+    contract: "deviceRegistry",
+    fn: "revokeMaker",
+    params: [["maker", "address"]],
+  },
+  {
+    name: "suspend device",
+    summary: "suspend an active device",
+    contract: "deviceRegistry",
+    fn: "suspend",
+    params: [["deviceId", "uint"]],
+  },
+  {
+    name: "resume device",
+    summary: "resume a suspended device",
+    contract: "deviceRegistry",
+    fn: "resume",
+    params: [["deviceId", "uint"]],
+  },
+  // Reward settlement
+  {
+    name: "set reward range",
+    summary: "reward rule from an epoch on: readings in [minValue, maxValue] earn a point, capped per batch",
+    contract: "rewardDistributor",
+    fn: "scheduleRule",
+    params: [
+      ["fromEpoch", "uint"],
+      ["minValue", "uint"],
+      ["maxValue", "uint"],
+      ["capPerBatch", "uint"],
+    ],
+    toArgs: ([fromEpoch, minValue, maxValue, capPerBatch]) => [fromEpoch, [minValue, maxValue, capPerBatch]],
+  },
+  {
+    name: "replace verifier",
+    summary: "the Groth16 verifier for batches of a depth (a new circuit instance)",
+    contract: "rewardDistributor",
+    fn: "setVerifier",
+    params: [
+      ["depth", "uint"],
+      ["verifier", "address"],
+      ["slots", "uint"],
+    ],
   },
   // Governance itself
   {
@@ -323,7 +399,11 @@ export function encodeAction(raw: unknown, deployment: Deployment, index = 0): C
   const target = contractAddress(deployment, contractName);
   const iface = INTERFACES[contractName] ?? INTERFACES[baseName(contractName)];
   if (!iface?.getFunction(spec.fn)) throw new ActionError(`${where}: contract "${contractName}" has no ${spec.fn}()`);
-  return { target, value: 0n, data: iface.encodeFunctionData(spec.fn, args) };
+  try {
+    return { target, value: 0n, data: iface.encodeFunctionData(spec.fn, spec.toArgs ? spec.toArgs(args) : args) };
+  } catch (e) {
+    throw new ActionError(`${where}: ${(e as Error).message}`);
+  }
 }
 
 function baseName(name: string): string {

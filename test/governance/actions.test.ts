@@ -36,6 +36,24 @@ describe("Governance actions (proposal files)", function () {
     expect(roleHash("DEFAULT_ADMIN_ROLE")).to.equal("0x" + "00".repeat(32));
   });
 
+  it("encodes struct-shaped and range-checked arguments (reward rule, verifier)", function () {
+    const withLayers: Deployment = {
+      ...deployment,
+      contracts: {
+        ...deployment.contracts,
+        rewardDistributor: { address: "0x00000000000000000000000000000000000000aA", startBlock: 1 },
+      },
+    };
+    const rule = encodeAction(
+      { action: "set reward range", fromEpoch: 12, minValue: 10, maxValue: 90, capPerBatch: 4 },
+      withLayers,
+    );
+    expect(describeCalls([rule], withLayers)).to.deep.equal(["rewardDistributor.scheduleRule(12, 10,90,4)"]);
+    expect(() =>
+      encodeAction({ action: "replace verifier", depth: 300, verifier: DA, slots: 16 }, withLayers),
+    ).to.throw('actions[0] ("replace verifier"): value out-of-bounds');
+  });
+
   it("refuses malformed actions, naming index, action and field", function () {
     const cases: [unknown, string][] = [
       [{ action: "set reward rane" }, 'actions[0]: unknown action "set reward rane"'],
