@@ -49,9 +49,9 @@ describe("Governance actions (proposal files)", function () {
       withLayers,
     );
     expect(describeCalls([rule], withLayers)).to.deep.equal(["rewardDistributor.scheduleRule(12, 10,90,4)"]);
-    expect(() =>
-      encodeAction({ action: "replace verifier", depth: 300, verifier: DA, slots: 16 }, withLayers),
-    ).to.throw('actions[0] ("replace verifier"): value out-of-bounds');
+    expect(() => encodeAction({ action: "replace verifier", depth: 300, verifier: DA, slots: 16 }, withLayers)).to.throw(
+      'actions[0] ("replace verifier"): value out-of-bounds',
+    );
   });
 
   it("refuses malformed actions, naming index, action and field", function () {
