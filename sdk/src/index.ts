@@ -5,3 +5,4 @@ export * from "./reading.js";
 export * from "./poseidon.js";
 export * from "./merkle.js";
 export * from "./signing.js";
+export * from "./identity.js";
