@@ -114,7 +114,7 @@ export async function registryState(f: IdentityFixture, owners: string[] = [], k
       const k = await r.keyAt(id, i);
       history.push([k.keyType, k.publicKey, k.validFrom, k.revokedAt].map(String));
     }
-    devices.push({ info: info.toArray().map(String), history });
+    devices.push({ info: [info.owner, info.status, info.keyCount, info.statusSince].map(String), history });
   }
   return {
     total: String(total),

@@ -1,0 +1,79 @@
+import {
+  KEY_TYPE_CODE,
+  KeyTree,
+  makeBindRequest,
+  publicKeyOf,
+  signRotation,
+  keyId,
+  type BindRequest,
+} from "../../sdk/src/index.js";
+import { deployIdentity, deviceKeys, type Connection } from "./fixture.js";
+
+/** Gas figures of the identity layer's hot paths (committed in gas-snapshot.json). */
+export interface IdentityGas {
+  /** Keys under the maker root used for the measurement (sets the proof length). */
+  makerTreeSize: number;
+  bindOneSecp256k1: number;
+  bindOneP256: number;
+  batchSize: number;
+  bindBatchTotal: number;
+  onboardGasPerDevice: number;
+  deviceAccountDeployGas: number;
+  rotateKeySecp256k1: number;
+  transferDevice: number;
+}
+
+/**
+ * Deploys the identity layer on `conn`, publishes a maker root over `treeSize` secp256k1 keys
+ * and measures: one bind (fresh owner), one P-256 bind, a batch of `batchSize` binds by another
+ * fresh owner, one device-account deployment, one key rotation and one NFT transfer.
+ */
+export async function measureIdentityGas(conn: Connection, batchSize = 100, treeSize = 1024): Promise<IdentityGas> {
+  const f = await deployIdentity(conn);
+  const keys = deviceKeys("secp256k1", treeSize, "gas");
+  const p256 = deviceKeys("p256", 1, "gas");
+  const tree = new KeyTree([...keys, ...p256].map(publicKeyOf));
+  await (await f.registry.connect(f.maker).publishMakerRoot(tree.root, BigInt(tree.size), "ipfs://gas")).wait();
+  const deadline = (await f.now()) + 86_400n;
+  const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> =>
+    Number((await (await tx).wait())!.gasUsed);
+
+  const [, , , , single, batcher, receiver] = f.signers;
+  const req = (i: number, owner: string, nonce: bigint): BindRequest =>
+    makeBindRequest(keys[i], tree, f.domain, { owner: owner as `0x${string}`, nonce, deadline });
+
+  const bindOneSecp256k1 = await gasOf(f.registry.connect(single).bindDevice(req(0, single.address, 0n)));
+  const bindOneP256 = await gasOf(
+    f.registry
+      .connect(single)
+      .bindDevice(makeBindRequest(p256[0], tree, f.domain, { owner: single.address as `0x${string}`, nonce: 1n, deadline })),
+  );
+  const batch: BindRequest[] = [];
+  for (let i = 0; i < batchSize; i++) batch.push(req(1 + i, batcher.address, BigInt(i)));
+  const bindBatchTotal = await gasOf(f.registry.connect(batcher).bindDevices(batch));
+  const deviceAccountDeployGas = await gasOf(f.factory.createAccount(1n));
+
+  const [next] = deviceKeys("secp256k1", 1, "gas-rotated");
+  const message = { deviceId: 1n, newKeyId: keyId(publicKeyOf(next)), keyIndex: 1n, deadline };
+  const rotateKeySecp256k1 = await gasOf(
+    f.registry.connect(single).rotateKey(1n, {
+      keyType: KEY_TYPE_CODE.secp256k1,
+      publicKey: next.publicId,
+      deadline,
+      oldKeySignature: signRotation(keys[0], f.domain, message),
+      newKeySignature: signRotation(next, f.domain, message),
+    }),
+  );
+  const transferDevice = await gasOf(f.registry.connect(single).transferFrom(single.address, receiver.address, 1n));
+  return {
+    makerTreeSize: tree.size,
+    bindOneSecp256k1,
+    bindOneP256,
+    batchSize,
+    bindBatchTotal,
+    onboardGasPerDevice: Math.round(bindBatchTotal / batchSize),
+    deviceAccountDeployGas,
+    rotateKeySecp256k1,
+    transferDevice,
+  };
+}
