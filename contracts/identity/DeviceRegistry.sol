@@ -6,7 +6,6 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
@@ -46,7 +45,9 @@ contract DeviceRegistry is
 
     string private constant _NAME = "DePIN Device";
     string private constant _SYMBOL = "DEVICE";
-    uint256 private constant _MAX_DEVICE_ID = type(uint64).max;
+    /// @dev Ids stay below 2^32 so that no per-status count (32 bits) can overflow; readings
+    /// carry ids as uint64.
+    uint256 private constant _MAX_DEVICE_ID = type(uint32).max;
 
     /// @dev One key of a device's history, packed in one slot (160 + 8 + 40 + 40 bits). For a
     /// P-256 key `signer` is zero and x ‖ y live in `p256Keys`.
@@ -57,15 +58,6 @@ contract DeviceRegistry is
         uint40 revokedAt;
     }
 
-    /// @dev Per-status device counts and the last id, packed in one slot.
-    struct Counters {
-        uint64 lastDeviceId;
-        uint32 provisioned;
-        uint32 bound;
-        uint32 active;
-        uint32 suspended;
-        uint32 decommissioned;
-    }
 
     /// @custom:storage-location erc7201:depin.storage.DeviceRegistry
     struct RegistryStorage {
@@ -82,7 +74,9 @@ contract DeviceRegistry is
         mapping(address owner => mapping(uint256 word => uint256 bitmap)) nonces;
         mapping(uint256 deviceId => DocumentRef) deviceDocuments;
         mapping(address owner => DocumentRef) ownerDocuments;
-        Counters counters;
+        // Bits 0-63: last device id; bits 64 + 32·(s-1) .. +31: number of devices in status s
+        // (s = Provisioned .. Decommissioned). One slot, written once per batch.
+        uint256 counters;
         address accountFactory;
     }
 
@@ -189,8 +183,8 @@ contract DeviceRegistry is
         uint256 n = items.length;
         if (n == 0) revert DeviceRegistryEmptyBatch();
         RegistryStorage storage $ = _s();
-        Counters memory c = $.counters;
-        firstDeviceId = uint256(c.lastDeviceId) + 1;
+        uint256 c = $.counters;
+        firstDeviceId = (c & _MAX_DEVICE_ID) + 1;
         uint40 now_ = uint40(block.timestamp);
         for (uint256 i; i < n; ++i) {
             ProvisionRequest calldata item = items[i];
@@ -199,22 +193,22 @@ contract DeviceRegistry is
             if (maker != msg.sender) revert DeviceRegistryNotItemMaker(i, msg.sender);
             uint256 existing = $.deviceOfKey[keyId];
             if (existing != 0) revert DeviceRegistryKeyAlreadyBound(i, keyId, existing);
-            uint256 deviceId = _nextId(c);
+            uint256 deviceId;
+            (c, deviceId) = _nextId(c);
             $.devices[deviceId] = DeviceInfo(address(0), DeviceStatus.Provisioned, 1, now_);
             _storeKey(deviceId, 0, item.keyType, signer, item.publicKey);
             $.deviceOfKey[keyId] = deviceId;
             $.provisionRoot[deviceId] = item.makerRoot;
             emit DeviceProvisioned(deviceId, msg.sender, keyId);
         }
-        c.provisioned += uint32(n);
-        $.counters = c;
+        $.counters = _addCount(c, DeviceStatus.Provisioned, n);
     }
 
     /// @inheritdoc IDeviceRegistry
     function bindDevice(BindRequest calldata item) external returns (uint256 deviceId) {
         RegistryStorage storage $ = _s();
-        Counters memory c = $.counters;
-        deviceId = _bind($, c, 0, item, _domainSeparatorV4());
+        uint256 c;
+        (c, deviceId) = _bind($, $.counters, 0, item, _domainSeparatorV4());
         $.counters = c;
         $.balances[msg.sender] += 1;
     }
@@ -224,25 +218,23 @@ contract DeviceRegistry is
         uint256 n = items.length;
         if (n == 0) revert DeviceRegistryEmptyBatch();
         RegistryStorage storage $ = _s();
-        Counters memory c = $.counters;
+        uint256 c = $.counters;
         bytes32 domain = _domainSeparatorV4();
         deviceIds = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            deviceIds[i] = _bind($, c, i, items[i], domain);
+            (c, deviceIds[i]) = _bind($, c, i, items[i], domain);
         }
         $.counters = c;
         $.balances[msg.sender] += n;
     }
 
-    /// @dev Binds one item to msg.sender. Counters are updated in memory (`c`) and the owner's
-    /// balance by the caller, so a batch writes each of those slots once.
-    function _bind(
-        RegistryStorage storage $,
-        Counters memory c,
-        uint256 index,
-        BindRequest calldata item,
-        bytes32 domain
-    ) private returns (uint256 deviceId) {
+    /// @dev Binds one item to msg.sender. The packed counters travel on the stack (`c` in, the
+    /// updated value out) and the owner's balance is added by the caller, so a batch writes each
+    /// of those slots once.
+    function _bind(RegistryStorage storage $, uint256 c, uint256 index, BindRequest calldata item, bytes32 domain)
+        private
+        returns (uint256, uint256 deviceId)
+    {
         if (item.deadline < block.timestamp) revert DeviceRegistryDeadlineExpired(index, item.deadline);
         (bytes32 keyId, address signer) = _parseKey(index, item.keyType, item.publicKey);
 
@@ -270,7 +262,7 @@ contract DeviceRegistry is
         bytes32 digest = MessageHashUtils.toTypedDataHash(
             domain, keccak256(abi.encode(BIND_TYPEHASH, msg.sender, item.nonce, item.deadline))
         );
-        if (!_verifyKey(item.keyType, signer, item.publicKey, digest, item.signature)) {
+        if (!_verifyCalldataKey(item.keyType, signer, item.publicKey, digest, item.signature)) {
             revert DeviceRegistryInvalidDeviceSignature(index, keyId);
         }
 
@@ -280,22 +272,38 @@ contract DeviceRegistry is
             d.owner = msg.sender;
             d.status = DeviceStatus.Bound;
             d.statusSince = now_;
-            c.provisioned -= 1;
+            c = _subCount(c, DeviceStatus.Provisioned);
         } else {
-            deviceId = _nextId(c);
+            (c, deviceId) = _nextId(c);
             $.devices[deviceId] = DeviceInfo(msg.sender, DeviceStatus.Bound, 1, now_);
             _storeKey(deviceId, 0, item.keyType, signer, item.publicKey);
             $.deviceOfKey[keyId] = deviceId;
         }
-        c.bound += 1;
         emit Transfer(address(0), msg.sender, deviceId);
         emit DeviceBound(deviceId, msg.sender, keyId);
+        return (_addCount(c, DeviceStatus.Bound, 1), deviceId);
     }
 
-    function _nextId(Counters memory c) private pure returns (uint256 id) {
-        id = uint256(c.lastDeviceId) + 1;
+    /// @dev Assigns the next device id in the packed counters.
+    function _nextId(uint256 c) private pure returns (uint256, uint256 id) {
+        id = (c & _MAX_DEVICE_ID) + 1;
         if (id > _MAX_DEVICE_ID) revert DeviceRegistryDeviceIdOverflow();
-        c.lastDeviceId = uint64(id);
+        // The id field is below 2^32 - 1 here, so +1 stays inside its 64-bit field.
+        return (c + 1, id);
+    }
+
+    function _countShift(DeviceStatus status) private pure returns (uint256) {
+        return 64 + 32 * (uint256(status) - 1);
+    }
+
+    /// @dev A status count never exceeds the number of ids (< 2^32), so adding stays in its field.
+    function _addCount(uint256 c, DeviceStatus status, uint256 amount) private pure returns (uint256) {
+        return c + (amount << _countShift(status));
+    }
+
+    /// @dev Only called for a status the device is in, whose count is therefore at least one.
+    function _subCount(uint256 c, DeviceStatus status) private pure returns (uint256) {
+        return c - (1 << _countShift(status));
     }
 
     /// @dev Validates a public key and returns its id and, for secp256k1, the signer address.
@@ -309,7 +317,7 @@ contract DeviceRegistry is
             signer = address(bytes20(publicKey));
             if (signer == address(0)) revert DeviceRegistryInvalidPublicKey(index, keyType, publicKey);
         } else {
-            if (publicKey.length != 64 || !P256.isValidPublicKey(bytes32(publicKey[0:32]), bytes32(publicKey[32:64]))) {
+            if (publicKey.length != 64 || !P256Verifier.isValidPublicKey(bytes32(publicKey[0:32]), bytes32(publicKey[32:64]))) {
                 revert DeviceRegistryInvalidPublicKey(index, keyType, publicKey);
             }
         }
@@ -354,8 +362,21 @@ contract DeviceRegistry is
         }
     }
 
-    /// @dev Verifies a device-key signature over `digest` (low s for both curves).
-    function _verifyKey(KeyType keyType, address signer, bytes calldata publicKey, bytes32 digest, bytes calldata sig)
+    /// @dev Verifies a signature by a key given in calldata.
+    function _verifyCalldataKey(
+        KeyType keyType,
+        address signer,
+        bytes calldata publicKey,
+        bytes32 digest,
+        bytes calldata sig
+    ) private view returns (bool) {
+        if (keyType == KeyType.Secp256k1) return _verify(keyType, signer, 0, 0, digest, sig);
+        return _verify(keyType, signer, bytes32(publicKey[0:32]), bytes32(publicKey[32:64]), digest, sig);
+    }
+
+    /// @dev Verifies a device-key signature over `digest`: secp256k1 r ‖ s ‖ v recovering to
+    /// `signer`, or P-256 r ‖ s by (x, y). Both reject high s.
+    function _verify(KeyType keyType, address signer, bytes32 x, bytes32 y, bytes32 digest, bytes calldata sig)
         private
         view
         returns (bool)
@@ -366,9 +387,7 @@ contract DeviceRegistry is
             return err == ECDSA.RecoverError.NoError && recovered == signer;
         }
         if (sig.length != 64) return false;
-        return P256Verifier.verify(
-            digest, bytes32(sig[0:32]), bytes32(sig[32:64]), bytes32(publicKey[0:32]), bytes32(publicKey[32:64])
-        );
+        return P256Verifier.verify(digest, bytes32(sig[0:32]), bytes32(sig[32:64]), x, y);
     }
 
     /// @inheritdoc IDeviceRegistry
@@ -447,7 +466,7 @@ contract DeviceRegistry is
         uint256 newIndex = oldIndex + 1;
         bytes32 digest = rotationDigest(deviceId, newKeyId, newIndex, rotation.deadline);
         bytes32 oldKeyId = _checkOldKey($, deviceId, oldIndex, digest, rotation.oldKeySignature);
-        if (!_verifyKey(rotation.keyType, newSigner, rotation.publicKey, digest, rotation.newKeySignature)) {
+        if (!_verifyCalldataKey(rotation.keyType, newSigner, rotation.publicKey, digest, rotation.newKeySignature)) {
             revert DeviceRegistryInvalidNewKeySignature(deviceId, newKeyId);
         }
 
@@ -472,7 +491,7 @@ contract DeviceRegistry is
             newSigner = address(bytes20(rotation.publicKey));
         } else if (
             rotation.publicKey.length != 64
-                || !P256.isValidPublicKey(bytes32(rotation.publicKey[0:32]), bytes32(rotation.publicKey[32:64]))
+                || !P256Verifier.isValidPublicKey(bytes32(rotation.publicKey[0:32]), bytes32(rotation.publicKey[32:64]))
         ) {
             revert DeviceRegistryInvalidRotationKey(deviceId, newType, rotation.publicKey);
         }
@@ -487,30 +506,19 @@ contract DeviceRegistry is
         view
         returns (bytes32 oldKeyId)
     {
-        KeySlot storage old = $.keys[deviceId][oldIndex];
-        bool ok;
+        KeySlot memory old = $.keys[deviceId][oldIndex];
+        bytes32 x;
+        bytes32 y;
         if (old.keyType == KeyType.Secp256k1) {
-            address signer = old.signer;
-            oldKeyId = keccak256(abi.encodePacked(uint8(KeyType.Secp256k1), signer));
-            ok = _verifyStoredSecp(signer, digest, sig);
+            oldKeyId = keccak256(abi.encodePacked(uint8(KeyType.Secp256k1), old.signer));
         } else {
             bytes32[2] storage xy = $.p256Keys[deviceId][oldIndex];
-            (bytes32 x, bytes32 y) = (xy[0], xy[1]);
+            (x, y) = (xy[0], xy[1]);
             oldKeyId = keccak256(abi.encodePacked(uint8(KeyType.P256), x, y));
-            ok = _verifyStoredP256(x, y, digest, sig);
         }
-        if (!ok) revert DeviceRegistryInvalidOldKeySignature(deviceId, oldKeyId);
-    }
-
-    function _verifyStoredSecp(address signer, bytes32 digest, bytes calldata sig) private pure returns (bool) {
-        if (sig.length != 65) return false;
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, sig);
-        return err == ECDSA.RecoverError.NoError && recovered == signer;
-    }
-
-    function _verifyStoredP256(bytes32 x, bytes32 y, bytes32 digest, bytes calldata sig) private view returns (bool) {
-        if (sig.length != 64) return false;
-        return P256Verifier.verify(digest, bytes32(sig[0:32]), bytes32(sig[32:64]), x, y);
+        if (!_verify(old.keyType, old.signer, x, y, digest, sig)) {
+            revert DeviceRegistryInvalidOldKeySignature(deviceId, oldKeyId);
+        }
     }
 
     function _existing(uint256 deviceId) private view returns (DeviceInfo storage d) {
@@ -523,18 +531,9 @@ contract DeviceRegistry is
         if (d.status != from) revert DeviceRegistryInvalidTransition(deviceId, d.status, to);
         d.status = to;
         d.statusSince = uint40(block.timestamp);
-        Counters storage c = _s().counters;
-        _addCount(c, from, false);
-        _addCount(c, to, true);
+        RegistryStorage storage $ = _s();
+        $.counters = _addCount(_subCount($.counters, from), to, 1);
         emit DeviceStatusChanged(deviceId, from, to, msg.sender);
-    }
-
-    function _addCount(Counters storage c, DeviceStatus status, bool up) private {
-        if (status == DeviceStatus.Provisioned) c.provisioned = up ? c.provisioned + 1 : c.provisioned - 1;
-        else if (status == DeviceStatus.Bound) c.bound = up ? c.bound + 1 : c.bound - 1;
-        else if (status == DeviceStatus.Active) c.active = up ? c.active + 1 : c.active - 1;
-        else if (status == DeviceStatus.Suspended) c.suspended = up ? c.suspended + 1 : c.suspended - 1;
-        else if (status == DeviceStatus.Decommissioned) c.decommissioned = up ? c.decommissioned + 1 : c.decommissioned - 1;
     }
 
     // =================================================================== DIDs
@@ -637,18 +636,13 @@ contract DeviceRegistry is
 
     /// @inheritdoc IDeviceRegistry
     function deviceCount(DeviceStatus status) external view returns (uint256) {
-        Counters storage c = _s().counters;
-        if (status == DeviceStatus.Provisioned) return c.provisioned;
-        if (status == DeviceStatus.Bound) return c.bound;
-        if (status == DeviceStatus.Active) return c.active;
-        if (status == DeviceStatus.Suspended) return c.suspended;
-        if (status == DeviceStatus.Decommissioned) return c.decommissioned;
-        return 0;
+        if (status == DeviceStatus.None) return 0;
+        return (_s().counters >> _countShift(status)) & type(uint32).max;
     }
 
     /// @inheritdoc IDeviceRegistry
     function totalDevices() external view returns (uint256) {
-        return _s().counters.lastDeviceId;
+        return _s().counters & _MAX_DEVICE_ID;
     }
 
     // =================================================================== ERC-721

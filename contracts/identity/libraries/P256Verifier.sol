@@ -13,4 +13,9 @@ library P256Verifier {
     function verify(bytes32 h, bytes32 r, bytes32 s, bytes32 x, bytes32 y) external view returns (bool) {
         return P256.verify(h, r, s, x, y);
     }
+
+    /// @notice True when (x, y) is a point on the P-256 curve with coordinates below the field prime.
+    function isValidPublicKey(bytes32 x, bytes32 y) external pure returns (bool) {
+        return P256.isValidPublicKey(x, y);
+    }
 }
