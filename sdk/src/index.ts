@@ -6,3 +6,4 @@ export * from "./poseidon.js";
 export * from "./merkle.js";
 export * from "./signing.js";
 export * from "./identity.js";
+export * from "./did.js";

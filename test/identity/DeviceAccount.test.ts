@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, concat, parseEther, toBeHex, zeroPadValue, type BigNumberish } from "ethers";
+import { Wallet, concat, type HDNodeWallet, parseEther, toBeHex, zeroPadValue, type BigNumberish } from "ethers";
 import { network } from "hardhat";
 import { bind, deployIdentity, type IdentityFixture } from "./fixture.js";
 import type { DeviceAccount } from "../../types/typechain/index.js";
@@ -9,7 +9,7 @@ const { networkHelpers, ethers } = conn;
 
 interface AccountFixture extends IdentityFixture {
   id: bigint;
-  holder: Wallet;
+  holder: HDNodeWallet;
   accountAddress: string;
 }
 
@@ -25,7 +25,7 @@ const fixture = async (): Promise<AccountFixture> => {
 
 const pack = (hi: BigNumberish, lo: BigNumberish): string => zeroPadValue(toBeHex((BigInt(hi) << 128n) | BigInt(lo)), 32);
 
-async function userOp(f: AccountFixture, callData: string, signer: Wallet, withInitCode: boolean) {
+async function userOp(f: AccountFixture, callData: string, signer: Wallet | HDNodeWallet, withInitCode: boolean) {
   const factoryAddress = await f.factory.getAddress();
   const op = {
     sender: f.accountAddress,
