@@ -38,6 +38,8 @@ export interface IdentityFixture {
   registry: DeviceRegistry;
   factory: DeviceAccountFactory;
   entryPoint: EntryPoint;
+  /** Address of the linked P256Verifier library. */
+  p256Verifier: string;
   admin: Signer;
   maker: Signer;
   owner: Signer;
@@ -77,7 +79,8 @@ export async function deployIdentity(conn: Connection): Promise<IdentityFixture>
   await registry.connect(maker).publishMakerRoot(tree.root, BigInt(tree.size), "ipfs://acme-batch-1");
 
   const now = async (): Promise<bigint> => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  return { conn, registry, factory, entryPoint, admin, maker, owner, other, signers, chainId, domain, keys, tree, now };
+  const p256Verifier = await deployed.p256Verifier.getAddress();
+  return { conn, registry, factory, entryPoint, p256Verifier, admin, maker, owner, other, signers, chainId, domain, keys, tree, now };
 }
 
 /** A valid bind request for `key` to `owner` (nonce defaults to 0, deadline one hour ahead). */

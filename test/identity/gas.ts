@@ -5,6 +5,8 @@ import {
   publicKeyOf,
   signRotation,
   keyId,
+  bindDigest,
+  signBind,
   type BindRequest,
 } from "../../sdk/src/index.js";
 import { deployIdentity, deviceKeys, type Connection } from "./fixture.js";
@@ -21,6 +23,10 @@ export interface IdentityGas {
   deviceAccountDeployGas: number;
   rotateKeySecp256k1: number;
   transferDevice: number;
+  /** Gas of one P-256 verification through the linked library (precompile where the chain has it). */
+  p256VerifyLibrary: number;
+  /** Gas of one P-256 verification in pure Solidity (chains without the precompile). */
+  p256VerifySolidity: number;
 }
 
 /**
@@ -65,6 +71,19 @@ export async function measureIdentityGas(conn: Connection, batchSize = 100, tree
     }),
   );
   const transferDevice = await gasOf(f.registry.connect(single).transferFrom(single.address, receiver.address, 1n));
+
+  // P-256: the same signature checked through the registry's library and in pure Solidity
+  // (gas of an eth_call minus the 21k transaction base).
+  const { ethers } = conn;
+  const p = p256[0];
+  const digest = bindDigest(f.domain, { owner: single.address as `0x${string}`, nonce: 9n, deadline });
+  const sig = signBind(p, f.domain, { owner: single.address as `0x${string}`, nonce: 9n, deadline });
+  const args = [digest, "0x" + sig.slice(2, 66), "0x" + sig.slice(66, 130), "0x" + p.publicId.slice(2, 66), "0x" + p.publicId.slice(66, 130)];
+  const lib = await ethers.getContractAt("P256Verifier", f.p256Verifier);
+  const mock = await ethers.deployContract("P256FallbackMock");
+  const callGas = async (to: string, data: string): Promise<number> => Number(await ethers.provider.estimateGas({ to, data })) - 21_000;
+  const p256VerifyLibrary = await callGas(await lib.getAddress(), lib.interface.encodeFunctionData("verify", args as never));
+  const p256VerifySolidity = await callGas(await mock.getAddress(), mock.interface.encodeFunctionData("verifySolidity", args as never));
   return {
     makerTreeSize: tree.size,
     bindOneSecp256k1,
@@ -75,5 +94,7 @@ export async function measureIdentityGas(conn: Connection, batchSize = 100, tree
     deviceAccountDeployGas,
     rotateKeySecp256k1,
     transferDevice,
+    p256VerifyLibrary,
+    p256VerifySolidity,
   };
 }
