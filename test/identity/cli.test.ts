@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
 import { CliError, runIdentityCli } from "../../scripts/identity.js";
-import { Status, deployIdentity, type IdentityFixture } from "./fixture.js";
+import { signDigest } from "../../sdk/src/index.js";
+import { Status, deployIdentity, deviceKeys, type IdentityFixture } from "./fixture.js";
 
 const conn = await network.create();
 
@@ -99,6 +100,28 @@ describe("scripts/identity.ts (CLI)", () => {
     lines.length = 0;
     expect(await run(f.other, "resolve", "--did", `did:depin:${f.chainId}:99`, "--deployment", deployment)).to.equal(2);
     expect(lines.join("")).to.include("notFound");
+  });
+
+  it("binds a device that signed elsewhere (request file with signature, nonce, deadline; no private key)", async () => {
+    const [device] = deviceKeys("secp256k1", 1, "cli-remote");
+    const makerList = path.join(dir, "remote-maker.txt");
+    writeFileSync(makerList, `secp256k1,${device.publicId}\n`);
+    await run(f.maker, "maker-root", "--keys", makerList, "--publish", "--deployment", deployment);
+    // The device computes the digest itself (here: the CLI's bind-digest, as an operator would).
+    const deadline = (await f.now()) + 3600n;
+    lines.length = 0;
+    await run(f.owner, "bind-digest", "--owner", f.owner.address, "--nonce", "77", "--deadline", String(deadline), "--deployment", deployment);
+    const digest = lines[0];
+    const signature = signDigest(device, Buffer.from(digest.slice(2), "hex"));
+    const requests = path.join(dir, "signed.json");
+    writeFileSync(requests, JSON.stringify([{ type: "secp256k1", publicKey: device.publicId, signature, nonce: "77", deadline: String(deadline) }]));
+    expect(await run(f.owner, "bind", "--keys", requests, "--maker-keys", makerList, "--deployment", deployment)).to.equal(0);
+    const id = await f.registry.deviceOfKey(0, device.publicId);
+    expect(await f.registry.ownerOf(id)).to.equal(f.owner.address);
+    expect(await f.registry.isNonceUsed(f.owner.address, 77n)).to.equal(true);
+    // The same file again: refused by the registry (key already bound), nothing changes.
+    await rejects(run(f.owner, "bind", "--keys", requests, "--maker-keys", makerList, "--deployment", deployment), /DeviceRegistryKeyAlreadyBound/);
+    expect(await f.registry.balanceOf(f.owner.address)).to.equal(4n);
   });
 
   it("reports bad input with the option or entry at fault", async () => {
