@@ -101,7 +101,8 @@ export function readKeyFile(file: string): KeyEntry[] {
     const privateKey = r.privateKey as `0x${string}` | undefined;
     if (privateKey) {
       const derived = keyPairFromPrivate(type, privateKey).publicId;
-      if (publicKey && publicKey.toLowerCase() !== derived.toLowerCase()) throw new CliError(`${where}: publicKey does not match privateKey`);
+      if (publicKey && publicKey.toLowerCase() !== derived.toLowerCase())
+        throw new CliError(`${where}: publicKey does not match privateKey`);
       publicKey = derived;
     }
     if (!publicKey) throw new CliError(`${where}: publicKey missing`);
@@ -196,7 +197,11 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     signerCache = new Wallet(key, new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545"));
     return signerCache;
   };
-  const runner = (): ContractRunner => ctx.signer ?? (values["private-key"] || process.env.DEPIN_PRIVATE_KEY ? signer() : new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545"));
+  const runner = (): ContractRunner =>
+    ctx.signer ??
+    (values["private-key"] || process.env.DEPIN_PRIVATE_KEY
+      ? signer()
+      : new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545"));
   const registry = (): { contract: IDeviceRegistry; deployment: Deployment } => {
     const deployment = readDeployment(values.deployment, values.registry);
     return { contract: IDeviceRegistry__factory.connect(deployment.registry, runner()), deployment };
@@ -223,7 +228,11 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       const type = asKeyType(need(values.type, "type"), "--type");
       const count = Number(int(values.count, "count"));
       const out = need(values.out, "out");
-      const keys = Array.from({ length: count }, () => generateKeyPair(type)).map((k) => ({ type: k.type, publicKey: k.publicId, privateKey: k.privateKey }));
+      const keys = Array.from({ length: count }, () => generateKeyPair(type)).map((k) => ({
+        type: k.type,
+        publicKey: k.publicId,
+        privateKey: k.privateKey,
+      }));
       writeFileSync(out, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
       log(JSON.stringify({ at: "identity#keygen", out, count }));
       return 0;
@@ -238,7 +247,10 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       log(JSON.stringify({ at: "identity#maker-root", root: tree.root, keys: tree.size }));
       if (values.publish) {
         const { contract } = registry();
-        await send("publishMakerRoot", contract.connect(signer()).publishMakerRoot(tree.root, BigInt(tree.size), values.uri ?? ""));
+        await send(
+          "publishMakerRoot",
+          contract.connect(signer()).publishMakerRoot(tree.root, BigInt(tree.size), values.uri ?? ""),
+        );
       }
       return 0;
     }
@@ -246,7 +258,11 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       const { deployment } = registry();
       const digest = bindDigest(
         { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` },
-        { owner: need(values.owner, "owner") as `0x${string}`, nonce: int(values.nonce, "nonce"), deadline: int(values.deadline, "deadline") },
+        {
+          owner: need(values.owner, "owner") as `0x${string}`,
+          nonce: int(values.nonce, "nonce"),
+          deadline: int(values.deadline, "deadline"),
+        },
       );
       log(bytesToHex(digest));
       return 0;
@@ -263,7 +279,12 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       const nonceStart = int(values["nonce-start"], "nonce-start", BigInt(Date.now()) << 8n);
       const requests: BindRequest[] = chosen.map((d, i) => {
         if (!tree.has(d)) throw new CliError(`device ${d.publicKey} is not in the maker key list`);
-        if (d.privateKey) return makeBindRequest(keyPairFromPrivate(d.type, d.privateKey), tree, domain, { owner, nonce: nonceStart + BigInt(i), deadline });
+        if (d.privateKey)
+          return makeBindRequest(keyPairFromPrivate(d.type, d.privateKey), tree, domain, {
+            owner,
+            nonce: nonceStart + BigInt(i),
+            deadline,
+          });
         if (!d.signature || d.nonce === undefined || d.deadline === undefined) {
           throw new CliError(`device ${d.publicKey}: needs privateKey, or signature + nonce + deadline signed by the device`);
         }
@@ -311,10 +332,19 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       const current = await contract.keyAt(deviceId, (await contract.keyCount(deviceId)) - 1n);
       const oldType: KeyType = Number(current.keyType) === 0 ? "secp256k1" : "p256";
       const oldKey: DeviceKeyPair = keyPairFromPrivate(oldType, need(values["old-private-key"], "old-private-key"));
-      if (oldKey.publicId.toLowerCase() !== current.publicKey.toLowerCase()) throw new CliError("--old-private-key is not the device's current key");
-      const newKey = keyPairFromPrivate(asKeyType(need(values["new-type"], "new-type"), "--new-type"), need(values["new-private-key"], "new-private-key"));
+      if (oldKey.publicId.toLowerCase() !== current.publicKey.toLowerCase())
+        throw new CliError("--old-private-key is not the device's current key");
+      const newKey = keyPairFromPrivate(
+        asKeyType(need(values["new-type"], "new-type"), "--new-type"),
+        need(values["new-private-key"], "new-private-key"),
+      );
       const deadline = (await now()) + int(values["deadline-in"], "deadline-in", 3600n);
-      const message = { deviceId, newKeyId: keyId({ type: newKey.type, publicKey: newKey.publicId }), keyIndex: await contract.keyCount(deviceId), deadline };
+      const message = {
+        deviceId,
+        newKeyId: keyId({ type: newKey.type, publicKey: newKey.publicId }),
+        keyIndex: await contract.keyCount(deviceId),
+        deadline,
+      };
       await send(
         "rotate",
         contract.connect(signer()).rotateKey(deviceId, {
@@ -330,7 +360,10 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     case "resolve": {
       const { contract, deployment } = registry();
       const reader = registryReader(contract, await chainId(deployment));
-      const result = await resolveDid(need(values.did, "did"), reader, { mqttBroker: values["mqtt-broker"], mqttTopic: values["mqtt-topic"] });
+      const result = await resolveDid(need(values.did, "did"), reader, {
+        mqttBroker: values["mqtt-broker"],
+        mqttTopic: values["mqtt-topic"],
+      });
       log(JSON.stringify(result, null, 2));
       return result.didDocument ? 0 : 2;
     }
@@ -344,7 +377,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     (code) => process.exit(code),
     (e: unknown) => {
       const err = e as { shortMessage?: string; message?: string; revert?: { name: string; args: unknown[] } };
-      const detail = err.revert ? `${err.revert.name}(${err.revert.args.map(String).join(", ")})` : (err.shortMessage ?? err.message ?? String(e));
+      const detail = err.revert
+        ? `${err.revert.name}(${err.revert.args.map(String).join(", ")})`
+        : (err.shortMessage ?? err.message ?? String(e));
       console.error(`identity: ${detail}`);
       process.exit(1);
     },

@@ -58,18 +58,20 @@ contract DeviceAccount is IDeviceAccount, IERC721Receiver {
 
     /// @notice Validates a user operation: the signature must be by the current NFT holder (an
     /// ECDSA signature of `userOpHash` for an EOA holder, ERC-1271 for a contract holder).
-    function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash, uint256 missingAccountFunds)
-        external
-        returns (uint256 validationData)
-    {
+    function validateUserOp(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        uint256 missingAccountFunds
+    ) external returns (uint256 validationData) {
         if (msg.sender != address(_ENTRY_POINT)) revert DeviceAccountNotEntryPoint(msg.sender);
         address holder = controller();
-        validationData = holder != address(0) && SignatureChecker.isValidSignatureNow(holder, userOpHash, userOp.signature)
-            ? SIG_VALIDATION_SUCCESS
-            : SIG_VALIDATION_FAILED;
+        validationData =
+            holder != address(0) && SignatureChecker.isValidSignatureNow(holder, userOpHash, userOp.signature)
+                ? SIG_VALIDATION_SUCCESS
+                : SIG_VALIDATION_FAILED;
         if (missingAccountFunds != 0) {
             // The EntryPoint checks the prefund itself; a failed transfer makes it reject the op.
-            (bool ok,) = payable(msg.sender).call{value: missingAccountFunds}("");
+            (bool ok, ) = payable(msg.sender).call{value: missingAccountFunds}("");
             (ok);
         }
     }

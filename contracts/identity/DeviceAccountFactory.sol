@@ -32,9 +32,12 @@ contract DeviceAccountFactory is IDeviceAccountFactory {
 
     /// @inheritdoc IDeviceAccountFactory
     function accountAddress(uint256 deviceId) public view returns (address) {
-        return Clones.predictDeterministicAddressWithImmutableArgs(
-            _IMPLEMENTATION, abi.encode(deviceId), bytes32(deviceId)
-        );
+        return
+            Clones.predictDeterministicAddressWithImmutableArgs(
+                _IMPLEMENTATION,
+                abi.encode(deviceId),
+                bytes32(deviceId)
+            );
     }
 
     /// @inheritdoc IDeviceAccountFactory

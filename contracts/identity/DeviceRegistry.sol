@@ -40,8 +40,9 @@ contract DeviceRegistry is
     /// @notice EIP-712 type of the device's consent to be bound to `owner`.
     bytes32 public constant BIND_TYPEHASH = keccak256("BindDevice(address owner,uint256 nonce,uint256 deadline)");
     /// @notice EIP-712 type of a key rotation (signed by the old and the new key).
-    bytes32 public constant ROTATE_TYPEHASH =
-        keccak256("RotateKey(uint256 deviceId,bytes32 newKeyId,uint256 keyIndex,uint256 deadline)");
+    bytes32 public constant ROTATE_TYPEHASH = keccak256(
+        "RotateKey(uint256 deviceId,bytes32 newKeyId,uint256 keyIndex,uint256 deadline)"
+    );
 
     string private constant _NAME = "DePIN Device";
     string private constant _SYMBOL = "DEVICE";
@@ -57,7 +58,6 @@ contract DeviceRegistry is
         uint40 validFrom;
         uint40 revokedAt;
     }
-
 
     /// @custom:storage-location erc7201:depin.storage.DeviceRegistry
     struct RegistryStorage {
@@ -231,36 +231,26 @@ contract DeviceRegistry is
     /// @dev Binds one item to msg.sender. The packed counters travel on the stack (`c` in, the
     /// updated value out) and the owner's balance is added by the caller, so a batch writes each
     /// of those slots once.
-    function _bind(RegistryStorage storage $, uint256 c, uint256 index, BindRequest calldata item, bytes32 domain)
-        private
-        returns (uint256, uint256 deviceId)
-    {
+    function _bind(
+        RegistryStorage storage $,
+        uint256 c,
+        uint256 index,
+        BindRequest calldata item,
+        bytes32 domain
+    ) private returns (uint256, uint256 deviceId) {
         if (item.deadline < block.timestamp) revert DeviceRegistryDeadlineExpired(index, item.deadline);
         (bytes32 keyId, address signer) = _parseKey(index, item.keyType, item.publicKey);
 
         deviceId = $.deviceOfKey[keyId];
-        bool provisioned;
-        if (deviceId != 0) {
-            if ($.devices[deviceId].status != DeviceStatus.Provisioned) {
-                revert DeviceRegistryKeyAlreadyBound(index, keyId, deviceId);
-            }
-            // A provisioned device was attested when the maker registered it; the maker and the
-            // root must still be in good standing.
-            bytes32 root = $.provisionRoot[deviceId];
-            RootInfo storage r = $.roots[root];
-            if (r.revoked) revert DeviceRegistryItemRootRevoked(index, root);
-            if ($.makers[r.maker].status != MakerStatus.Approved) {
-                revert DeviceRegistryItemMakerNotApproved(index, r.maker);
-            }
-            provisioned = true;
-        } else {
-            _checkAttested($, index, item.makerRoot, item.proof, keyId);
-        }
+        bool provisioned = deviceId != 0;
+        if (provisioned) _checkProvisioned($, index, keyId, deviceId);
+        else _checkAttested($, index, item.makerRoot, item.proof, keyId);
 
         _useNonce($, index, msg.sender, item.nonce);
 
         bytes32 digest = MessageHashUtils.toTypedDataHash(
-            domain, keccak256(abi.encode(BIND_TYPEHASH, msg.sender, item.nonce, item.deadline))
+            domain,
+            keccak256(abi.encode(BIND_TYPEHASH, msg.sender, item.nonce, item.deadline))
         );
         if (!_verifyCalldataKey(item.keyType, signer, item.publicKey, digest, item.signature)) {
             revert DeviceRegistryInvalidDeviceSignature(index, keyId);
@@ -282,6 +272,18 @@ contract DeviceRegistry is
         emit Transfer(address(0), msg.sender, deviceId);
         emit DeviceBound(deviceId, msg.sender, keyId);
         return (_addCount(c, DeviceStatus.Bound, 1), deviceId);
+    }
+
+    /// @dev A known key may only be bound if its device is still Provisioned. It was attested when
+    /// the maker registered it; the maker and the root must still be in good standing.
+    function _checkProvisioned(RegistryStorage storage $, uint256 index, bytes32 keyId, uint256 deviceId) private view {
+        if ($.devices[deviceId].status != DeviceStatus.Provisioned) {
+            revert DeviceRegistryKeyAlreadyBound(index, keyId, deviceId);
+        }
+        bytes32 root = $.provisionRoot[deviceId];
+        RootInfo storage r = $.roots[root];
+        if (r.revoked) revert DeviceRegistryItemRootRevoked(index, root);
+        if ($.makers[r.maker].status != MakerStatus.Approved) revert DeviceRegistryItemMakerNotApproved(index, r.maker);
     }
 
     /// @dev Assigns the next device id in the packed counters.
@@ -307,17 +309,20 @@ contract DeviceRegistry is
     }
 
     /// @dev Validates a public key and returns its id and, for secp256k1, the signer address.
-    function _parseKey(uint256 index, KeyType keyType, bytes calldata publicKey)
-        private
-        pure
-        returns (bytes32 keyId, address signer)
-    {
+    function _parseKey(
+        uint256 index,
+        KeyType keyType,
+        bytes calldata publicKey
+    ) private pure returns (bytes32 keyId, address signer) {
         if (keyType == KeyType.Secp256k1) {
             if (publicKey.length != 20) revert DeviceRegistryInvalidPublicKey(index, keyType, publicKey);
             signer = address(bytes20(publicKey));
             if (signer == address(0)) revert DeviceRegistryInvalidPublicKey(index, keyType, publicKey);
         } else {
-            if (publicKey.length != 64 || !P256Verifier.isValidPublicKey(bytes32(publicKey[0:32]), bytes32(publicKey[32:64]))) {
+            if (
+                publicKey.length != 64 ||
+                !P256Verifier.isValidPublicKey(bytes32(publicKey[0:32]), bytes32(publicKey[32:64]))
+            ) {
                 revert DeviceRegistryInvalidPublicKey(index, keyType, publicKey);
             }
         }
@@ -352,9 +357,13 @@ contract DeviceRegistry is
     }
 
     /// @dev Stores key `index` of `deviceId`, valid from now.
-    function _storeKey(uint256 deviceId, uint256 index, KeyType keyType, address signer, bytes calldata publicKey)
-        private
-    {
+    function _storeKey(
+        uint256 deviceId,
+        uint256 index,
+        KeyType keyType,
+        address signer,
+        bytes calldata publicKey
+    ) private {
         RegistryStorage storage $ = _s();
         $.keys[deviceId][index] = KeySlot(signer, keyType, uint40(block.timestamp), 0);
         if (keyType == KeyType.P256) {
@@ -376,14 +385,17 @@ contract DeviceRegistry is
 
     /// @dev Verifies a device-key signature over `digest`: secp256k1 r ‖ s ‖ v recovering to
     /// `signer`, or P-256 r ‖ s by (x, y). Both reject high s.
-    function _verify(KeyType keyType, address signer, bytes32 x, bytes32 y, bytes32 digest, bytes calldata sig)
-        private
-        view
-        returns (bool)
-    {
+    function _verify(
+        KeyType keyType,
+        address signer,
+        bytes32 x,
+        bytes32 y,
+        bytes32 digest,
+        bytes calldata sig
+    ) private view returns (bool) {
         if (keyType == KeyType.Secp256k1) {
             if (sig.length != 65) return false;
-            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, sig);
+            (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, sig);
             return err == ECDSA.RecoverError.NoError && recovered == signer;
         }
         if (sig.length != 64) return false;
@@ -407,11 +419,12 @@ contract DeviceRegistry is
     }
 
     /// @inheritdoc IDeviceRegistry
-    function rotationDigest(uint256 deviceId, bytes32 newKeyId, uint256 keyIndex, uint256 deadline)
-        public
-        view
-        returns (bytes32)
-    {
+    function rotationDigest(
+        uint256 deviceId,
+        bytes32 newKeyId,
+        uint256 keyIndex,
+        uint256 deadline
+    ) public view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(ROTATE_TYPEHASH, deviceId, newKeyId, keyIndex, deadline)));
     }
 
@@ -478,11 +491,11 @@ contract DeviceRegistry is
     }
 
     /// @dev Validates the new key of a rotation and checks it was never used by any device.
-    function _parseRotationKey(RegistryStorage storage $, uint256 deviceId, KeyRotation calldata rotation)
-        private
-        view
-        returns (bytes32 newKeyId, address newSigner)
-    {
+    function _parseRotationKey(
+        RegistryStorage storage $,
+        uint256 deviceId,
+        KeyRotation calldata rotation
+    ) private view returns (bytes32 newKeyId, address newSigner) {
         KeyType newType = rotation.keyType;
         if (newType == KeyType.Secp256k1) {
             if (rotation.publicKey.length != 20 || bytes20(rotation.publicKey) == bytes20(0)) {
@@ -490,8 +503,8 @@ contract DeviceRegistry is
             }
             newSigner = address(bytes20(rotation.publicKey));
         } else if (
-            rotation.publicKey.length != 64
-                || !P256Verifier.isValidPublicKey(bytes32(rotation.publicKey[0:32]), bytes32(rotation.publicKey[32:64]))
+            rotation.publicKey.length != 64 ||
+            !P256Verifier.isValidPublicKey(bytes32(rotation.publicKey[0:32]), bytes32(rotation.publicKey[32:64]))
         ) {
             revert DeviceRegistryInvalidRotationKey(deviceId, newType, rotation.publicKey);
         }
@@ -501,11 +514,13 @@ contract DeviceRegistry is
     }
 
     /// @dev Checks the current key's signature of a rotation; returns the current key id.
-    function _checkOldKey(RegistryStorage storage $, uint256 deviceId, uint256 oldIndex, bytes32 digest, bytes calldata sig)
-        private
-        view
-        returns (bytes32 oldKeyId)
-    {
+    function _checkOldKey(
+        RegistryStorage storage $,
+        uint256 deviceId,
+        uint256 oldIndex,
+        bytes32 digest,
+        bytes calldata sig
+    ) private view returns (bytes32 oldKeyId) {
         KeySlot memory old = $.keys[deviceId][oldIndex];
         bytes32 x;
         bytes32 y;
@@ -749,13 +764,13 @@ contract DeviceRegistry is
     }
 
     /// @inheritdoc IERC165
-    function supportsInterface(bytes4 interfaceId)
-        public
-        view
-        override(AccessControlUpgradeable, IERC165)
-        returns (bool)
-    {
-        return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
-            || interfaceId == type(IDeviceDirectory).interfaceId || super.supportsInterface(interfaceId);
+    function supportsInterface(
+        bytes4 interfaceId
+    ) public view override(AccessControlUpgradeable, IERC165) returns (bool) {
+        return
+            interfaceId == type(IERC721).interfaceId ||
+            interfaceId == type(IERC721Metadata).interfaceId ||
+            interfaceId == type(IDeviceDirectory).interfaceId ||
+            super.supportsInterface(interfaceId);
     }
 }

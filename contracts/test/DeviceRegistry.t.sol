@@ -36,11 +36,17 @@ abstract contract RegistrySetup {
 
     /// @dev Private keys of device keys are derived from a seed; 0 and ≥ n are mapped inside the curve order.
     function _devicePk(uint256 seed) internal pure returns (uint256) {
-        return uint256(keccak256(abi.encode("device", seed))) % 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140 + 1;
+        return
+            (uint256(keccak256(abi.encode("device", seed))) %
+                0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140) + 1;
     }
 
     /// @dev A bind request whose maker root is the key id itself (a one-leaf tree, empty proof).
-    function _request(uint256 pk, address owner, uint256 nonce) internal view returns (IDeviceRegistry.BindRequest memory req) {
+    function _request(
+        uint256 pk,
+        address owner,
+        uint256 nonce
+    ) internal view returns (IDeviceRegistry.BindRequest memory req) {
         address key = VM.addr(pk);
         req.keyType = IDeviceDirectory.KeyType.Secp256k1;
         req.publicKey = abi.encodePacked(key);
@@ -86,7 +92,7 @@ contract DeviceRegistryFuzzTest is RegistrySetup {
 
     /// A batch of n fresh devices gets ids 1..n, all Bound, all owned, balance n.
     function testFuzz_batchIdsAndCounts(uint8 rawN, uint256 seed) public {
-        uint256 n = uint256(rawN) % 24 + 1;
+        uint256 n = (uint256(rawN) % 24) + 1;
         IDeviceRegistry.BindRequest[] memory items = new IDeviceRegistry.BindRequest[](n);
         for (uint256 i; i < n; ++i) {
             uint256 pk = _devicePk(uint256(keccak256(abi.encode(seed, i))));
@@ -106,7 +112,7 @@ contract DeviceRegistryFuzzTest is RegistrySetup {
 
     /// A bad item anywhere in a batch reverts with its index and binds nothing.
     function testFuzz_batchBadIndex(uint8 rawN, uint8 rawBad, uint256 seed) public {
-        uint256 n = uint256(rawN) % 12 + 2;
+        uint256 n = (uint256(rawN) % 12) + 2;
         uint256 bad = uint256(rawBad) % n;
         IDeviceRegistry.BindRequest[] memory items = new IDeviceRegistry.BindRequest[](n);
         for (uint256 i; i < n; ++i) {
@@ -150,7 +156,9 @@ contract RegistryHandler {
     }
 
     function _pk(uint256 seed) internal pure returns (uint256) {
-        return uint256(keccak256(abi.encode("handler-key", seed))) % 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140 + 1;
+        return
+            (uint256(keccak256(abi.encode("handler-key", seed))) %
+                0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140) + 1;
     }
 
     function bind(uint256 ownerSeed) external {
@@ -177,7 +185,7 @@ contract RegistryHandler {
     function _device(uint256 seed) internal view returns (uint256 id, bool ok) {
         uint256 total = REGISTRY.totalDevices();
         if (total == 0) return (0, false);
-        return (seed % total + 1, true);
+        return ((seed % total) + 1, true);
     }
 
     function transfer(uint256 idSeed, uint256 toSeed) external {

@@ -19,7 +19,12 @@ export function registryReader(registry: RegistryViews, chainId: bigint): DidCha
     },
     keyAt: async (id, index) => {
       const k = await registry.keyAt(id, BigInt(index));
-      return { keyType: Number(k.keyType), publicKey: k.publicKey, validFrom: Number(k.validFrom), revokedAt: Number(k.revokedAt) };
+      return {
+        keyType: Number(k.keyType),
+        publicKey: k.publicKey,
+        validFrom: Number(k.validFrom),
+        revokedAt: Number(k.revokedAt),
+      };
     },
     rewardRecipient: (id) => registry.rewardRecipient(id),
     deviceDocument: async (id) => {

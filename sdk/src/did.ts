@@ -12,8 +12,7 @@ export const DID_METHOD = "depin";
 const MAX_DEVICE_ID = (1n << 64n) - 1n;
 
 export type ParsedDid =
-  | { kind: "device"; chainId: bigint; deviceId: bigint }
-  | { kind: "owner"; chainId: bigint; address: `0x${string}` };
+  { kind: "device"; chainId: bigint; deviceId: bigint } | { kind: "owner"; chainId: bigint; address: `0x${string}` };
 
 export function deviceDid(chainId: bigint, deviceId: bigint): string {
   if (chainId <= 0n) throw new IdentityError("BAD_DID", `chain id must be positive, got ${chainId}`);
@@ -117,7 +116,11 @@ export interface DidDocumentMetadata {
 export interface DidResolutionResult {
   didDocument: DidDocument | null;
   didDocumentMetadata: DidDocumentMetadata;
-  didResolutionMetadata: { contentType?: "application/did+json"; error?: "invalidDid" | "notFound" | "methodNotSupported"; message?: string };
+  didResolutionMetadata: {
+    contentType?: "application/did+json";
+    error?: "invalidDid" | "notFound" | "methodNotSupported";
+    message?: string;
+  };
 }
 
 export interface ResolveOptions {
@@ -156,7 +159,12 @@ function keyMethod(did: string, chainId: bigint, index: number, k: ChainDeviceKe
             id: `${did}#key-${index}`,
             type: "JsonWebKey2020",
             controller: did,
-            publicKeyJwk: { kty: "EC" as const, crv: "P-256" as const, x: b64url(xy.subarray(0, 32)), y: b64url(xy.subarray(32, 64)) },
+            publicKeyJwk: {
+              kty: "EC" as const,
+              crv: "P-256" as const,
+              x: b64url(xy.subarray(0, 32)),
+              y: b64url(xy.subarray(32, 64)),
+            },
           };
         })();
   if (k.revokedAt !== 0) vm.revoked = iso(k.revokedAt);
@@ -178,10 +186,15 @@ export async function resolveDid(did: string, reader: DidChainReader, opts: Reso
     return {
       didDocument: null,
       didDocumentMetadata: {},
-      didResolutionMetadata: { error: "notFound", message: `DID is for chain ${parsed.chainId}, the reader is on chain ${chainId}` },
+      didResolutionMetadata: {
+        error: "notFound",
+        message: `DID is for chain ${parsed.chainId}, the reader is on chain ${chainId}`,
+      },
     };
   }
-  return parsed.kind === "device" ? resolveDevice(did, parsed.deviceId, chainId, reader, opts) : resolveOwner(did, parsed.address, chainId, reader);
+  return parsed.kind === "device"
+    ? resolveDevice(did, parsed.deviceId, chainId, reader, opts)
+    : resolveOwner(did, parsed.address, chainId, reader);
 }
 
 async function resolveDevice(
@@ -193,7 +206,11 @@ async function resolveDevice(
 ): Promise<DidResolutionResult> {
   const info = await reader.deviceInfo(deviceId);
   if (info.status === 0) {
-    return { didDocument: null, didDocumentMetadata: {}, didResolutionMetadata: { error: "notFound", message: `device ${deviceId} is not registered` } };
+    return {
+      didDocument: null,
+      didDocumentMetadata: {},
+      didResolutionMetadata: { error: "notFound", message: `device ${deviceId} is not registered` },
+    };
   }
   const keys: ChainDeviceKey[] = [];
   for (let i = 0; i < info.keyCount; i++) keys.push(await reader.keyAt(deviceId, i));
@@ -224,8 +241,14 @@ async function resolveDevice(
 
   const service: ServiceEndpoint[] = [];
   if (!decommissioned) {
-    const topic = (opts.mqttTopic ?? DEFAULT_MQTT_TOPIC).replaceAll("{chainId}", String(chainId)).replaceAll("{deviceId}", String(deviceId));
-    service.push({ id: `${did}#mqtt`, type: "MQTTTopic", serviceEndpoint: opts.mqttBroker ? `${opts.mqttBroker.replace(/\/$/, "")}/${topic}` : topic });
+    const topic = (opts.mqttTopic ?? DEFAULT_MQTT_TOPIC)
+      .replaceAll("{chainId}", String(chainId))
+      .replaceAll("{deviceId}", String(deviceId));
+    service.push({
+      id: `${did}#mqtt`,
+      type: "MQTTTopic",
+      serviceEndpoint: opts.mqttBroker ? `${opts.mqttBroker.replace(/\/$/, "")}/${topic}` : topic,
+    });
   }
   const account = await reader.rewardRecipient(deviceId);
   if (account !== ZERO_ADDRESS) {
@@ -235,7 +258,11 @@ async function resolveDevice(
   if (ref.uri !== "") service.push({ id: `${did}#document`, type: "LinkedDocument", serviceEndpoint: ref.uri });
   if (service.length > 0) doc.service = service;
 
-  const meta: DidDocumentMetadata = { created: iso(keys[0].validFrom), updated: iso(Math.max(info.statusSince, keys[current].validFrom)), status };
+  const meta: DidDocumentMetadata = {
+    created: iso(keys[0].validFrom),
+    updated: iso(Math.max(info.statusSince, keys[current].validFrom)),
+    status,
+  };
   if (decommissioned) meta.deactivated = true;
   if (ref.hash !== ZERO_HASH || ref.uri !== "") {
     meta.documentHash = ref.hash;
@@ -250,7 +277,12 @@ async function resolveOwner(did: string, address: string, chainId: bigint, reade
     "@context": CONTEXT,
     id: did,
     verificationMethod: [
-      { id: vmId, type: "EcdsaSecp256k1RecoveryMethod2020", controller: did, blockchainAccountId: `eip155:${chainId}:${address}` },
+      {
+        id: vmId,
+        type: "EcdsaSecp256k1RecoveryMethod2020",
+        controller: did,
+        blockchainAccountId: `eip155:${chainId}:${address}`,
+      },
     ],
     authentication: [vmId],
     assertionMethod: [vmId],
@@ -271,7 +303,13 @@ async function resolveOwner(did: string, address: string, chainId: bigint, reade
 const DID_RE = /^did:[a-z0-9]+:(?:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*:)*(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})+$/;
 const DID_URL_RE = /^did:[a-z0-9]+:[^\s#?/]+(?:\/[^\s#?]*)?(?:\?[^\s#]*)?(?:#[^\s]*)?$/;
 const URI_RE = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/;
-const RELATIONSHIPS = ["authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation"] as const;
+const RELATIONSHIPS = [
+  "authentication",
+  "assertionMethod",
+  "keyAgreement",
+  "capabilityInvocation",
+  "capabilityDelegation",
+] as const;
 const KEY_MATERIAL = ["publicKeyJwk", "publicKeyMultibase", "blockchainAccountId"] as const;
 
 export const isDid = (s: unknown): s is string => typeof s === "string" && DID_RE.test(s);
@@ -292,7 +330,8 @@ export function validateDidDocument(doc: unknown): string[] {
   const ctx = doc["@context"];
   const first = Array.isArray(ctx) ? ctx[0] : ctx;
   if (first !== "https://www.w3.org/ns/did/v1") errors.push("@context must start with https://www.w3.org/ns/did/v1");
-  if (Array.isArray(ctx) && !ctx.every((c) => typeof c === "string" || isMap(c))) errors.push("@context entries must be strings or maps");
+  if (Array.isArray(ctx) && !ctx.every((c) => typeof c === "string" || isMap(c)))
+    errors.push("@context entries must be strings or maps");
   if (!isDid(doc.id)) errors.push(`id is not a DID: ${JSON.stringify(doc.id)}`);
   if (doc.controller !== undefined) {
     const cs = Array.isArray(doc.controller) ? doc.controller : [doc.controller];
@@ -323,7 +362,13 @@ export function validateDidDocument(doc: unknown): string[] {
       if (!isMap(jwk) || typeof jwk.kty !== "string") errors.push(`${where}: publicKeyJwk must be a JWK map with kty`);
       else if ("d" in jwk) errors.push(`${where}: publicKeyJwk must not contain private key material`);
     }
-    if (vm.blockchainAccountId !== undefined && !(typeof vm.blockchainAccountId === "string" && /^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}:[-.%a-zA-Z0-9]{1,128}$/.test(vm.blockchainAccountId))) {
+    if (
+      vm.blockchainAccountId !== undefined &&
+      !(
+        typeof vm.blockchainAccountId === "string" &&
+        /^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}:[-.%a-zA-Z0-9]{1,128}$/.test(vm.blockchainAccountId)
+      )
+    ) {
       errors.push(`${where}: blockchainAccountId is not a CAIP-10 account id`);
     }
     if (vm.revoked !== undefined && !(typeof vm.revoked === "string" && !Number.isNaN(Date.parse(vm.revoked)))) {
@@ -344,7 +389,8 @@ export function validateDidDocument(doc: unknown): string[] {
     v.forEach((entry, i) => {
       if (typeof entry === "string") {
         if (!isDidUrl(entry)) errors.push(`${rel}[${i}]: not a DID URL`);
-        else if (!methodIds.has(entry)) errors.push(`${rel}[${i}]: ${entry} does not reference a verification method of the document`);
+        else if (!methodIds.has(entry))
+          errors.push(`${rel}[${i}]: ${entry} does not reference a verification method of the document`);
       } else checkMethod(entry, `${rel}[${i}]`);
     });
   }
@@ -360,7 +406,8 @@ export function validateDidDocument(doc: unknown): string[] {
         else if (ids.has(s.id)) errors.push(`service[${i}]: duplicate id ${s.id}`);
         else ids.add(s.id);
         const types = Array.isArray(s.type) ? s.type : [s.type];
-        if (types.length === 0 || !types.every((t) => typeof t === "string" && t !== "")) errors.push(`service[${i}]: type must be a string or set of strings`);
+        if (types.length === 0 || !types.every((t) => typeof t === "string" && t !== ""))
+          errors.push(`service[${i}]: type must be a string or set of strings`);
         const ep = s.serviceEndpoint;
         const eps = Array.isArray(ep) ? ep : [ep];
         if (eps.length === 0 || !eps.every((e) => (typeof e === "string" && e !== "") || isMap(e))) {

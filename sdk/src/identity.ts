@@ -157,7 +157,12 @@ export function registryDomain(d: RegistryDomain): {
   chainId: bigint;
   verifyingContract: `0x${string}`;
 } {
-  return { name: REGISTRY_EIP712_NAME, version: REGISTRY_EIP712_VERSION, chainId: d.chainId, verifyingContract: d.verifyingContract };
+  return {
+    name: REGISTRY_EIP712_NAME,
+    version: REGISTRY_EIP712_VERSION,
+    chainId: d.chainId,
+    verifyingContract: d.verifyingContract,
+  };
 }
 
 export const BIND_TYPES = {
@@ -233,10 +238,7 @@ export function bindDigest(d: RegistryDomain, m: BindMessage): Uint8Array {
 
 /** Digest the old and new keys sign for a rotation (same as `rotationDigest` on-chain). */
 export function rotationDigest(d: RegistryDomain, m: RotateMessage): Uint8Array {
-  return typedDigest(
-    d,
-    keccak(ROTATE_TYPEHASH, word(m.deviceId), bytes32Word(m.newKeyId), word(m.keyIndex), word(m.deadline)),
-  );
+  return typedDigest(d, keccak(ROTATE_TYPEHASH, word(m.deviceId), bytes32Word(m.newKeyId), word(m.keyIndex), word(m.deadline)));
 }
 
 /** Device-side signature of a bind message (secp256k1 r‖s‖v or P-256 r‖s, low s). */
@@ -265,12 +267,7 @@ export interface BindRequest {
  * or a factory station acting for the device). Real devices sign `bindDigest` themselves and the
  * owner assembles the request from the returned signature.
  */
-export function makeBindRequest(
-  device: DeviceKeyPair,
-  tree: KeyTree,
-  d: RegistryDomain,
-  m: BindMessage,
-): BindRequest {
+export function makeBindRequest(device: DeviceKeyPair, tree: KeyTree, d: RegistryDomain, m: BindMessage): BindRequest {
   const pub = publicKeyOf(device);
   return {
     keyType: KEY_TYPE_CODE[device.type],

@@ -14,7 +14,12 @@ describe("DeviceRegistry — governance hand-off to a timelock", () => {
     const delay = 3600n;
     const timelock = await ethers.deployContract("TestTimelock", [delay, [f.admin.address], [f.admin.address]]);
     const tl = await timelock.getAddress();
-    const roles = [await r.DEFAULT_ADMIN_ROLE(), await r.MAKER_GOVERNOR_ROLE(), await r.DEVICE_GUARDIAN_ROLE(), await r.UPGRADER_ROLE()];
+    const roles = [
+      await r.DEFAULT_ADMIN_ROLE(),
+      await r.MAKER_GOVERNOR_ROLE(),
+      await r.DEVICE_GUARDIAN_ROLE(),
+      await r.UPGRADER_ROLE(),
+    ];
     for (const role of roles) await r.connect(f.admin).grantRole(role, tl);
     for (const role of roles) await r.connect(f.admin).renounceRole(role, f.admin.address);
     for (const role of roles) {
@@ -29,10 +34,9 @@ describe("DeviceRegistry — governance hand-off to a timelock", () => {
     // Proposal → delay → execution, as the Governor will do.
     const call = r.interface.encodeFunctionData("approveMaker", [newMaker, "Gamma"]);
     await timelock.connect(f.admin).schedule(await r.getAddress(), 0n, call, ZeroHash, ZeroHash, delay);
-    await expect(timelock.connect(f.admin).execute(await r.getAddress(), 0n, call, ZeroHash, ZeroHash)).to.be.revertedWithCustomError(
-      timelock,
-      "TimelockUnexpectedOperationState",
-    );
+    await expect(
+      timelock.connect(f.admin).execute(await r.getAddress(), 0n, call, ZeroHash, ZeroHash),
+    ).to.be.revertedWithCustomError(timelock, "TimelockUnexpectedOperationState");
     await networkHelpers.time.increase(delay);
     await timelock.connect(f.admin).execute(await r.getAddress(), 0n, call, ZeroHash, ZeroHash);
     expect((await r.makerInfo(newMaker)).status).to.equal(MakerStatus.Approved);

@@ -108,8 +108,12 @@ describe("DeviceRegistry — lifecycle", () => {
       await expect(r.connect(f.admin).resume(f.id))
         .to.be.revertedWithCustomError(r, "DeviceRegistryInvalidTransition")
         .withArgs(f.id, Status.Bound, Status.Active);
-      await expect(r.connect(f.owner).activate(99n)).to.be.revertedWithCustomError(r, "DeviceRegistryUnknownDevice").withArgs(99n);
-      await expect(r.connect(f.admin).decommission(0n)).to.be.revertedWithCustomError(r, "DeviceRegistryUnknownDevice").withArgs(0n);
+      await expect(r.connect(f.owner).activate(99n))
+        .to.be.revertedWithCustomError(r, "DeviceRegistryUnknownDevice")
+        .withArgs(99n);
+      await expect(r.connect(f.admin).decommission(0n))
+        .to.be.revertedWithCustomError(r, "DeviceRegistryUnknownDevice")
+        .withArgs(0n);
       await expectUnchanged(f, before, [f.owner.address]);
       await r.connect(f.owner).decommission(f.id);
       const after = await registryState(f, [f.owner.address]);

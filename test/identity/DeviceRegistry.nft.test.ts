@@ -22,7 +22,9 @@ describe("DeviceRegistry — device NFT (ERC-721)", () => {
     expect(await f.registry.supportsInterface("0xffffffff")).to.equal(false);
     expect(await f.registry.tokenURI(f.id)).to.equal("");
     await expect(f.registry.tokenURI(42n)).to.be.revertedWithCustomError(f.registry, "ERC721NonexistentToken").withArgs(42n);
-    await expect(f.registry.balanceOf(ZeroAddress)).to.be.revertedWithCustomError(f.registry, "ERC721InvalidOwner").withArgs(ZeroAddress);
+    await expect(f.registry.balanceOf(ZeroAddress))
+      .to.be.revertedWithCustomError(f.registry, "ERC721InvalidOwner")
+      .withArgs(ZeroAddress);
   });
 
   it("transferring the token transfers the device", async () => {

@@ -248,7 +248,8 @@ describe("DeviceRegistry — onboarding", () => {
       const sig = req.signature.slice(2);
       const s = BigInt("0x" + sig.slice(64, 128));
       const v = parseInt(sig.slice(128, 130), 16);
-      const flipped = `0x${sig.slice(0, 64)}${(n - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
+      const flipped =
+        `0x${sig.slice(0, 64)}${(n - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
       await expect(f.registry.connect(f.owner).bindDevice({ ...req, signature: flipped }))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryInvalidDeviceSignature")
         .withArgs(0n, id);
@@ -276,7 +277,10 @@ describe("DeviceRegistry — onboarding", () => {
       const key = f.keys[8];
       const req = await bindRequest(f, key, f.owner.address);
       // Signed by the right key but over another digest.
-      const wrong = signDigest(key, bindDigest(f.domain, { owner: f.other.address as `0x${string}`, nonce: 0n, deadline: req.deadline }));
+      const wrong = signDigest(
+        key,
+        bindDigest(f.domain, { owner: f.other.address as `0x${string}`, nonce: 0n, deadline: req.deadline }),
+      );
       const before = await registryState(f, [f.owner.address]);
       await expect(f.registry.connect(f.owner).bindDevice({ ...req, signature: wrong }))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryInvalidDeviceSignature")
@@ -345,8 +349,10 @@ describe("DeviceRegistry — onboarding", () => {
       await expect(f.registry.connect(f.owner).bindDevice(req))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryItemMakerNotApproved")
         .withArgs(0n, f.maker.address);
-      await expect(f.registry.connect(f.maker).provisionDevices([]))
-        .to.be.revertedWithCustomError(f.registry, "DeviceRegistryEmptyBatch");
+      await expect(f.registry.connect(f.maker).provisionDevices([])).to.be.revertedWithCustomError(
+        f.registry,
+        "DeviceRegistryEmptyBatch",
+      );
     });
   });
 });

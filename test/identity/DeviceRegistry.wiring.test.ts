@@ -27,7 +27,10 @@ describe("DeviceRegistry — deployment wiring", () => {
     ]);
     const fresh = await ethers.getContractAt("DeviceRegistry", await proxy.getAddress());
     expect(await fresh.rewardRecipient(1n)).to.equal(ZeroAddress);
-    await expect(fresh.connect(f.admin).setAccountFactory(ZeroAddress)).to.be.revertedWithCustomError(fresh, "DeviceRegistryZeroAddress");
+    await expect(fresh.connect(f.admin).setAccountFactory(ZeroAddress)).to.be.revertedWithCustomError(
+      fresh,
+      "DeviceRegistryZeroAddress",
+    );
     // The fixture's factory serves the fixture's registry, not this one.
     await expect(fresh.connect(f.admin).setAccountFactory(await f.factory.getAddress()))
       .to.be.revertedWithCustomError(fresh, "DeviceRegistryFactoryMismatch")

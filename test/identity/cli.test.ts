@@ -52,26 +52,49 @@ describe("scripts/identity.ts (CLI)", () => {
     expect(await run(undefined, "keygen", "--type", "secp256k1", "--count", "3", "--out", keys)).to.equal(0);
     expect(await run(undefined, "keygen", "--type", "p256", "--count", "1", "--out", p256)).to.equal(0);
     const all = path.join(dir, "all.json");
-    const list = [...JSON.parse(readFileSync(keys, "utf8")), ...JSON.parse(readFileSync(p256, "utf8"))] as { privateKey: string }[];
+    const list = [...JSON.parse(readFileSync(keys, "utf8")), ...JSON.parse(readFileSync(p256, "utf8"))] as {
+      privateKey: string;
+    }[];
     writeFileSync(all, JSON.stringify(list));
     // The published list holds public keys only.
     const publicList = path.join(dir, "public.txt");
-    writeFileSync(publicList, list.map((k) => `${(k as unknown as { type: string }).type},${(k as unknown as { publicKey: string }).publicKey}`).join("\n"));
+    writeFileSync(
+      publicList,
+      list
+        .map((k) => `${(k as unknown as { type: string }).type},${(k as unknown as { publicKey: string }).publicKey}`)
+        .join("\n"),
+    );
 
     lines.length = 0;
-    expect(await run(f.maker, "maker-root", "--keys", publicList, "--publish", "--uri", "ipfs://list", "--deployment", deployment)).to.equal(0);
+    expect(
+      await run(f.maker, "maker-root", "--keys", publicList, "--publish", "--uri", "ipfs://list", "--deployment", deployment),
+    ).to.equal(0);
     const root = (JSON.parse(lines[0]) as { root: string }).root;
     expect((await f.registry.rootInfo(root)).maker).to.equal(f.maker.address);
 
     lines.length = 0;
-    expect(await run(f.owner, "bind", "--keys", all, "--maker-keys", publicList, "--deployment", deployment, "--batch-size", "3", "--nonce-start", "100")).to.equal(0);
+    expect(
+      await run(
+        f.owner,
+        "bind",
+        "--keys",
+        all,
+        "--maker-keys",
+        publicList,
+        "--deployment",
+        deployment,
+        "--batch-size",
+        "3",
+        "--nonce-start",
+        "100",
+      ),
+    ).to.equal(0);
     expect(await f.registry.balanceOf(f.owner.address)).to.equal(4n);
     expect(await f.registry.keyCount(4n)).to.equal(1n);
     expect((await f.registry.keyAt(4n, 0n)).keyType).to.equal(1n);
-    expect(lines.filter((l) => l.includes('"deviceIds"')).map((l) => (JSON.parse(l) as { deviceIds: string[] }).deviceIds)).to.deep.equal([
-      ["1", "2", "3"],
-      ["4"],
-    ]);
+    expect(
+      lines.filter((l) => l.includes('"deviceIds"')).map((l) => (JSON.parse(l) as { deviceIds: string[] }).deviceIds),
+    ).to.deep.equal([["1", "2", "3"], ["4"]]);
 
     expect(await run(f.owner, "activate", "--device", "1", "--deployment", deployment)).to.equal(0);
     expect(await f.registry.deviceStatus(1n)).to.equal(Status.Active);
@@ -80,7 +103,20 @@ describe("scripts/identity.ts (CLI)", () => {
     await run(undefined, "keygen", "--type", "secp256k1", "--count", "1", "--out", fresh);
     const [newKey] = JSON.parse(readFileSync(fresh, "utf8")) as { privateKey: string; publicKey: string }[];
     expect(
-      await run(f.owner, "rotate", "--device", "1", "--old-private-key", list[0].privateKey, "--new-type", "secp256k1", "--new-private-key", newKey.privateKey, "--deployment", deployment),
+      await run(
+        f.owner,
+        "rotate",
+        "--device",
+        "1",
+        "--old-private-key",
+        list[0].privateKey,
+        "--new-type",
+        "secp256k1",
+        "--new-private-key",
+        newKey.privateKey,
+        "--deployment",
+        deployment,
+      ),
     ).to.equal(0);
     expect((await f.registry.keyAt(1n, 1n)).publicKey).to.equal(newKey.publicKey.toLowerCase());
 
@@ -89,7 +125,18 @@ describe("scripts/identity.ts (CLI)", () => {
     expect(await run(f.other, "decommission", "--device", "1", "--deployment", deployment)).to.equal(0);
 
     lines.length = 0;
-    expect(await run(f.other, "resolve", "--did", `did:depin:${f.chainId}:1`, "--deployment", deployment, "--mqtt-broker", "mqtt://127.0.0.1:1883")).to.equal(0);
+    expect(
+      await run(
+        f.other,
+        "resolve",
+        "--did",
+        `did:depin:${f.chainId}:1`,
+        "--deployment",
+        deployment,
+        "--mqtt-broker",
+        "mqtt://127.0.0.1:1883",
+      ),
+    ).to.equal(0);
     const result = JSON.parse(lines.join("\n")) as {
       didDocument: { controller: string; verificationMethod: { revoked?: string }[] };
       didDocumentMetadata: { deactivated?: boolean; status: string };
@@ -110,17 +157,34 @@ describe("scripts/identity.ts (CLI)", () => {
     // The device computes the digest itself (here: the CLI's bind-digest, as an operator would).
     const deadline = (await f.now()) + 3600n;
     lines.length = 0;
-    await run(f.owner, "bind-digest", "--owner", f.owner.address, "--nonce", "77", "--deadline", String(deadline), "--deployment", deployment);
+    await run(
+      f.owner,
+      "bind-digest",
+      "--owner",
+      f.owner.address,
+      "--nonce",
+      "77",
+      "--deadline",
+      String(deadline),
+      "--deployment",
+      deployment,
+    );
     const digest = lines[0];
     const signature = signDigest(device, Buffer.from(digest.slice(2), "hex"));
     const requests = path.join(dir, "signed.json");
-    writeFileSync(requests, JSON.stringify([{ type: "secp256k1", publicKey: device.publicId, signature, nonce: "77", deadline: String(deadline) }]));
+    writeFileSync(
+      requests,
+      JSON.stringify([{ type: "secp256k1", publicKey: device.publicId, signature, nonce: "77", deadline: String(deadline) }]),
+    );
     expect(await run(f.owner, "bind", "--keys", requests, "--maker-keys", makerList, "--deployment", deployment)).to.equal(0);
     const id = await f.registry.deviceOfKey(0, device.publicId);
     expect(await f.registry.ownerOf(id)).to.equal(f.owner.address);
     expect(await f.registry.isNonceUsed(f.owner.address, 77n)).to.equal(true);
     // The same file again: refused by the registry (key already bound), nothing changes.
-    await rejects(run(f.owner, "bind", "--keys", requests, "--maker-keys", makerList, "--deployment", deployment), /DeviceRegistryKeyAlreadyBound/);
+    await rejects(
+      run(f.owner, "bind", "--keys", requests, "--maker-keys", makerList, "--deployment", deployment),
+      /DeviceRegistryKeyAlreadyBound/,
+    );
     expect(await f.registry.balanceOf(f.owner.address)).to.equal(4n);
   });
 

@@ -40,7 +40,15 @@ describe("DIDs — format, resolver, DID Core shape", () => {
     const addr = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
     expect(ownerDid(1n, addr)).to.equal(`did:depin:1:${addr.toLowerCase()}`);
     expect(parseDid(ownerDid(1n, addr))).to.deep.equal({ kind: "owner", chainId: 1n, address: addr.toLowerCase() });
-    for (const bad of ["did:depin:0:1", "did:depin:1:0", "did:depin:1:01", "did:depin:1:0x12", "did:other:1:1", "did:depin:1:18446744073709551616", "did:depin:1:1#key-0"]) {
+    for (const bad of [
+      "did:depin:0:1",
+      "did:depin:1:0",
+      "did:depin:1:01",
+      "did:depin:1:0x12",
+      "did:other:1:1",
+      "did:depin:1:18446744073709551616",
+      "did:depin:1:1#key-0",
+    ]) {
       expect(() => parseDid(bad), bad).to.throw(IdentityError, /did|device id/);
     }
     expect(() => deviceDid(1n, 1n << 64n)).to.throw(IdentityError);
@@ -180,7 +188,9 @@ describe("DIDs — format, resolver, DID Core shape", () => {
     const good = {
       "@context": ["https://www.w3.org/ns/did/v1"],
       id: did,
-      verificationMethod: [{ id: `${did}#k`, type: "JsonWebKey2020", controller: did, publicKeyJwk: { kty: "EC", crv: "P-256", x: "a", y: "b" } }],
+      verificationMethod: [
+        { id: `${did}#k`, type: "JsonWebKey2020", controller: did, publicKeyJwk: { kty: "EC", crv: "P-256", x: "a", y: "b" } },
+      ],
       authentication: [`${did}#k`],
       service: [{ id: `${did}#s`, type: "X", serviceEndpoint: "https://x.example" }],
     };
@@ -189,9 +199,17 @@ describe("DIDs — format, resolver, DID Core shape", () => {
       ["no context", { ...good, "@context": ["https://example.org"] }, /@context/],
       ["bad id", { ...good, id: "depin:1:1" }, /id is not a DID/],
       ["dangling reference", { ...good, authentication: [`${did}#nope`] }, /does not reference/],
-      ["two key materials", { ...good, verificationMethod: [{ ...good.verificationMethod[0], blockchainAccountId: "eip155:1:0xab" }] }, /exactly one/],
+      [
+        "two key materials",
+        { ...good, verificationMethod: [{ ...good.verificationMethod[0], blockchainAccountId: "eip155:1:0xab" }] },
+        /exactly one/,
+      ],
       ["no key material", { ...good, verificationMethod: [{ id: `${did}#k`, type: "X", controller: did }] }, /exactly one/],
-      ["private key", { ...good, verificationMethod: [{ ...good.verificationMethod[0], publicKeyJwk: { kty: "EC", d: "secret" } }] }, /private/],
+      [
+        "private key",
+        { ...good, verificationMethod: [{ ...good.verificationMethod[0], publicKeyJwk: { kty: "EC", d: "secret" } }] },
+        /private/,
+      ],
       ["duplicate ids", { ...good, service: [{ id: `${did}#k`, type: "X", serviceEndpoint: "https://x" }] }, /duplicate/],
       ["service without endpoint", { ...good, service: [{ id: `${did}#s`, type: "X" }] }, /serviceEndpoint/],
       ["bad controller", { ...good, controller: "alice" }, /controller/],

@@ -65,7 +65,10 @@ export async function deployIdentity(conn: Connection): Promise<IdentityFixture>
   const deployed = await ignition.deploy(IdentityModule, {
     parameters: { Identity: { entryPoint: await entryPoint.getAddress() } },
   });
-  const registry = (await ethers.getContractAt("DeviceRegistry", await deployed.registry.getAddress())) as unknown as DeviceRegistry;
+  const registry = (await ethers.getContractAt(
+    "DeviceRegistry",
+    await deployed.registry.getAddress(),
+  )) as unknown as DeviceRegistry;
   const factory = (await ethers.getContractAt(
     "DeviceAccountFactory",
     await deployed.accountFactory.getAddress(),
@@ -80,7 +83,23 @@ export async function deployIdentity(conn: Connection): Promise<IdentityFixture>
 
   const now = async (): Promise<bigint> => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   const p256Verifier = await deployed.p256Verifier.getAddress();
-  return { conn, registry, factory, entryPoint, p256Verifier, admin, maker, owner, other, signers, chainId, domain, keys, tree, now };
+  return {
+    conn,
+    registry,
+    factory,
+    entryPoint,
+    p256Verifier,
+    admin,
+    maker,
+    owner,
+    other,
+    signers,
+    chainId,
+    domain,
+    keys,
+    tree,
+    now,
+  };
 }
 
 /** A valid bind request for `key` to `owner` (nonce defaults to 0, deadline one hour ahead). */
@@ -124,9 +143,7 @@ export async function registryState(f: IdentityFixture, owners: string[] = [], k
     counts: await Promise.all([1n, 2n, 3n, 4n, 5n].map(async (s) => String(await r.deviceCount(s)))),
     devices,
     balances: await Promise.all(owners.map(async (o) => String(await r.balanceOf(o)))),
-    nonces: await Promise.all(
-      owners.map(async (o) => Promise.all([0n, 1n, 2n, 3n].map(async (n) => r.isNonceUsed(o, n)))),
-    ),
+    nonces: await Promise.all(owners.map(async (o) => Promise.all([0n, 1n, 2n, 3n].map(async (n) => r.isNonceUsed(o, n))))),
     keyOwners: await Promise.all(keys.map(async (k) => String(await r.deviceOfKey(KEY_TYPE_CODE[k.type], k.publicId)))),
   };
 }

@@ -78,12 +78,22 @@ export async function measureIdentityGas(conn: Connection, batchSize = 100, tree
   const p = p256[0];
   const digest = bindDigest(f.domain, { owner: single.address as `0x${string}`, nonce: 9n, deadline });
   const sig = signBind(p, f.domain, { owner: single.address as `0x${string}`, nonce: 9n, deadline });
-  const args = [digest, "0x" + sig.slice(2, 66), "0x" + sig.slice(66, 130), "0x" + p.publicId.slice(2, 66), "0x" + p.publicId.slice(66, 130)];
+  const args = [
+    digest,
+    "0x" + sig.slice(2, 66),
+    "0x" + sig.slice(66, 130),
+    "0x" + p.publicId.slice(2, 66),
+    "0x" + p.publicId.slice(66, 130),
+  ];
   const lib = await ethers.getContractAt("P256Verifier", f.p256Verifier);
   const mock = await ethers.deployContract("P256FallbackMock");
-  const callGas = async (to: string, data: string): Promise<number> => Number(await ethers.provider.estimateGas({ to, data })) - 21_000;
+  const callGas = async (to: string, data: string): Promise<number> =>
+    Number(await ethers.provider.estimateGas({ to, data })) - 21_000;
   const p256VerifyLibrary = await callGas(await lib.getAddress(), lib.interface.encodeFunctionData("verify", args as never));
-  const p256VerifySolidity = await callGas(await mock.getAddress(), mock.interface.encodeFunctionData("verifySolidity", args as never));
+  const p256VerifySolidity = await callGas(
+    await mock.getAddress(),
+    mock.interface.encodeFunctionData("verifySolidity", args as never),
+  );
   return {
     makerTreeSize: tree.size,
     bindOneSecp256k1,

@@ -63,7 +63,9 @@ describe("sdk/src/identity.ts — shared encodings agree with the contract", () 
   it("rotation digest matches the contract; bind signatures verify with the SDK verifier", async () => {
     const f = await networkHelpers.loadFixture(fixture);
     const m = { deviceId: 7n, newKeyId: keyId(publicKeyOf(f.keys[3])), keyIndex: 2n, deadline: 1_900_000_000n };
-    expect(await f.registry.rotationDigest(m.deviceId, m.newKeyId, m.keyIndex, m.deadline)).to.equal(bytesToHex(rotationDigest(f.domain, m)));
+    expect(await f.registry.rotationDigest(m.deviceId, m.newKeyId, m.keyIndex, m.deadline)).to.equal(
+      bytesToHex(rotationDigest(f.domain, m)),
+    );
     for (const key of [f.keys[0], f.keys[8]]) {
       const bm = { owner: f.owner.address as `0x${string}`, nonce: 1n, deadline: 2n };
       const sig = signBind(key, f.domain, bm);
@@ -72,9 +74,17 @@ describe("sdk/src/identity.ts — shared encodings agree with the contract", () 
     // The typed data also matches what a wallet (ethers' TypedDataEncoder) computes.
     const wallet = ethers.TypedDataEncoder.hash(
       { name: "DePIN Device Registry", version: "1", chainId: f.chainId, verifyingContract: f.domain.verifyingContract },
-      { BindDevice: [{ name: "owner", type: "address" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+      {
+        BindDevice: [
+          { name: "owner", type: "address" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      },
       { owner: f.owner.address, nonce: 5n, deadline: 6n },
     );
-    expect(bytesToHex(bindDigest(f.domain, { owner: f.owner.address as `0x${string}`, nonce: 5n, deadline: 6n }))).to.equal(wallet);
+    expect(bytesToHex(bindDigest(f.domain, { owner: f.owner.address as `0x${string}`, nonce: 5n, deadline: 6n }))).to.equal(
+      wallet,
+    );
   });
 });

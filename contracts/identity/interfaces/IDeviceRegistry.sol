@@ -191,7 +191,12 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     /// @notice `deviceId` moved from `from` to `to`, triggered by `by`.
     event DeviceStatusChanged(uint256 indexed deviceId, DeviceStatus from, DeviceStatus to, address indexed by);
     /// @notice The key of `deviceId` changed from `oldKeyId` to `newKeyId` (now at `newIndex`).
-    event DeviceKeyRotated(uint256 indexed deviceId, bytes32 indexed oldKeyId, bytes32 indexed newKeyId, uint256 newIndex);
+    event DeviceKeyRotated(
+        uint256 indexed deviceId,
+        bytes32 indexed oldKeyId,
+        bytes32 indexed newKeyId,
+        uint256 newIndex
+    );
     /// @notice The holder set the DID document extension of `deviceId`.
     event DeviceDocumentSet(uint256 indexed deviceId, bytes32 hash, string uri);
     /// @notice `owner` set the DID document extension of its owner DID.
@@ -247,10 +252,12 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     function bindDigest(address owner, uint256 nonce, uint256 deadline) external view returns (bytes32);
 
     /// @notice EIP-712 digest the old and new keys sign to rotate `deviceId` to `newKeyId`.
-    function rotationDigest(uint256 deviceId, bytes32 newKeyId, uint256 keyIndex, uint256 deadline)
-        external
-        view
-        returns (bytes32);
+    function rotationDigest(
+        uint256 deviceId,
+        bytes32 newKeyId,
+        uint256 keyIndex,
+        uint256 deadline
+    ) external view returns (bytes32);
 
     // ------------------------------------------------------------------ lifecycle
 
