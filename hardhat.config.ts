@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import hardhatUpgrades from "@openzeppelin/hardhat-upgrades";
 import { defineConfig } from "hardhat/config";
 
 // Offline compiler: the npm `solc` package's wasm build (no download; see TOOLCHAIN notes).
@@ -17,7 +18,7 @@ const compiler = {
 };
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers],
+  plugins: [hardhatToolboxMochaEthers, hardhatUpgrades],
   solidity: {
     // `ignition deploy` builds with `production`; both profiles must be identical.
     profiles: { default: compiler, production: compiler },
@@ -32,7 +33,16 @@ export default defineConfig({
     ignition: "deploy",
   },
   test: {
-    mocha: { timeout: 600_000 },
+    mocha: {
+      timeout: 600_000,
+      // snarkjs keeps the bn128 curve's worker threads alive; release them so the run can exit.
+      rootHooks: {
+        async afterAll() {
+          const curve = (globalThis as { curve_bn128?: { terminate(): Promise<void> } | null }).curve_bn128;
+          if (curve) await curve.terminate();
+        },
+      },
+    },
     solidity: { fuzz: { runs: 256 } },
   },
   networks: {

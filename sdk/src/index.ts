@@ -7,3 +7,5 @@ export * from "./merkle.js";
 export * from "./signing.js";
 export * from "./identity.js";
 export * from "./did.js";
+export * from "./groth16.js";
+export * from "./circuit-inputs.js";

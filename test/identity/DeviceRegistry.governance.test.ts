@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ZeroHash } from "ethers";
+import { ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 import { MakerStatus, deployIdentity, type IdentityFixture } from "./fixture.js";
 
@@ -12,7 +12,7 @@ describe("DeviceRegistry — governance hand-off to a timelock", () => {
     const f = await networkHelpers.loadFixture(fixture);
     const r = f.registry;
     const delay = 3600n;
-    const timelock = await ethers.deployContract("TestTimelock", [delay, [f.admin.address], [f.admin.address]]);
+    const timelock = await ethers.deployContract("TestTimelock", [delay, [f.admin.address], [f.admin.address], ZeroAddress]);
     const tl = await timelock.getAddress();
     const roles = [
       await r.DEFAULT_ADMIN_ROLE(),

@@ -86,7 +86,7 @@ export async function measureIdentityGas(conn: Connection, batchSize = 100, tree
     "0x" + p.publicId.slice(66, 130),
   ];
   const lib = await ethers.getContractAt("P256Verifier", f.p256Verifier);
-  const mock = await ethers.deployContract("P256FallbackMock");
+  const mock = await ethers.deployContract("P256Harness");
   const callGas = async (to: string, data: string): Promise<number> =>
     Number(await ethers.provider.estimateGas({ to, data })) - 21_000;
   const p256VerifyLibrary = await callGas(await lib.getAddress(), lib.interface.encodeFunctionData("verify", args as never));
