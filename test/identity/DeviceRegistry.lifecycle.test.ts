@@ -58,6 +58,21 @@ describe("DeviceRegistry — lifecycle", () => {
     expect(await r.ownerOf(f.id)).to.equal(f.owner.address);
   });
 
+  it("the holder may decommission from Bound and from Suspended", async () => {
+    const f = await networkHelpers.loadFixture(fixture);
+    await expect(f.registry.connect(f.owner).decommission(f.id))
+      .to.emit(f.registry, "DeviceStatusChanged")
+      .withArgs(f.id, Status.Bound, Status.Decommissioned, f.owner.address);
+    const second = await bind(f, f.keys[1], f.owner, 1n);
+    await f.registry.connect(f.owner).activate(second);
+    await f.registry.connect(f.admin).suspend(second);
+    await expect(f.registry.connect(f.owner).decommission(second))
+      .to.emit(f.registry, "DeviceStatusChanged")
+      .withArgs(second, Status.Suspended, Status.Decommissioned, f.owner.address);
+    expect(await f.registry.deviceCount(Status.Suspended)).to.equal(0n);
+    expect(await f.registry.deviceCount(Status.Decommissioned)).to.equal(2n);
+  });
+
   it("governance may decommission a device it does not own, and a provisioned one", async () => {
     const f = await networkHelpers.loadFixture(fixture);
     await expect(f.registry.connect(f.admin).decommission(f.id))

@@ -144,9 +144,11 @@ describe("DeviceRegistry — onboarding", () => {
       const req = await bindRequest(f, f.keys[0], f.owner.address, {
         domain: { ...f.domain, verifyingContract: f.other.address as `0x${string}` },
       });
+      const before = await registryState(f, [f.owner.address]);
       await expect(f.registry.connect(f.owner).bindDevice(req))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryInvalidDeviceSignature")
         .withArgs(0n, keyId(publicKeyOf(f.keys[0])));
+      await expectUnchanged(f, before, [f.owner.address]);
     });
 
     it("signature for another owner (front-running by a third party)", async () => {
@@ -202,11 +204,13 @@ describe("DeviceRegistry — onboarding", () => {
       await expect(f.registry.connect(f.owner).bindDevice(req))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryItemMakerNotApproved")
         .withArgs(0n, f.maker.address);
+      await expectUnchanged(f, before, [f.owner.address]);
       await snap.restore();
       await f.registry.connect(f.maker).revokeMakerRoot(f.tree.root);
       await expect(f.registry.connect(f.owner).bindDevice(req))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryItemRootRevoked")
         .withArgs(0n, f.tree.root);
+      await expectUnchanged(f, before, [f.owner.address]);
     });
 
     it("double binding of the same key (single and inside one batch)", async () => {
@@ -240,6 +244,7 @@ describe("DeviceRegistry — onboarding", () => {
       const f = await networkHelpers.loadFixture(fixture);
       const req = await bindRequest(f, f.keys[0], f.owner.address);
       const id = keyId(publicKeyOf(f.keys[0]));
+      const before = await registryState(f, [f.owner.address]);
       await expect(f.registry.connect(f.owner).bindDevice({ ...req, signature: req.signature.slice(0, 130) as `0x${string}` }))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryInvalidDeviceSignature")
         .withArgs(0n, id);
@@ -253,12 +258,14 @@ describe("DeviceRegistry — onboarding", () => {
       await expect(f.registry.connect(f.owner).bindDevice({ ...req, signature: flipped }))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryInvalidDeviceSignature")
         .withArgs(0n, id);
+      await expectUnchanged(f, before, [f.owner.address]);
     });
 
     it("zero / malformed public keys", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const req = await bindRequest(f, f.keys[0], f.owner.address);
       const zero = `0x${"00".repeat(20)}` as `0x${string}`;
+      const before = await registryState(f, [f.owner.address]);
       await expect(f.registry.connect(f.owner).bindDevice({ ...req, publicKey: zero }))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryInvalidPublicKey")
         .withArgs(0n, 0, zero);
@@ -270,6 +277,7 @@ describe("DeviceRegistry — onboarding", () => {
       await expect(f.registry.connect(f.owner).bindDevice({ ...req, keyType: 1, publicKey: offCurve }))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryInvalidPublicKey")
         .withArgs(0n, 1, offCurve);
+      await expectUnchanged(f, before, [f.owner.address]);
     });
 
     it("P-256 bad signature", async () => {
