@@ -727,6 +727,11 @@ contract DeviceRegistry is
         if (msg.sender != owner && !$.operatorApprovals[owner][msg.sender] && $.tokenApprovals[tokenId] != msg.sender) {
             revert ERC721InsufficientApproval(msg.sender, tokenId);
         }
+        // A device account controlled by itself could never sign again: refuse that transfer.
+        address factory = $.accountFactory;
+        if (factory != address(0) && to == IDeviceAccountFactory(factory).accountAddress(tokenId)) {
+            revert DeviceRegistrySelfOwnedAccount(tokenId);
+        }
         delete $.tokenApprovals[tokenId];
         // Balances cannot overflow (bounded by the 2^64 device ids) nor underflow (from holds tokenId).
         unchecked {

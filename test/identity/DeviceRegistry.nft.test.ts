@@ -72,8 +72,12 @@ describe("DeviceRegistry — device NFT (ERC-721)", () => {
       .withArgs(ZeroAddress);
   });
 
-  it("rejects transfers to zero, from a non-owner, of unknown tokens", async () => {
+  it("rejects transfers to zero, to the device's own account, from a non-owner, of unknown tokens", async () => {
     const f = await networkHelpers.loadFixture(fixture);
+    const own = await f.factory.accountAddress(f.id);
+    await expect(f.registry.connect(f.owner).transferFrom(f.owner.address, own, f.id))
+      .to.be.revertedWithCustomError(f.registry, "DeviceRegistrySelfOwnedAccount")
+      .withArgs(f.id);
     await expect(f.registry.connect(f.owner).transferFrom(f.owner.address, ZeroAddress, f.id))
       .to.be.revertedWithCustomError(f.registry, "ERC721InvalidReceiver")
       .withArgs(ZeroAddress);

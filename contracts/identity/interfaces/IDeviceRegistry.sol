@@ -171,6 +171,8 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     error DeviceRegistryAccountFactoryAlreadySet(address factory);
     /// @notice `factory` serves another registry.
     error DeviceRegistryFactoryMismatch(address factory, address factoryRegistry);
+    /// @notice Device `deviceId` cannot be transferred to its own account (nobody could control it).
+    error DeviceRegistrySelfOwnedAccount(uint256 deviceId);
     /// @notice Device ids are capped below 2^64 (readings carry them as uint64).
     error DeviceRegistryDeviceIdOverflow();
 
