@@ -372,15 +372,26 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
   }
 }
 
+/** A readable message for a failed command: decodes registry custom errors with their arguments. */
+export function describeError(e: unknown): string {
+  const err = e as { shortMessage?: string; message?: string; data?: unknown; info?: { error?: { data?: unknown } } };
+  const data = [err.data, err.info?.error?.data].find((d): d is string => typeof d === "string" && d.startsWith("0x"));
+  if (data) {
+    try {
+      const parsed = IDeviceRegistry__factory.createInterface().parseError(data);
+      if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+    } catch {
+      // not a registry error: fall through to the provider's message
+    }
+  }
+  return err.shortMessage ?? err.message ?? String(e);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   runIdentityCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      const err = e as { shortMessage?: string; message?: string; revert?: { name: string; args: unknown[] } };
-      const detail = err.revert
-        ? `${err.revert.name}(${err.revert.args.map(String).join(", ")})`
-        : (err.shortMessage ?? err.message ?? String(e));
-      console.error(`identity: ${detail}`);
+      console.error(`identity: ${describeError(e)}`);
       process.exit(1);
     },
   );

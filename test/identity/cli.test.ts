@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
-import { CliError, runIdentityCli } from "../../scripts/identity.js";
+import { CliError, describeError, runIdentityCli } from "../../scripts/identity.js";
 import { signDigest } from "../../sdk/src/index.js";
 import { Status, deployIdentity, deviceKeys, type IdentityFixture } from "./fixture.js";
 
@@ -192,6 +192,14 @@ describe("scripts/identity.ts (CLI)", () => {
     await rejects(run(undefined, "keygen", "--type", "ed25519", "--count", "1", "--out", "/dev/null"), /--type/, CliError);
     await rejects(run(f.owner, "activate", "--device", "x1", "--deployment", deployment), /--device must be/, CliError);
     await rejects(run(f.owner, "activate"), /--deployment/, CliError);
+    // A revert shows the registry's custom error with its arguments.
+    let reverted: unknown;
+    try {
+      await run(f.other, "activate", "--device", "2", "--deployment", deployment);
+    } catch (e) {
+      reverted = e;
+    }
+    expect(describeError(reverted)).to.equal(`DeviceRegistryNotDeviceOwner(2, ${f.other.address})`);
     await rejects(run(undefined, "frobnicate"), /unknown command "frobnicate"/, CliError);
     const bad = path.join(dir, "bad.txt");
     writeFileSync(bad, "secp256k1,0x1234\n");
