@@ -7,6 +7,7 @@ import {SIG_VALIDATION_FAILED, SIG_VALIDATION_SUCCESS} from "@account-abstractio
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
 import {IDeviceAccount} from "./interfaces/IDeviceAccount.sol";
 
@@ -111,6 +112,18 @@ contract DeviceAccount is IDeviceAccount, IERC721Receiver {
     function withdrawDepositTo(address payable to, uint256 amount) external {
         if (msg.sender != address(this) && msg.sender != controller()) revert DeviceAccountUnauthorized(msg.sender);
         _ENTRY_POINT.withdrawTo(to, amount);
+    }
+
+    /// @notice ERC-1271: returns the magic value 0x1626ba7e when the current controller signed
+    /// `hash`, 0xffffffff otherwise.
+    /// @dev Valid when the current controller signed `hash` (ECDSA, or ERC-1271 again for a
+    /// contract controller). A cycle of accounts holding each other cannot validate anything.
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        address holder = controller();
+        return
+            holder != address(0) && SignatureChecker.isValidSignatureNow(holder, hash, signature)
+                ? IERC1271.isValidSignature.selector
+                : bytes4(0xffffffff);
     }
 
     /// @inheritdoc IERC721Receiver

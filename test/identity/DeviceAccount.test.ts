@@ -152,6 +152,32 @@ describe("DeviceAccount (ERC-4337, EntryPoint v0.8)", () => {
       .withArgs(1n, reason);
   });
 
+  it("a device account can hold another device: the outer holder controls both (ERC-1271)", async () => {
+    const f = await networkHelpers.loadFixture(fixture);
+    // Device 2 is held by device 1's account; the wallet holding device 1 signs for device 2's account.
+    const inner = await bind(f, f.keys[1], f.owner, 1n);
+    await f.registry.connect(f.owner).transferFrom(f.owner.address, f.accountAddress, inner);
+    await f.factory.createAccount(f.id);
+    const innerAddress = await f.factory.accountAddress(inner);
+    await f.factory.createAccount(inner);
+    const outer = await account(f);
+    const innerAccount = await ethers.getContractAt("DeviceAccount", innerAddress);
+    expect(await innerAccount.controller()).to.equal(f.accountAddress);
+    const hash = ethers.id("message");
+    const good = f.holder.signingKey.sign(hash).serialized;
+    const bad = Wallet.createRandom().signingKey.sign(hash).serialized;
+    expect(await outer.isValidSignature(hash, good)).to.equal("0x1626ba7e");
+    expect(await innerAccount.isValidSignature(hash, good)).to.equal("0x1626ba7e");
+    expect(await innerAccount.isValidSignature(hash, bad)).to.equal("0xffffffff");
+    // A user operation of the inner account, signed by the outer holder, goes through.
+    await f.admin.sendTransaction({ to: innerAddress, value: parseEther("1") });
+    const payee = Wallet.createRandom().address;
+    const callData = innerAccount.interface.encodeFunctionData("execute", [payee, 3n, "0x"]);
+    const op = await userOp({ ...f, id: inner, accountAddress: innerAddress }, callData, f.holder, false);
+    await f.entryPoint.handleOps([op], f.admin.address);
+    expect(await ethers.provider.getBalance(payee)).to.equal(3n);
+  });
+
   it("deposits at the EntryPoint: add and withdraw by the controller", async () => {
     const f = await networkHelpers.loadFixture(fixture);
     await f.factory.createAccount(f.id);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IAccount} from "@account-abstraction/contracts/interfaces/IAccount.sol";
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IDeviceDirectory} from "../../interfaces/IDeviceDirectory.sol";
 
 /// @title IDeviceAccount
