@@ -10,7 +10,7 @@ import {IDeviceDirectory} from "../../interfaces/IDeviceDirectory.sol";
 /// @notice ERC-4337 (EntryPoint v0.8) smart account of one device. It receives the device's
 /// rewards and is controlled by whoever holds the device NFT at the moment of validation or
 /// execution: transferring the NFT hands over the account with no call to the account.
-interface IDeviceAccount is IAccount {
+interface IDeviceAccount is IAccount, IERC1271 {
     /// @notice One call of `executeBatch`.
     struct Call {
         address target;
