@@ -9,7 +9,8 @@ import {IDeviceDirectory} from "../../interfaces/IDeviceDirectory.sol";
 /// @title IDeviceAccount
 /// @notice ERC-4337 (EntryPoint v0.8) smart account of one device. It receives the device's
 /// rewards and is controlled by whoever holds the device NFT at the moment of validation or
-/// execution: transferring the NFT hands over the account with no call to the account.
+/// execution: transferring the NFT hands over the account with no call to the account. It answers
+/// ERC-1271 for its controller, so a device account (or a Safe) can itself hold other devices.
 interface IDeviceAccount is IAccount, IERC1271 {
     /// @notice One call of `executeBatch`.
     struct Call {
