@@ -35,7 +35,8 @@ export interface HandoverInputs {
   /** Futures that need the timelock's bootstrap admin (e.g. granting the governor its roles). */
   timelockSetup: Future[];
   accessControl: GovernedAccessControl[];
-  ownable2Step: { name: string; contract: CallableContractFuture<string> }[];
+  /** Ownable2Step contracts; `after`: the deployer's last owner calls, made before the transfer. */
+  ownable2Step: { name: string; contract: CallableContractFuture<string>; after?: Future[] }[];
   timelockDelay: ArgumentType;
 }
 
@@ -71,7 +72,10 @@ export function buildHandover(m: IgnitionModuleBuilder, inputs: HandoverInputs) 
     after: inputs.timelockSetup,
   });
   const transfers = inputs.ownable2Step.map((o) =>
-    m.call(o.contract, "transferOwnership", [timelock], { id: `${o.name}TransferOwnershipToTimelock` }),
+    m.call(o.contract, "transferOwnership", [timelock], {
+      id: `${o.name}TransferOwnershipToTimelock`,
+      after: o.after ?? [],
+    }),
   );
   const targets: ArgumentType[] = [...inputs.ownable2Step.map((o) => o.contract), timelock];
   const payloads: ArgumentType[] = [

@@ -1,6 +1,8 @@
 /**
- * The whole protocol inside one Ignition module: rewards (token, emission, credits), data
- * availability, the claim paymaster, governance, the genesis token allocation, and the hand-over
+ * The whole protocol inside one Ignition module: identity (device registry, device accounts),
+ * rewards (token, emission, credits), data availability (reading the registry's device keys), the
+ * claim paymaster (sponsoring only registered devices' accounts), governance, the genesis token
+ * allocation, and the hand-over
  * of every role to the timelock. deploy/modules/Protocol.ts (real networks) and
  * deploy/modules/DevProtocol.ts (in-process and `hardhat node`) differ only in where the external
  * dependencies come from.
@@ -17,6 +19,7 @@ import { buildHandover } from "./handover.js";
 import { buildClaimPaymaster } from "./modules/ClaimPaymaster.js";
 import { buildDataAvailability } from "./modules/DataAvailability.js";
 import { buildGovernance } from "./modules/Governance.js";
+import { buildIdentity } from "./modules/Identity.js";
 import { buildRewards, MINTER_ROLE } from "./modules/Rewards.js";
 import type { AddressArg } from "./types.js";
 
@@ -25,8 +28,6 @@ export interface ProtocolExternals {
   priceFeed: AddressArg;
   /** ERC-4337 EntryPoint v0.8. */
   entryPoint: AddressArg;
-  /** IDeviceDirectory the DA layer reads device keys from. */
-  deviceDirectory: AddressArg;
   /** The rewards distributor and its claim selector (what the paymaster sponsors). */
   claimTarget: AddressArg;
   claimSelector: string | AddressArg;
@@ -36,13 +37,18 @@ export const DEFAULT_ADMIN_ROLE = ZeroHash;
 
 export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) {
   const deployer = m.getAccount(0);
+  const identity = buildIdentity(m, { entryPoint: ext.entryPoint });
   const rewards = buildRewards(m, { priceFeed: ext.priceFeed });
-  const da = buildDataAvailability(m, { admin: deployer, deviceDirectory: ext.deviceDirectory });
+  const da = buildDataAvailability(m, { admin: deployer, deviceDirectory: identity.registry });
   const { claimPaymaster } = buildClaimPaymaster(m, {
     entryPoint: ext.entryPoint,
     rewardEmission: rewards.rewardEmission,
     claimTarget: ext.claimTarget,
     claimSelector: ext.claimSelector,
+  });
+  // Sponsor only the device accounts the registry names as reward recipients.
+  const paymasterDirectory = m.call(claimPaymaster, "setDeviceDirectory", [identity.registry], {
+    id: "PaymasterDeviceDirectory",
   });
   const { timelock, governor, governorRoles } = buildGovernance(m, { token: rewards.rewardToken });
 
@@ -60,6 +66,17 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
     timelockSetup: governorRoles,
     timelockDelay: m.getParameter("timelockDelay", 2n * 86_400n),
     accessControl: [
+      {
+        name: "DeviceRegistry",
+        contract: identity.registry,
+        roles: [
+          ["DEFAULT_ADMIN_ROLE", DEFAULT_ADMIN_ROLE],
+          ["MAKER_GOVERNOR_ROLE", id("MAKER_GOVERNOR_ROLE")],
+          ["DEVICE_GUARDIAN_ROLE", id("DEVICE_GUARDIAN_ROLE")],
+          ["UPGRADER_ROLE", id("UPGRADER_ROLE")],
+        ],
+        after: [identity.wired],
+      },
       {
         name: "RewardToken",
         contract: rewards.rewardToken,
@@ -85,10 +102,14 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
         ],
       },
     ],
-    ownable2Step: [{ name: "ClaimPaymaster", contract: claimPaymaster }],
+    ownable2Step: [{ name: "ClaimPaymaster", contract: claimPaymaster, after: [paymasterDirectory] }],
   });
 
   return {
+    deviceRegistry: identity.registry,
+    deviceRegistryImplementation: identity.registryImplementation,
+    deviceAccountFactory: identity.accountFactory,
+    p256Verifier: identity.p256Verifier,
     rewardToken: rewards.rewardToken,
     rewardEmission: rewards.rewardEmission,
     dataCredits: rewards.dataCredits,

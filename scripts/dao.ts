@@ -228,13 +228,16 @@ ${FROM_HELP}`,
 const prepareUpgradeCmd: Command = {
   name: "prepare-upgrade",
   summary: "validate a UUPS upgrade's storage layout, deploy the implementation, print the action",
-  usage: `Usage: npx tsx scripts/dao.ts prepare-upgrade --contract NAME --current ARTIFACT --next ARTIFACT [--out FILE] [--from ACCOUNT]
+  usage: `Usage: npx tsx scripts/dao.ts prepare-upgrade --contract NAME --current ARTIFACT --next ARTIFACT [--link LIB=ADDRESS|NAME]… [--out FILE] [--from ACCOUNT]
   --contract NAME     the proxy's name in the deployment (e.g. dataAvailability)
   --current ARTIFACT  the implementation it runs now (e.g. DataAvailability)
   --next ARTIFACT     the new implementation (refused if its layout or code is unsafe)
+  --link LIB=TARGET   an external library both versions link, by address or deployment name
+                      (e.g. --link P256Verifier=p256Verifier for the device registry)
   --out FILE          write a proposal file with the upgrade action
 ${FROM_HELP}`,
   options: {
+    link: { type: "string", multiple: true },
     contract: { type: "string" },
     current: { type: "string" },
     next: { type: "string" },
@@ -242,12 +245,19 @@ ${FROM_HELP}`,
     ...FROM,
   },
   async run(args) {
-    const { connection } = await governorOf(args);
+    const { connection, deployment } = await governorOf(args);
+    const libraries: Record<string, string> = {};
+    for (const spec of (args.link as unknown as string[] | undefined) ?? []) {
+      const [lib, target] = spec.split("=");
+      if (!lib || !target) throw new UsageError(`--link ${spec}: write LIB=ADDRESS or LIB=DEPLOYMENT_NAME`);
+      libraries[lib] = target.startsWith("0x") ? target : contractAddress(deployment, target);
+    }
     const [{ default: hre }, { prepareUpgrade }] = await Promise.all([import("hardhat"), import("./lib/upgrade.js")]);
     const prepared = await prepareUpgrade(hre, connection, {
       proxyName: required(args, "contract"),
       fromContract: required(args, "current"),
       toContract: required(args, "next"),
+      libraries,
     });
     const file = {
       title: `Upgrade ${String(args.contract)} to ${String(args.next)}`,

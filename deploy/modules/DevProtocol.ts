@@ -1,8 +1,8 @@
 /**
  * The whole protocol on a development chain (the in-process network, `hardhat node`): the same
  * composition as Protocol.ts (deploy/protocol.ts), with its external dependencies deployed here:
- * a settable price feed (MockAggregator), a fresh EntryPoint v0.8, and — until the identity layer
- * and the rewards distributor join the composition — a DeviceDirectoryMock and a ClaimTargetMock.
+ * a settable price feed (MockAggregator), a fresh EntryPoint v0.8, and — until the rewards
+ * distributor joins the composition — a ClaimTargetMock as the paymaster's claim target.
  * LOCAL DEVELOPMENT ONLY: never deploy this module to a public network.
  *
  * Parameters: deploy/parameters/localhost.json (key "DevProtocol"); `answer`/`decimals` set the
@@ -21,12 +21,10 @@ export default buildModule("DevProtocol", (m) => {
     m.getParameter("answer", 5_000_000n),
   ]);
   const entryPoint = m.contract("EntryPoint");
-  const deviceDirectory = m.contract("DeviceDirectoryMock");
   const claimTarget = m.contract("ClaimTargetMock");
   const { handedOver: _handedOver, ...contracts } = buildProtocol(m, {
     priceFeed,
     entryPoint,
-    deviceDirectory,
     claimTarget,
     claimSelector: id("claim(uint64,uint256)").slice(0, 10),
   });

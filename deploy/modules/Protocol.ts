@@ -5,7 +5,6 @@
  *
  *   priceFeed       Chainlink token/USD feed — required
  *   entryPoint      ERC-4337 EntryPoint v0.8 (default: the canonical 0x4337084D…Ff108)
- *   deviceDirectory device registry (IDeviceDirectory) — required
  *   claimTarget     rewards distributor — required
  *   claimSelector   its claim selector — required
  *
@@ -14,14 +13,12 @@
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { buildProtocol } from "../protocol.js";
-
-export const ENTRY_POINT_V08 = "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108";
+import { ENTRY_POINT_V08 } from "./Identity.js";
 
 export default buildModule("Protocol", (m) => {
   const { handedOver: _handedOver, ...contracts } = buildProtocol(m, {
     priceFeed: m.getParameter<string>("priceFeed"),
     entryPoint: m.getParameter<string>("entryPoint", ENTRY_POINT_V08),
-    deviceDirectory: m.getParameter<string>("deviceDirectory"),
     claimTarget: m.getParameter<string>("claimTarget"),
     claimSelector: m.getParameter<string>("claimSelector"),
   });

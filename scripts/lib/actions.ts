@@ -15,6 +15,8 @@ import { Interface, ZeroHash, getAddress, id, isHexString, type InterfaceAbi } f
 import {
   ClaimPaymaster__factory,
   DataAvailability__factory,
+  DeviceAccountFactory__factory,
+  DeviceRegistry__factory,
   DataCredits__factory,
   ProtocolGovernor__factory,
   ProtocolTimelock__factory,
@@ -58,17 +60,10 @@ export const INTERFACES: Record<string, Interface> = {
   claimPaymaster: ClaimPaymaster__factory.createInterface(),
   timelock: ProtocolTimelock__factory.createInterface(),
   governor: ProtocolGovernor__factory.createInterface(),
-  // Identity and rewards-settlement layers: the governed functions of IDeviceRegistry and
-  // IRewardDistributor (their generated types replace these fragments once they are deployed here).
-  deviceRegistry: new Interface([
-    "function approveMaker(address maker, string name)",
-    "function revokeMaker(address maker)",
-    "function suspend(uint256 deviceId)",
-    "function resume(uint256 deviceId)",
-    "function upgradeToAndCall(address newImplementation, bytes data) payable",
-    "function grantRole(bytes32 role, address account)",
-    "function revokeRole(bytes32 role, address account)",
-  ]),
+  deviceRegistry: DeviceRegistry__factory.createInterface(),
+  deviceAccountFactory: DeviceAccountFactory__factory.createInterface(),
+  // Reward settlement: the governed functions of IRewardDistributor (its generated types replace
+  // this fragment once the distributor is deployed here).
   rewardDistributor: new Interface([
     "function scheduleRule(uint64 fromEpoch, (uint32 minValue, uint32 maxValue, uint32 capPerBatch) params)",
     "function setVerifier(uint8 depth, address verifier, uint16 slots)",

@@ -21,13 +21,24 @@ export interface PreparedUpgrade {
 export async function prepareUpgrade(
   hre: HardhatRuntimeEnvironment,
   connection: NetworkConnection,
-  opts: { proxyName: string; fromContract: string; toContract: string; data?: string },
+  opts: {
+    proxyName: string;
+    fromContract: string;
+    toContract: string;
+    data?: string;
+    /** External libraries both versions link (name → deployed address), e.g. P256Verifier. */
+    libraries?: Record<string, string>;
+  },
 ): Promise<PreparedUpgrade> {
   const api = await upgrades(hre, connection);
   const { ethers } = connection;
-  const from = await ethers.getContractFactory(opts.fromContract);
-  const to = await ethers.getContractFactory(opts.toContract);
-  await api.validateUpgrade(from, to, { kind: "uups" });
+  const libraries = opts.libraries ?? {};
+  const linked = Object.keys(libraries).length > 0;
+  const from = await ethers.getContractFactory(opts.fromContract, { libraries });
+  const to = await ethers.getContractFactory(opts.toContract, { libraries });
+  // Linked libraries are the protocol's own deployed, stateless code (no delegatecall or
+  // selfdestruct): allowed when declared, everything else is checked.
+  await api.validateUpgrade(from, to, { kind: "uups", unsafeAllowLinkedLibraries: linked });
   const implementation = await to.deploy();
   await implementation.waitForDeployment();
   const address = await implementation.getAddress();

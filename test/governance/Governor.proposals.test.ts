@@ -8,7 +8,7 @@ import { expect } from "chai";
 import hre, { network } from "hardhat";
 import { describeCalls } from "../../scripts/lib/actions.js";
 import { prepareUpgrade } from "../../scripts/lib/upgrade.js";
-import type { DataAvailabilityV2Mock } from "../../types/typechain/index.js";
+import type { DataAvailabilityV2Mock, DeviceRegistryV2Mock } from "../../types/typechain/index.js";
 import { deployProtocol, pass, proposalCalls, TOKEN, type ProtocolFixture } from "./fixture.js";
 
 const connection = await network.create();
@@ -131,6 +131,62 @@ describe("Governance — end-to-end proposals", function () {
     );
     expect(await v2.retentionWindow()).to.equal(retention);
     expect(await v2.hasRole(ADMIN, await f.timelock.getAddress())).to.equal(true);
+  });
+
+  it("approve maker (identity): the maker can publish key roots; nobody else can approve one", async function () {
+    const f = await load();
+    const maker = f.voters[2];
+    const { calls, description } = proposalCalls(f, {
+      title: "Approve Acme Sensors",
+      description: "Audited secure-element provisioning line.",
+      actions: [{ action: "approve maker", maker: maker.address, name: "Acme Sensors" }],
+    });
+    expect(describeCalls(calls, f.deployment)).to.deep.equal([`deviceRegistry.approveMaker(${maker.address}, Acme Sensors)`]);
+    await expect(f.registry.connect(maker).publishMakerRoot(ethers.id("keys"), 10n, "ipfs://keys"))
+      .to.be.revertedWithCustomError(f.registry, "DeviceRegistryMakerNotApproved")
+      .withArgs(maker.address);
+    await pass(f, calls, description);
+    expect((await f.registry.makerInfo(maker.address)).name).to.equal("Acme Sensors");
+    await expect(f.registry.connect(maker).publishMakerRoot(ethers.id("keys"), 10n, "ipfs://keys")).to.emit(
+      f.registry,
+      "MakerRootPublished",
+    );
+    const makerRole = await f.registry.MAKER_GOVERNOR_ROLE();
+    for (const s of others(f)) {
+      await expect(f.registry.connect(s).approveMaker(s.address, "Mallory Devices"))
+        .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, makerRole);
+      await expect(f.registry.connect(s).revokeMaker(maker.address))
+        .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, makerRole);
+    }
+  });
+
+  it("UUPS upgrade of the device registry (linked P256Verifier): validated, voted, executed; devices' state kept", async function () {
+    const f = await load();
+    const proxy = await f.registry.getAddress();
+    const factoryBefore = await f.registry.accountFactory();
+    const prepared = await prepareUpgrade(hre, connection, {
+      proxyName: "deviceRegistry",
+      fromContract: "DeviceRegistry",
+      toContract: "DeviceRegistryV2Mock",
+      libraries: { P256Verifier: f.deployment.contracts.p256Verifier.address },
+    });
+    const upgrader = await f.registry.UPGRADER_ROLE();
+    for (const s of others(f)) {
+      await expect(f.registry.connect(s).upgradeToAndCall(prepared.implementation, "0x"))
+        .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, upgrader);
+    }
+    const { calls, description } = proposalCalls(f, { title: "Registry v2", actions: [prepared.action] });
+    await pass(f, calls, description);
+    const v2 = (await ethers.getContractAt("DeviceRegistryV2Mock", proxy)) as unknown as DeviceRegistryV2Mock;
+    expect(await v2.version()).to.equal(2n);
+    expect(ethers.getAddress("0x" + (await ethers.provider.getStorage(proxy, IMPLEMENTATION_SLOT)).slice(26))).to.equal(
+      prepared.implementation,
+    );
+    expect(await v2.accountFactory()).to.equal(factoryBefore);
+    expect(await v2.hasRole(upgrader, await f.timelock.getAddress())).to.equal(true);
   });
 
   it("an unsafe implementation is refused before anything is deployed", async function () {

@@ -13,11 +13,13 @@ describe("Protocol deployment — hand-over to the timelock", function () {
   it("roles audit passes: every admin role and ownership is held by the timelock, none by the deployer", async function () {
     const f = await load();
     const report = await auditRoles(connection.ethers.provider, f.deployment);
-    console.log(report.holdings.map((h) => `${h.contract} ${h.role} ${h.holderName ?? h.holder} ${h.kind}`).join("\n"));
     expect(report.violations).to.deep.equal([]);
     expect(report.ok).to.equal(true);
     expect(await f.timelock.getMinDelay()).to.equal(TIMELOCK_DELAY);
     expect(await f.paymaster.owner()).to.equal(await f.timelock.getAddress());
     expect(await f.token.totalSupply()).to.equal(GENESIS_SUPPLY);
+    // The composition is wired: the paymaster sponsors the registry's device accounts only.
+    expect(await f.paymaster.deviceDirectory()).to.equal(await f.registry.getAddress());
+    expect(await f.registry.accountFactory()).to.equal(f.deployment.contracts.deviceAccountFactory.address);
   });
 });

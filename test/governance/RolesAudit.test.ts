@@ -28,6 +28,10 @@ describe("Roles audit", function () {
     expect(byTimelock.sort()).to.deep.equal(
       [
         "claimPaymaster.owner",
+        "deviceRegistry.DEFAULT_ADMIN_ROLE",
+        "deviceRegistry.MAKER_GOVERNOR_ROLE",
+        "deviceRegistry.DEVICE_GUARDIAN_ROLE",
+        "deviceRegistry.UPGRADER_ROLE",
         "dataAvailability.DEFAULT_ADMIN_ROLE",
         "dataAvailability.SEQUENCER_ADMIN_ROLE",
         "dataCredits.DEFAULT_ADMIN_ROLE",

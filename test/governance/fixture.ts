@@ -15,6 +15,7 @@ import type {
   ClaimPaymaster,
   DataAvailability,
   DataCredits,
+  DeviceRegistry,
   ProtocolGovernor,
   ProtocolTimelock,
   RewardEmission,
@@ -36,6 +37,7 @@ export const GENESIS_SUPPLY = big(PARAMS.genesisSupply);
 export interface ProtocolFixture {
   connection: NetworkConnection;
   deployment: Deployment;
+  registry: DeviceRegistry;
   token: RewardToken;
   emission: RewardEmission;
   credits: DataCredits;
@@ -59,6 +61,7 @@ export async function deployProtocol(connection: NetworkConnection): Promise<Pro
   const f: ProtocolFixture = {
     connection,
     deployment,
+    registry: await at<DeviceRegistry>("deviceRegistry", "DeviceRegistry"),
     token: await at<RewardToken>("rewardToken", "RewardToken"),
     emission: await at<RewardEmission>("rewardEmission", "RewardEmission"),
     credits: await at<DataCredits>("dataCredits", "DataCredits"),
