@@ -7,3 +7,4 @@ export * from "./merkle.js";
 export * from "./signing.js";
 export * from "./groth16.js";
 export * from "./circuit-inputs.js";
+export * from "./reward-rule.js";
