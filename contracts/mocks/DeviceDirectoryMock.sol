@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
+
+/// @title DeviceDirectoryMock
+/// @notice TEST ONLY. An IDeviceDirectory with free setters, so contracts that read the identity
+/// layer (DA challenges, rewards) can be tested before and apart from the real device registry.
+contract DeviceDirectoryMock is IDeviceDirectory {
+    mapping(uint256 deviceId => DeviceStatus) private _status;
+    mapping(uint256 deviceId => DeviceKey[]) private _keys;
+    mapping(uint256 deviceId => address) private _recipient;
+    mapping(uint256 deviceId => address) private _owner;
+
+    /// @notice Appends a key to the device's history (and marks the device Active if unknown).
+    function addKey(uint256 deviceId, KeyType keyType, bytes calldata publicKey, uint64 validFrom) external {
+        _keys[deviceId].push(DeviceKey({keyType: keyType, publicKey: publicKey, validFrom: validFrom, revokedAt: 0}));
+        if (_status[deviceId] == DeviceStatus.None) _status[deviceId] = DeviceStatus.Active;
+    }
+
+    /// @notice Sets the revocation time of key `index`.
+    function revokeKey(uint256 deviceId, uint256 index, uint64 revokedAt) external {
+        _keys[deviceId][index].revokedAt = revokedAt;
+    }
+
+    function setStatus(uint256 deviceId, DeviceStatus status) external {
+        _status[deviceId] = status;
+    }
+
+    function setRewardRecipient(uint256 deviceId, address recipient) external {
+        _recipient[deviceId] = recipient;
+    }
+
+    function setOwner(uint256 deviceId, address owner) external {
+        _owner[deviceId] = owner;
+    }
+
+    /// @inheritdoc IDeviceDirectory
+    function deviceStatus(uint256 deviceId) external view returns (DeviceStatus) {
+        return _status[deviceId];
+    }
+
+    /// @inheritdoc IDeviceDirectory
+    function keyCount(uint256 deviceId) external view returns (uint256) {
+        return _keys[deviceId].length;
+    }
+
+    /// @inheritdoc IDeviceDirectory
+    function keyAt(uint256 deviceId, uint256 index) external view returns (DeviceKey memory) {
+        return _keys[deviceId][index];
+    }
+
+    /// @inheritdoc IDeviceDirectory
+    function rewardRecipient(uint256 deviceId) external view returns (address) {
+        return _recipient[deviceId];
+    }
+
+    /// @inheritdoc IDeviceDirectory
+    function ownerOfDevice(uint256 deviceId) external view returns (address) {
+        return _owner[deviceId];
+    }
+}
