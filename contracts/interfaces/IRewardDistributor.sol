@@ -56,14 +56,12 @@ interface IRewardDistributor {
         uint256[2] c;
     }
 
-    /// @notice Points and payout of an epoch.
+    /// @notice Points and payout of an epoch (one storage slot).
     /// @param totalPoints points credited by settled batches.
     /// @param emission tokens minted for the epoch at close (0 if it had no points).
-    /// @param closed whether the epoch is closed (claimable).
-    struct EpochInfo {
+    struct EpochTotals {
         uint128 totalPoints;
         uint128 emission;
-        bool closed;
     }
 
     error RewardDistributorBatchAlreadySettled(uint256 batchId);
@@ -76,8 +74,10 @@ interface IRewardDistributor {
     /// @notice The proof was built for another rule version than the one in force for the epoch.
     error RewardDistributorStaleRule(uint256 batchId, uint256 ruleVersion, uint256 expectedVersion);
     error RewardDistributorNoVerifier(uint8 depth);
-    error RewardDistributorLengthMismatch(uint256 deviceIds, uint256 points);
-    error RewardDistributorTooManyDevices(uint256 devices, uint256 slots);
+    /// @notice claim() got `deviceIds` and `epochs` arrays of different lengths.
+    error RewardDistributorLengthMismatch(uint256 deviceIds, uint256 epochs);
+    /// @notice settle() needs exactly one device word per two device slots of the verifier.
+    error RewardDistributorBadDeviceWords(uint256 words, uint256 expected);
     error RewardDistributorInvalidProof(uint256 batchId);
     /// @notice Epochs close in order: `epoch` is not the next one (`nextEpoch`).
     error RewardDistributorEpochNotNext(uint64 epoch, uint64 nextEpoch);
@@ -95,24 +95,21 @@ interface IRewardDistributor {
     error RewardDistributorBadRule(uint32 minValue, uint32 maxValue);
     error RewardDistributorBadVerifier(uint8 depth, address verifier, uint16 slots);
 
-    event BatchSettled(uint256 indexed batchId, uint64 indexed epoch, uint256 ruleVersion, uint256 devices, uint256 points);
+    event BatchSettled(uint256 indexed batchId, uint64 indexed epoch, uint256 ruleVersion, uint256 points);
     event EpochClosed(uint64 indexed epoch, uint256 totalPoints, uint256 emission);
     event RewardClaimed(uint64 indexed deviceId, uint64 indexed epoch, address indexed recipient, uint256 points, uint256 amount);
     event RuleScheduled(uint256 indexed version, uint64 fromEpoch, uint32 minValue, uint32 maxValue, uint32 capPerBatch);
     event VerifierSet(uint8 indexed depth, address verifier, uint16 slots);
 
-    /// @notice Settles final batch `batchId` with a proof that `points` (for ascending, distinct
-    /// `deviceIds`) are the reward rule of version `ruleVersion` applied to the batch's readings.
+    /// @notice Settles final batch `batchId` with a proof that the device points packed in
+    /// `deviceWords` are the reward rule of version `ruleVersion` applied to the batch's readings.
     /// Credits each device's points to the batch's epoch. Anyone may call.
     /// @param ruleVersion the rule version the proof was built for; must be the one in force for
     /// the batch's epoch (see ruleVersionFor).
-    function settle(
-        uint256 batchId,
-        uint256 ruleVersion,
-        uint64[] calldata deviceIds,
-        uint32[] calldata points,
-        Proof calldata proof
-    ) external;
+    /// @param deviceWords slots/2 words, each two (id u64, points u32) slots:
+    /// id[2j] | points[2j] << 64 | id[2j+1] << 96 | points[2j+1] << 160 (sdk packDeviceWords);
+    /// used slots first with strictly increasing ids, unused slots zero (the circuit enforces it).
+    function settle(uint256 batchId, uint256 ruleVersion, uint256[] calldata deviceWords, Proof calldata proof) external;
 
     /// @notice Closes `epoch` (must be the next unclosed epoch, past its settlement deadline) and
     /// mints its emission to this contract if it has points. Anyone may call.
@@ -144,7 +141,8 @@ interface IRewardDistributor {
 
     function isSettled(uint256 batchId) external view returns (bool);
 
-    function epochInfo(uint64 epoch) external view returns (EpochInfo memory);
+    /// @notice Totals of `epoch` and whether it is closed (claimable).
+    function epochInfo(uint64 epoch) external view returns (EpochTotals memory totals, bool closed);
 
     /// @notice Points of `deviceId` in `epoch` and whether they were claimed.
     function pointsOf(uint64 deviceId, uint64 epoch) external view returns (uint256 points, bool claimed);

@@ -40,7 +40,7 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     mapping(uint8 depth => VerifierConfig) private _verifiers;
     /// @dev One bit per batch id (256 batches per word).
     mapping(uint256 word => uint256) private _settledBits;
-    mapping(uint64 epoch => EpochInfo) private _epochs;
+    mapping(uint64 epoch => EpochTotals) private _epochs;
     mapping(uint64 epoch => mapping(uint64 deviceId => uint256)) private _points;
     uint64 private _nextEpochToClose;
 
@@ -78,26 +78,18 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     // ------------------------------------------------------------------ settlement
 
     /// @inheritdoc IRewardDistributor
-    function settle(
-        uint256 batchId,
-        uint256 ruleVersion_,
-        uint64[] calldata deviceIds,
-        uint32[] calldata points,
-        Proof calldata proof
-    ) external {
+    function settle(uint256 batchId, uint256 ruleVersion_, uint256[] calldata deviceWords, Proof calldata proof) external {
         if (_isSettled(batchId)) revert RewardDistributorBatchAlreadySettled(batchId);
         IBatchCommitments.Batch memory b = _settleableBatch(batchId, ruleVersion_);
 
         VerifierConfig memory vc = _verifiers[b.depth];
         if (vc.verifier == address(0)) revert RewardDistributorNoVerifier(b.depth);
-        if (deviceIds.length != points.length) revert RewardDistributorLengthMismatch(deviceIds.length, points.length);
-        if (deviceIds.length > vc.slots) revert RewardDistributorTooManyDevices(deviceIds.length, vc.slots);
-        uint256[] memory pub = _publicSignals(vc.slots, b, _rules[ruleVersion_].params, deviceIds, points);
-        if (!_verify(vc, pub, proof)) revert RewardDistributorInvalidProof(batchId);
+        if (deviceWords.length != vc.slots / 2) revert RewardDistributorBadDeviceWords(deviceWords.length, vc.slots / 2);
+        if (!_verify(vc, _publicSignals(b, _rules[ruleVersion_].params, deviceWords), proof)) revert RewardDistributorInvalidProof(batchId);
 
         _settledBits[batchId >> 8] |= 1 << (batchId & 0xff);
-        uint256 total = _credit(b.epoch, deviceIds, points);
-        emit BatchSettled(batchId, b.epoch, ruleVersion_, deviceIds.length, total);
+        uint256 total = _credit(b.epoch, deviceWords);
+        emit BatchSettled(batchId, b.epoch, ruleVersion_, total);
     }
 
     /// @dev The batch, if it is committed, final, of an open epoch, and `ruleVersion_` is the
@@ -111,31 +103,34 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
         if (ruleVersion_ != expected) revert RewardDistributorStaleRule(batchId, ruleVersion_, expected);
     }
 
-    /// @dev Adds each device's points to `epoch`; returns the batch's total.
-    function _credit(uint64 epoch, uint64[] calldata deviceIds, uint32[] calldata points) private returns (uint256 total) {
+    /// @dev Adds each slot's points to its device in `epoch`; returns the batch's total. The
+    /// proof fixes every slot: ids distinct, points the capped rule result (a uint32 each).
+    function _credit(uint64 epoch, uint256[] calldata deviceWords) private returns (uint256 total) {
         mapping(uint64 => uint256) storage epochPoints = _points[epoch];
-        uint256 n = deviceIds.length;
-        for (uint256 i; i < n; ++i) {
-            uint256 p = points[i];
-            if (p == 0) continue;
-            // The proof puts each device in one slot with at most `capPerBatch` (uint32) points,
-            // so a device-epoch total stays far below the 2^128 the slot layout allows.
-            epochPoints[deviceIds[i]] += p;
-            total += p;
+        uint256 n = deviceWords.length;
+        for (uint256 j; j < n; ++j) {
+            uint256 w = deviceWords[j];
+            for (uint256 shift; shift < 192; shift += 96) {
+                uint256 p = uint32(w >> (shift + 64));
+                if (p == 0) continue;
+                // A device-epoch total stays far below the 2^128 the slot layout allows: each
+                // batch adds at most 2^32 - 1.
+                epochPoints[uint64(w >> shift)] += p;
+                total += p;
+            }
         }
         if (total != 0) _epochs[epoch].totalPoints += uint128(total);
     }
 
-    /// @dev The verifier's public signals, built from the DA batch, the rule, the epoch clock
-    /// and the submitted points (layout in IRewardDistributor).
+    /// @dev The verifier's public signals, built from the DA batch, the rule and the epoch clock;
+    /// the device words are the submitter's (layout in IRewardDistributor).
     function _publicSignals(
-        uint256 slots,
         IBatchCommitments.Batch memory b,
         RuleParams memory rule,
-        uint64[] calldata deviceIds,
-        uint32[] calldata points
+        uint256[] calldata deviceWords
     ) private view returns (uint256[] memory pub) {
-        pub = new uint256[](3 + slots / 2);
+        uint256 n = deviceWords.length;
+        pub = new uint256[](3 + n);
         pub[0] = b.root;
         pub[1] = uint256(b.epoch) | (uint256(b.leafCount) << 64);
         (uint256 start, uint256 end) = _window(b.epoch);
@@ -145,10 +140,7 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
             (uint256(rule.capPerBatch) << 64) |
             (start << 96) |
             (end << 136);
-        uint256 n = deviceIds.length;
-        for (uint256 i; i < n; ++i) {
-            pub[3 + i / 2] |= (uint256(deviceIds[i]) | (uint256(points[i]) << 64)) << (96 * (i % 2));
-        }
+        for (uint256 j; j < n; ++j) pub[3 + j] = deviceWords[j];
     }
 
     /// @dev Calls the snarkjs verifier (static array ABI: the words follow the selector in
@@ -168,8 +160,7 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
         uint256 at = closableAt(epoch);
         if (block.timestamp < at) revert RewardDistributorEpochNotClosable(epoch, at);
         _nextEpochToClose = next + 1;
-        EpochInfo storage e = _epochs[epoch];
-        e.closed = true;
+        EpochTotals storage e = _epochs[epoch];
         uint256 minted;
         // An epoch without points mints nothing: its emission is never created.
         if (e.totalPoints != 0) {
@@ -210,8 +201,8 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
                 recipient = _checkController(i, deviceId);
                 lastDevice = deviceId;
             }
-            EpochInfo memory e = _epochs[epoch];
-            if (!e.closed) revert RewardDistributorEpochNotClosed(i, epoch);
+            if (epoch >= _nextEpochToClose) revert RewardDistributorEpochNotClosed(i, epoch);
+            EpochTotals memory e = _epochs[epoch];
             uint256 slot = _points[epoch][deviceId];
             if (slot & CLAIMED_BIT != 0) revert RewardDistributorAlreadyClaimed(i, deviceId, epoch);
             uint256 pts = slot & POINTS_MASK;
@@ -323,8 +314,8 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     }
 
     /// @inheritdoc IRewardDistributor
-    function epochInfo(uint64 epoch) external view returns (EpochInfo memory) {
-        return _epochs[epoch];
+    function epochInfo(uint64 epoch) external view returns (EpochTotals memory totals, bool closed) {
+        return (_epochs[epoch], epoch < _nextEpochToClose);
     }
 
     /// @inheritdoc IRewardDistributor
@@ -335,9 +326,9 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
 
     /// @inheritdoc IRewardDistributor
     function claimable(uint64 deviceId, uint64 epoch) external view returns (uint256) {
-        EpochInfo memory e = _epochs[epoch];
+        EpochTotals memory e = _epochs[epoch];
         uint256 slot = _points[epoch][deviceId];
-        if (!e.closed || slot & CLAIMED_BIT != 0 || e.totalPoints == 0) return 0;
+        if (epoch >= _nextEpochToClose || slot & CLAIMED_BIT != 0 || e.totalPoints == 0) return 0;
         return ((slot & POINTS_MASK) * e.emission) / e.totalPoints;
     }
 

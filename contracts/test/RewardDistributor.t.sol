@@ -94,36 +94,28 @@ contract RewardDistributorFuzzTest {
         uint256 id = nextBatch++;
         da.commit(id, r, 16, 4, epoch);
         da.setFinal(id, true);
-        // An ascending subset of up to 4 devices, points in [0, CAP].
-        uint64[] memory ids = new uint64[](4);
-        uint32[] memory pts = new uint32[](4);
+        // An ascending subset of up to 4 devices, points in [0, CAP], packed two per word.
+        uint256[] memory words = new uint256[](2);
         uint256 n;
         for (uint64 d = 1; d <= DEVICES && n < 4; d++) {
             if ((r >> d) & 1 == 1) {
-                ids[n] = d;
-                pts[n] = uint32((r >> (8 * d)) % (CAP + 1));
+                uint32 pts = uint32((r >> (8 * d)) % (CAP + 1));
+                words[n / 2] |= (uint256(d) | (uint256(pts) << 64)) << (96 * (n % 2));
+                expectedPoints[epoch][d] += pts;
+                expectedTotal[epoch] += pts;
                 n++;
             }
         }
-        assembly ("memory-safe") {
-            // Shrink both arrays to the n entries used (n <= 4, never grows).
-            mstore(ids, n)
-            mstore(pts, n)
-        }
         IRewardDistributor.Proof memory proof;
-        dist.settle(id, 0, ids, pts, proof);
+        dist.settle(id, 0, words, proof);
         settledIds.push(id);
-        for (uint256 i; i < n; i++) {
-            expectedPoints[epoch][ids[i]] += pts[i];
-            expectedTotal[epoch] += pts[i];
-        }
     }
 
     function _replayRandom(uint256 r) private {
         if (settledIds.length == 0) return;
         uint256 id = settledIds[r % settledIds.length];
         IRewardDistributor.Proof memory proof;
-        try dist.settle(id, 0, new uint64[](0), new uint32[](0), proof) {
+        try dist.settle(id, 0, new uint256[](2), proof) {
             revert("batch settled twice");
         } catch (bytes memory err) {
             require(bytes4(err) == IRewardDistributor.RewardDistributorBatchAlreadySettled.selector, "wrong replay error");
@@ -171,10 +163,10 @@ contract RewardDistributorFuzzTest {
         uint64 next = dist.nextEpochToClose();
         uint256 minted;
         for (uint64 e; e <= _currentEpoch(); e++) {
-            IRewardDistributor.EpochInfo memory info = dist.epochInfo(e);
+            (IRewardDistributor.EpochTotals memory info, bool closed) = dist.epochInfo(e);
             require(info.totalPoints == expectedTotal[e], "epoch total");
-            require(info.closed == (e < next), "closed flag");
-            if (info.closed && info.totalPoints != 0) {
+            require(closed == (e < next), "closed flag");
+            if (closed && info.totalPoints != 0) {
                 require(info.emission == EMISSION, "minted emission");
                 minted += EMISSION;
             }

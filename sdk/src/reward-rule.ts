@@ -170,8 +170,10 @@ export interface RewardRuleProofJob {
   input: RewardRuleInput;
   /** Public signals in snarkjs order: root, batchWord, ruleWord, deviceWords. */
   publicSignals: bigint[];
-  /** What the submitter passes to RewardDistributor.settle (ascending ids). */
+  /** The rule's result: points per device, ascending ids. */
   points: DevicePoints[];
+  /** What the submitter passes to RewardDistributor.settle: the packed device words. */
+  deviceWords: bigint[];
   root: bigint;
 }
 
@@ -232,5 +234,5 @@ export function rewardRuleInput(
     sigHash: cols[4],
     raw,
   };
-  return { input, publicSignals: [root, batchWord, ruleWord, ...deviceWords], points, root };
+  return { input, publicSignals: [root, batchWord, ruleWord, ...deviceWords], points, deviceWords, root };
 }

@@ -38,7 +38,7 @@ describe("RewardDistributor claims", function () {
       await f.da.commit(id, p.job.root, p.readings.length, DEPTH, p.epoch);
       await f.da.setFinal(id, true);
       const s = settleArgs(p);
-      await f.distributor.settle(id, 0, s.deviceIds, s.points, s.proof);
+      await f.distributor.settle(id, 0, s.deviceWords, s.proof);
     }
     await networkHelpers.time.increaseTo(GENESIS + (E + 2n) * EPOCH_LENGTH + SETTLEMENT_DELAY);
     await f.distributor.closeEpoch(E);

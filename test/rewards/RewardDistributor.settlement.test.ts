@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { packDeviceWords, SNARK_SCALAR_FIELD } from "../../sdk/src/index.js";
 import { batchOf, EPOCH_LENGTH, GENESIS, type ReadingSpec } from "./readings.js";
 import { proveBatch, settleArgs, type ProvenBatch } from "./prove.js";
-import { deployRewards, DEPTH, EMISSION, FIRST_EPOCH, RULE, SETTLEMENT_DELAY } from "./fixture.js";
+import { deployRewards, DEPTH, EMISSION, FIRST_EPOCH, RULE, SETTLEMENT_DELAY, SLOTS } from "./fixture.js";
 
 const E = FIRST_EPOCH;
 
@@ -47,7 +48,7 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     };
     const settle = (id: number, p: ProvenBatch, version = 0n) => {
       const s = settleArgs(p);
-      return f.distributor.settle(id, version, s.deviceIds, s.points, s.proof);
+      return f.distributor.settle(id, version, s.deviceWords, s.proof);
     };
     return { ...f, ethers, networkHelpers, commit, settle };
   }
@@ -56,11 +57,11 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     const { distributor, token, owner, commit, settle, networkHelpers, recipients, emission } = await setup();
     await commit(1, A);
     await commit(2, B);
-    await expect(settle(1, A)).to.emit(distributor, "BatchSettled").withArgs(1, E, 0, 3, 6);
-    await expect(settle(2, B)).to.emit(distributor, "BatchSettled").withArgs(2, E, 0, 2, 5);
+    await expect(settle(1, A)).to.emit(distributor, "BatchSettled").withArgs(1, E, 0, 6);
+    await expect(settle(2, B)).to.emit(distributor, "BatchSettled").withArgs(2, E, 0, 5);
     const expected = new Map([[11n, 2n], [22n, 3n], [33n, 3n], [44n, 3n]]);
     for (const [d, pts] of expected) expect((await distributor.pointsOf(d, E))[0]).to.equal(pts);
-    expect((await distributor.epochInfo(E)).totalPoints).to.equal(11n);
+    expect((await distributor.epochInfo(E)).totals.totalPoints).to.equal(11n);
 
     const [needed0] = await distributor.checkUpkeep("0x");
     expect(needed0).to.equal(false);
@@ -93,7 +94,7 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     await expect(settle(1, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorBatchNotCommitted").withArgs(1, 2);
     await commit(2, A, E, false);
     await expect(settle(2, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorBatchNotFinal").withArgs(2);
-    expect((await distributor.epochInfo(E)).totalPoints).to.equal(0n);
+    expect((await distributor.epochInfo(E)).totals.totalPoints).to.equal(0n);
   });
 
   it("rejects a replayed proof: the same batch twice, or the proof on another batch", async () => {
@@ -103,7 +104,7 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     await expect(settle(1, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorBatchAlreadySettled").withArgs(1);
     await commit(2, B);
     await expect(settle(2, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(2);
-    expect((await distributor.epochInfo(E)).totalPoints).to.equal(6n);
+    expect((await distributor.epochInfo(E)).totals.totalPoints).to.equal(6n);
     expect((await distributor.pointsOf(11n, E))[0]).to.equal(2n);
   });
 
@@ -111,20 +112,25 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     const { distributor, commit, settle } = await setup();
     await commit(1, A);
     const s = settleArgs(A);
-    for (const [ids, pts] of [
-      [s.deviceIds, [3n, 1n, 3n]],
-      [[11n, 22n, 34n], s.points],
-      [s.deviceIds.slice(0, 2), s.points.slice(0, 2)],
-    ] as [bigint[], bigint[]][]) {
-      await expect(distributor.settle(1, 0, ids, pts, s.proof)).to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(1);
+    const [p11, p22, p33] = A.job.points;
+    for (const forged of [
+      [{ ...p11, points: 3n }, p22, p33],
+      [p11, p22, { ...p33, deviceId: 34n }],
+      [p11, p22],
+    ]) {
+      await expect(distributor.settle(1, 0, packDeviceWords(forged, SLOTS), s.proof))
+        .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(1);
     }
     // The DA says the same root belongs to epoch E+1: the proof (for E's window) does not verify.
     await commit(2, A, E + 1n);
     await expect(settle(2, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(2);
-    await expect(distributor.settle(1, 0, [1n, 2n, 3n, 4n, 5n], [1n, 1n, 1n, 1n, 1n], s.proof))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorTooManyDevices").withArgs(5, 4);
-    await expect(distributor.settle(1, 0, [1n], [], s.proof))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorLengthMismatch").withArgs(1, 0);
+    await expect(distributor.settle(1, 0, [...s.deviceWords, 0n], s.proof))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadDeviceWords").withArgs(3, 2);
+    // Words past their 192-bit layout, or past the field, never verify.
+    await expect(distributor.settle(1, 0, [s.deviceWords[0] + (1n << 192n), s.deviceWords[1]], s.proof))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(1);
+    await expect(distributor.settle(1, 0, [s.deviceWords[0] + SNARK_SCALAR_FIELD, s.deviceWords[1]], s.proof))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(1);
   });
 
   it("rejects a batch of a closed epoch and a depth without verifier", async () => {

@@ -40,11 +40,7 @@ export async function proveBatch(
   return { job, proof: toSolidityProof(proof), readings, epoch };
 }
 
-/** settle() arguments for a proven batch (ids and points as the contract takes them). */
+/** settle() arguments for a proven batch (packed device words and the proof). */
 export function settleArgs(p: ProvenBatch) {
-  return {
-    deviceIds: p.job.points.map((d) => d.deviceId),
-    points: p.job.points.map((d) => d.points),
-    proof: { a: p.proof.a, b: p.proof.b, c: p.proof.c },
-  };
+  return { deviceWords: p.job.deviceWords, proof: { a: p.proof.a, b: p.proof.b, c: p.proof.c } };
 }
