@@ -36,6 +36,9 @@ function ensureBuilt(name: string, log: (m: string) => void): void {
     stdio: ["ignore", "inherit", "inherit"],
   });
   if (res.status !== 0) throw new Error(`building ${name} failed (exit ${res.status})`);
+  // The new verifier contract needs an artifact before the bench can deploy it.
+  const hh = spawnSync(path.join(ROOT, "node_modules", ".bin", "hardhat"), ["build"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  if (hh.status !== 0) throw new Error(`hardhat build failed (exit ${hh.status})`);
 }
 
 async function measure(name: string, ctx: { log(m: string): void }): Promise<Figure[]> {
