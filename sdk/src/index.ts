@@ -14,3 +14,4 @@ export * from "./receipts.js";
 export * from "./auth.js";
 export * from "./epoch.js";
 export * from "./batch.js";
+export * from "./reward-rule.js";
