@@ -189,6 +189,51 @@ describe("Governance — end-to-end proposals", function () {
     expect(await v2.hasRole(upgrader, await f.timelock.getAddress())).to.equal(true);
   });
 
+  it("set reward range (rule version from a future epoch); nobody else can schedule a rule", async function () {
+    const f = await load();
+    const from = (await f.emission.currentEpoch()) + 2n;
+    const versions = await f.distributor.ruleVersionCount();
+    const { calls, description } = proposalCalls(f, {
+      title: "Wider reward range",
+      description: "Sensors of the new batch read up to 250.",
+      actions: [{ action: "set reward range", fromEpoch: Number(from), minValue: 90, maxValue: 250, capPerBatch: 5 }],
+    });
+    expect(describeCalls(calls, f.deployment)).to.deep.equal([`rewardDistributor.scheduleRule(${from}, 90,250,5)`]);
+    await pass(f, calls, description);
+    expect(await f.distributor.ruleVersionCount()).to.equal(versions + 1n);
+    const v = await f.distributor.ruleVersion(versions);
+    expect([v.fromEpoch, v.params.minValue, v.params.maxValue, v.params.capPerBatch]).to.deep.equal([from, 90n, 250n, 5n]);
+    expect(await f.distributor.ruleVersionFor(from)).to.equal(versions);
+    expect(await f.distributor.ruleVersionFor(from - 1n)).to.equal(versions - 1n);
+    const ruleAdmin = await f.distributor.RULE_ADMIN_ROLE();
+    for (const s of others(f)) {
+      await expect(f.distributor.connect(s).scheduleRule(from + 1n, { minValue: 0, maxValue: 1, capPerBatch: 1 }))
+        .to.be.revertedWithCustomError(f.distributor, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, ruleAdmin);
+    }
+  });
+
+  it("replace verifier: depth 4 points at a newly deployed generated verifier; nobody else can set one", async function () {
+    const f = await load();
+    const next = await ethers.deployContract("RewardRule16Verifier");
+    const before = await f.distributor.verifierFor(4);
+    const { calls, description } = proposalCalls(f, {
+      title: "New reward verifier",
+      actions: [{ action: "replace verifier", depth: 4, verifier: await next.getAddress(), slots: 4 }],
+    });
+    await pass(f, calls, description);
+    const after = await f.distributor.verifierFor(4);
+    expect(after.verifier).to.equal(await next.getAddress());
+    expect(after.verifier).to.not.equal(before.verifier);
+    expect([after.slots, after.selector]).to.deep.equal([4n, before.selector]);
+    const verifierAdmin = await f.distributor.VERIFIER_ADMIN_ROLE();
+    for (const s of others(f)) {
+      await expect(f.distributor.connect(s).setVerifier(4, before.verifier, 4))
+        .to.be.revertedWithCustomError(f.distributor, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, verifierAdmin);
+    }
+  });
+
   it("an unsafe implementation is refused before anything is deployed", async function () {
     await load();
     const blockBefore = await ethers.provider.getBlockNumber();

@@ -21,5 +21,11 @@ describe("Protocol deployment — hand-over to the timelock", function () {
     // The composition is wired: the paymaster sponsors the registry's device accounts only.
     expect(await f.paymaster.deviceDirectory()).to.equal(await f.registry.getAddress());
     expect(await f.registry.accountFactory()).to.equal(f.deployment.contracts.deviceAccountFactory.address);
+    expect(await f.paymaster.claimTarget()).to.equal(await f.distributor.getAddress());
+    expect(await f.paymaster.claimSelector()).to.equal(f.distributor.interface.getFunction("claim").selector);
+    const verifier = await f.distributor.verifierFor(4);
+    expect([verifier.verifier, verifier.slots]).to.deep.equal([f.deployment.contracts.rewardVerifier.address, 4n]);
+    expect(await f.distributor.batches()).to.equal(await f.da.getAddress());
+    expect(await f.distributor.directory()).to.equal(await f.registry.getAddress());
   });
 });

@@ -18,6 +18,7 @@ import type {
   DeviceRegistry,
   ProtocolGovernor,
   ProtocolTimelock,
+  RewardDistributor,
   RewardEmission,
   RewardToken,
 } from "../../types/typechain/index.js";
@@ -38,6 +39,7 @@ export interface ProtocolFixture {
   connection: NetworkConnection;
   deployment: Deployment;
   registry: DeviceRegistry;
+  distributor: RewardDistributor;
   token: RewardToken;
   emission: RewardEmission;
   credits: DataCredits;
@@ -62,6 +64,7 @@ export async function deployProtocol(connection: NetworkConnection): Promise<Pro
     connection,
     deployment,
     registry: await at<DeviceRegistry>("deviceRegistry", "DeviceRegistry"),
+    distributor: await at<RewardDistributor>("rewardDistributor", "RewardDistributor"),
     token: await at<RewardToken>("rewardToken", "RewardToken"),
     emission: await at<RewardEmission>("rewardEmission", "RewardEmission"),
     credits: await at<DataCredits>("dataCredits", "DataCredits"),
