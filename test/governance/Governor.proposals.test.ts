@@ -8,7 +8,10 @@ import { expect } from "chai";
 import hre, { network } from "hardhat";
 import { describeCalls } from "../../scripts/lib/actions.js";
 import { prepareUpgrade } from "../../scripts/lib/upgrade.js";
-import type { DataAvailabilityV2Mock, DeviceRegistryV2Mock } from "../../types/typechain/index.js";
+import type { DataAvailabilityV2Mock, DeviceRegistryV2Mock, RewardRule16Verifier } from "../../types/typechain/index.js";
+import { RULE } from "../rewards/distributor.fixture.js";
+import { proveBatch } from "../rewards/prove.js";
+import { batchOf } from "../rewards/readings.js";
 import { deployProtocol, pass, proposalCalls, TOKEN, type ProtocolFixture } from "./fixture.js";
 
 const connection = await network.create();
@@ -213,9 +216,24 @@ describe("Governance — end-to-end proposals", function () {
     }
   });
 
-  it("replace verifier: depth 4 points at a newly deployed generated verifier; nobody else can set one", async function () {
+  it("replace verifier: depth 4 points at a newly deployed generated verifier that accepts real proofs; nobody else can set one", async function () {
     const f = await load();
-    const next = await ethers.deployContract("RewardRule16Verifier");
+    const next = (await ethers.deployContract("RewardRule16Verifier")) as unknown as RewardRule16Verifier;
+    // A real Groth16 proof of the reward rule (reward_rule_16 keys from the circuit pipeline).
+    const epoch = 10_000n;
+    const proven = await proveBatch(
+      batchOf(epoch, [
+        { deviceId: 11n, value: 150n, offset: 0n },
+        { deviceId: 22n, value: 250n, offset: 1n },
+      ]),
+      epoch,
+      RULE,
+    );
+    const signals = proven.job.publicSignals as [bigint, bigint, bigint, bigint, bigint];
+    expect(await next.verifyProof(proven.proof.a, proven.proof.b, proven.proof.c, signals)).to.equal(true);
+    const forged: [bigint, bigint, bigint, bigint, bigint] = [...signals];
+    forged[3] += 1n; // a tampered device word (id/points of the first slots)
+    expect(await next.verifyProof(proven.proof.a, proven.proof.b, proven.proof.c, forged)).to.equal(false);
     const before = await f.distributor.verifierFor(4);
     const { calls, description } = proposalCalls(f, {
       title: "New reward verifier",
