@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import hardhatUpgrades from "@openzeppelin/hardhat-upgrades";
 import { defineConfig } from "hardhat/config";
 
 // Offline compiler: the npm `solc` package's wasm build (no download; see TOOLCHAIN notes).
@@ -17,7 +18,7 @@ const compiler = {
 };
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers],
+  plugins: [hardhatToolboxMochaEthers, hardhatUpgrades],
   solidity: {
     // `ignition deploy` builds with `production`; both profiles must be identical.
     profiles: { default: compiler, production: compiler },

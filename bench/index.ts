@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const fmt = (v: number): string =>
     Number.isInteger(v) ? v.toLocaleString("en-US") : v.toLocaleString("en-US", { maximumFractionDigits: 3 });
   const rows = figures.map((f) => [f.label, fmt(f.value), f.unit, f.note ?? ""]);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ["figure", "value", "unit", "anchor / note"][i].length));
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => r[i].length), ["figure", "value", "unit", "anchor / note"][i].length),
+  );
   const line = (r: string[]): string => r.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
   console.log(line(["figure", "value", "unit", "anchor / note"]));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));

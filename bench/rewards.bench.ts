@@ -20,7 +20,7 @@ import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
 import { epochWindow, getPoseidon, packDeviceWords, rewardRuleInput, toSolidityProof, type SignedReading } from "../sdk/src/index.js";
 import { artifactsOf, ROOT } from "../tools/circuits/manifest.js";
-import { deployRewards, FIRST_EPOCH, RULE, SETTLEMENT_DELAY } from "../test/rewards/fixture.js";
+import { deployRewards, FIRST_EPOCH, RULE, SETTLEMENT_DELAY } from "../test/rewards/distributor.fixture.js";
 import { INSTANCES } from "../test/rewards/prove.js";
 import { earningBatch, EPOCH_LENGTH, GENESIS } from "../test/rewards/readings.js";
 import type { BenchSuite, Figure } from "./types.js";

@@ -14,11 +14,7 @@ const root = process.cwd();
 const bin = path.join(root, "node_modules", ".bin");
 
 function edrLoads() {
-  const probe = spawnSync(
-    path.join(bin, "node"),
-    ["-e", "require('@nomicfoundation/edr')"],
-    { cwd: root, stdio: "pipe" },
-  );
+  const probe = spawnSync(path.join(bin, "node"), ["-e", "require('@nomicfoundation/edr')"], { cwd: root, stdio: "pipe" });
   return probe.status === 0;
 }
 

@@ -44,18 +44,62 @@ const READINGS: Reading[] = [
 const BAD_WIRE: { name: string; payload: string; code: string }[] = [
   { name: "malformed JSON", payload: '{"v":1,"deviceId":"1"', code: "MALFORMED_JSON" },
   { name: "array instead of object", payload: "[1,2,3]", code: "NOT_AN_OBJECT" },
-  { name: "unknown field", payload: '{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x00","extra":1}', code: "UNKNOWN_FIELD" },
+  {
+    name: "unknown field",
+    payload: '{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x00","extra":1}',
+    code: "UNKNOWN_FIELD",
+  },
   { name: "missing signature", payload: '{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1}', code: "MISSING_FIELD" },
-  { name: "wrong version", payload: `{"v":2,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`, code: "UNSUPPORTED_VERSION" },
-  { name: "value as float", payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1.5,"sig":"0x${"ab".repeat(65)}"}`, code: "WRONG_TYPE" },
-  { name: "deviceId as boolean", payload: `{"v":1,"deviceId":true,"seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`, code: "WRONG_TYPE" },
-  { name: "negative value", payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":-1,"sig":"0x${"ab".repeat(65)}"}`, code: "OUT_OF_RANGE" },
-  { name: "value over 32 bits", payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":4294967296,"sig":"0x${"ab".repeat(65)}"}`, code: "OUT_OF_RANGE" },
-  { name: "seq over 64 bits", payload: `{"v":1,"deviceId":"1","seq":"18446744073709551616","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`, code: "OUT_OF_RANGE" },
-  { name: "deviceId = field modulus", payload: `{"v":1,"deviceId":"${SNARK_SCALAR_FIELD}","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`, code: "FIELD_OVERFLOW" },
-  { name: "signature of 10 bytes", payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(10)}"}`, code: "BAD_SIGNATURE_FORMAT" },
-  { name: "signature not hex", payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"zz".repeat(65)}"}`, code: "BAD_SIGNATURE_FORMAT" },
-  { name: "oversize payload", payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(300)}"}`, code: "OVERSIZE" },
+  {
+    name: "wrong version",
+    payload: `{"v":2,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`,
+    code: "UNSUPPORTED_VERSION",
+  },
+  {
+    name: "value as float",
+    payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1.5,"sig":"0x${"ab".repeat(65)}"}`,
+    code: "WRONG_TYPE",
+  },
+  {
+    name: "deviceId as boolean",
+    payload: `{"v":1,"deviceId":true,"seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`,
+    code: "WRONG_TYPE",
+  },
+  {
+    name: "negative value",
+    payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":-1,"sig":"0x${"ab".repeat(65)}"}`,
+    code: "OUT_OF_RANGE",
+  },
+  {
+    name: "value over 32 bits",
+    payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":4294967296,"sig":"0x${"ab".repeat(65)}"}`,
+    code: "OUT_OF_RANGE",
+  },
+  {
+    name: "seq over 64 bits",
+    payload: `{"v":1,"deviceId":"1","seq":"18446744073709551616","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`,
+    code: "OUT_OF_RANGE",
+  },
+  {
+    name: "deviceId = field modulus",
+    payload: `{"v":1,"deviceId":"${SNARK_SCALAR_FIELD}","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(65)}"}`,
+    code: "FIELD_OVERFLOW",
+  },
+  {
+    name: "signature of 10 bytes",
+    payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(10)}"}`,
+    code: "BAD_SIGNATURE_FORMAT",
+  },
+  {
+    name: "signature not hex",
+    payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"zz".repeat(65)}"}`,
+    code: "BAD_SIGNATURE_FORMAT",
+  },
+  {
+    name: "oversize payload",
+    payload: `{"v":1,"deviceId":"1","seq":"0","timestamp":1,"value":1,"sig":"0x${"ab".repeat(300)}"}`,
+    code: "OVERSIZE",
+  },
 ];
 
 export const MERKLE_DEPTH = 2;
@@ -84,7 +128,12 @@ export async function buildVectors(): Promise<VectorFile> {
   const h = await getPoseidon();
   const signed = READINGS.map((r, i) => signReading(NETWORK_ID, KEYS[i], r));
   const leaves = signed.map((s) => hashReading(h, s));
-  const poseidonCases = [[1n, 2n], [0n, 0n], [SNARK_SCALAR_FIELD - 1n, 1n], [1n, 2n, 3n, 4n, 5n]];
+  const poseidonCases = [
+    [1n, 2n],
+    [0n, 0n],
+    [SNARK_SCALAR_FIELD - 1n, 1n],
+    [1n, 2n, 3n, 4n, 5n],
+  ];
   return {
     networkId: NETWORK_ID.toString(),
     readings: signed.map((s, i) => ({

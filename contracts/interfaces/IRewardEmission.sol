@@ -38,7 +38,12 @@ interface IRewardEmission {
     error EmissionBadParameter(bytes32 which, uint256 value);
 
     event EpochEmissionMinted(uint64 indexed epoch, address indexed to, uint256 amount, uint256 scheduled);
-    event ScheduleSegmentAdded(uint64 indexed startEpoch, uint128 initialEmission, uint16 decayFactorBps, uint32 decayPeriod);
+    event ScheduleSegmentAdded(
+        uint64 indexed startEpoch,
+        uint128 initialEmission,
+        uint16 decayFactorBps,
+        uint32 decayPeriod
+    );
     event MaxMintPerEpochUpdated(uint256 maxMintPerEpoch);
 
     /// @notice Mints the whole emission of ended epoch `epoch` to `to`, once (DISTRIBUTOR_ROLE).

@@ -7,6 +7,8 @@ import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
 /// @notice TEST ONLY. An IDeviceDirectory with free setters, so contracts that read the identity
 /// layer (DA challenges, rewards) can be tested before and apart from the real device registry.
 contract DeviceDirectoryMock is IDeviceDirectory {
+    error DeviceDirectoryMockKeyIndexOutOfRange(uint256 deviceId, uint256 index, uint256 count);
+
     mapping(uint256 deviceId => DeviceStatus) private _status;
     mapping(uint256 deviceId => DeviceKey[]) private _keys;
     mapping(uint256 deviceId => address) private _recipient;
@@ -20,6 +22,8 @@ contract DeviceDirectoryMock is IDeviceDirectory {
 
     /// @notice Sets the revocation time of key `index`.
     function revokeKey(uint256 deviceId, uint256 index, uint64 revokedAt) external {
+        uint256 count = _keys[deviceId].length;
+        if (index >= count) revert DeviceDirectoryMockKeyIndexOutOfRange(deviceId, index, count);
         _keys[deviceId][index].revokedAt = revokedAt;
     }
 

@@ -10,7 +10,13 @@ import {ReadingVectors} from "./vectors/ReadingVectors.sol";
 contract ReadingEncodingTest {
     bytes6 private constant TAG = "DEPIN1";
 
-    function _digest(uint64 networkId, uint64 deviceId, uint64 seq, uint40 timestamp, uint32 value) private pure returns (bytes32) {
+    function _digest(
+        uint64 networkId,
+        uint64 deviceId,
+        uint64 seq,
+        uint40 timestamp,
+        uint32 value
+    ) private pure returns (bytes32) {
         return keccak256(abi.encodePacked(TAG, networkId, deviceId, seq, timestamp, value));
     }
 
@@ -18,8 +24,14 @@ contract ReadingEncodingTest {
         ReadingVectors.Reading[] memory rs = ReadingVectors.all();
         for (uint256 i = 0; i < rs.length; i++) {
             ReadingVectors.Reading memory r = rs[i];
-            require(_digest(ReadingVectors.NETWORK_ID, r.deviceId, r.seq, r.timestamp, r.value) == r.digest, "digest mismatch");
-            require(abi.encodePacked(TAG, ReadingVectors.NETWORK_ID, r.deviceId, r.seq, r.timestamp, r.value).length == 39, "length");
+            require(
+                _digest(ReadingVectors.NETWORK_ID, r.deviceId, r.seq, r.timestamp, r.value) == r.digest,
+                "digest mismatch"
+            );
+            require(
+                abi.encodePacked(TAG, ReadingVectors.NETWORK_ID, r.deviceId, r.seq, r.timestamp, r.value).length == 39,
+                "length"
+            );
         }
     }
 
@@ -47,7 +59,13 @@ contract ReadingEncodingTest {
     }
 
     /// Any change to any signed field changes the digest (no two readings share a signature).
-    function testFuzz_digestBindsEveryField(uint64 deviceId, uint64 seq, uint40 timestamp, uint32 value, uint8 which) public pure {
+    function testFuzz_digestBindsEveryField(
+        uint64 deviceId,
+        uint64 seq,
+        uint40 timestamp,
+        uint32 value,
+        uint8 which
+    ) public pure {
         bytes32 d = _digest(1, deviceId, seq, timestamp, value);
         which = which % 5;
         bytes32 e;

@@ -24,5 +24,12 @@ export function batchRootInput(readings: SignedReading[], depth: number): BatchR
     const fields = i < readings.length ? leafInputs(readings[i]) : [0n, 0n, 0n, 0n, 0n];
     fields.forEach((f, j) => cols[j].push(f.toString()));
   }
-  return { count: readings.length.toString(), deviceId: cols[0], seq: cols[1], timestamp: cols[2], value: cols[3], sigHash: cols[4] };
+  return {
+    count: readings.length.toString(),
+    deviceId: cols[0],
+    seq: cols[1],
+    timestamp: cols[2],
+    value: cols[3],
+    sigHash: cols[4],
+  };
 }

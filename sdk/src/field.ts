@@ -1,8 +1,7 @@
 import { EncodingError } from "./errors.js";
 
 /** Order of the BN254 scalar field: every circuit signal and Poseidon input lives below it. */
-export const SNARK_SCALAR_FIELD =
-  21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const SNARK_SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 /** Largest value of an unsigned integer of `bits` bits. */
 export function maxUint(bits: number): bigint {
@@ -35,7 +34,11 @@ export function toBigInt(field: string, raw: unknown): bigint {
   }
   if (typeof raw === "string") {
     if (!/^(0|[1-9][0-9]{0,77}|0x[0-9a-fA-F]{1,64})$/.test(raw)) {
-      throw new EncodingError("WRONG_TYPE", `must be a decimal or 0x-hex integer string (got ${JSON.stringify(raw).slice(0, 40)})`, field);
+      throw new EncodingError(
+        "WRONG_TYPE",
+        `must be a decimal or 0x-hex integer string (got ${JSON.stringify(raw).slice(0, 40)})`,
+        field,
+      );
     }
     return BigInt(raw);
   }

@@ -35,7 +35,10 @@ export function merkleLevels(h: PoseidonHasher, leaves: bigint[], depth: number)
   checkDepth(depth);
   const capacity = 2 ** depth;
   if (leaves.length > capacity) {
-    throw new EncodingError("BAD_MERKLE_INPUT", `${leaves.length} leaves do not fit a tree of depth ${depth} (capacity ${capacity})`);
+    throw new EncodingError(
+      "BAD_MERKLE_INPUT",
+      `${leaves.length} leaves do not fit a tree of depth ${depth} (capacity ${capacity})`,
+    );
   }
   leaves.forEach((l, i) => checkUint(`leaf ${i}`, l));
   const zeros = zeroHashes(h, depth);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { batchOf, EPOCH_LENGTH, GENESIS, type ReadingSpec } from "./readings.js";
 import { proveBatch, settleArgs, type ProvenBatch } from "./prove.js";
-import { deployRewards, DEPTH, EMISSION, FIRST_EPOCH, RULE, SETTLEMENT_DELAY, Status } from "./fixture.js";
+import { deployRewards, DEPTH, EMISSION, FIRST_EPOCH, RULE, SETTLEMENT_DELAY, Status } from "./distributor.fixture.js";
 
 const E = FIRST_EPOCH;
 // Epoch E: 11 → 1 point, 22 → 2, 33 → 3. Epoch E+1: 11 → 3, 22 → 1.

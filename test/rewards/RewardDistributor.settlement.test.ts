@@ -3,7 +3,7 @@ import { network } from "hardhat";
 import { packDeviceWords, SNARK_SCALAR_FIELD } from "../../sdk/src/index.js";
 import { batchOf, EPOCH_LENGTH, GENESIS, type ReadingSpec } from "./readings.js";
 import { proveBatch, settleArgs, type ProvenBatch } from "./prove.js";
-import { deployRewards, DEPTH, EMISSION, FIRST_EPOCH, RULE, SETTLEMENT_DELAY, SLOTS } from "./fixture.js";
+import { deployRewards, DEPTH, EMISSION, FIRST_EPOCH, RULE, SETTLEMENT_DELAY, SLOTS } from "./distributor.fixture.js";
 
 const E = FIRST_EPOCH;
 

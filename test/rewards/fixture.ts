@@ -1,49 +1,88 @@
-import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import type { RewardRuleParams } from "../../sdk/src/index.js";
-import { EPOCH_LENGTH, GENESIS } from "./readings.js";
+/**
+ * Shared fixture for the rewards tests: the real Ignition modules (MockPriceFeed, Rewards) with
+ * epoch 0 starting at the current block, a distributor and a DA API operator holding their roles.
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { NetworkConnection } from "hardhat/types/network";
+import MockPriceFeedModule from "../../deploy/modules/MockPriceFeed.js";
+import RewardsModule from "../../deploy/modules/Rewards.js";
+import type { DataCredits, MockAggregator, RewardEmission, RewardToken } from "../../types/typechain/index.js";
 
-export const RULE: RewardRuleParams = { minValue: 100n, maxValue: 200n, capPerBatch: 3n };
-export const SETTLEMENT_DELAY = 2n * 3600n;
-export const EMISSION = 1_000_000n * 10n ** 18n + 7n; // an amount that does not divide evenly
-export const DEPTH = 4;
-export const SLOTS = 4;
-/** Epoch 10000 of the test clock (2027-02-21). */
-export const FIRST_EPOCH = 10_000n;
+export const TOKEN = 10n ** 18n;
+export const EPOCH = 86_400n;
+export const INITIAL = 100_000n * TOKEN;
+export const CAP = 1_000_000_000n * TOKEN;
+export const MAX_MINT = 3n * INITIAL;
+export const PRICE = 5_000_000n; // 0.05 USD, 8 decimals
+export const MAX_PRICE_AGE = 3_600n;
+export const USD_PER_CREDIT = 10n ** 15n; // 0.001 USD
 
-/** Device status values of IDeviceDirectory.DeviceStatus. */
-export const Status = { None: 0, Provisioned: 1, Bound: 2, Active: 3, Suspended: 4, Decommissioned: 5 } as const;
+export interface EmissionConfig {
+  genesisTime: bigint;
+  epochLength: bigint;
+  initialEmission: bigint;
+  decayFactorBps: bigint;
+  decayPeriod: bigint;
+  maxMintPerEpoch: bigint;
+}
 
-/** Mocks of the other layers, the distributor with the real reward_rule_16 verifier, devices 1..99 Active. */
-export async function deployRewards(ethers: HardhatEthers, networkHelpers: NetworkHelpers, devices: bigint[]) {
-  const [admin, owner, stranger] = await ethers.getSigners();
-  // A fixed epoch (the chain starts at wall-clock time, which is earlier), so proofs made once
-  // per test file stay valid in every fresh network.
-  const epoch = FIRST_EPOCH;
-  await networkHelpers.time.increaseTo(GENESIS + epoch * EPOCH_LENGTH + 60n);
-  const da = await ethers.deployContract("BatchCommitmentsMock");
-  const emission = await ethers.deployContract("RewardEmissionMock", [GENESIS, EPOCH_LENGTH, EMISSION]);
-  const directory = await ethers.deployContract("DeviceDirectoryMock");
-  const distributor = await ethers.deployContract("RewardDistributor", [
-    await da.getAddress(),
-    await emission.getAddress(),
-    await directory.getAddress(),
-    admin.address,
-    SETTLEMENT_DELAY,
-    epoch,
-    { minValue: RULE.minValue, maxValue: RULE.maxValue, capPerBatch: RULE.capPerBatch },
-  ]);
-  const verifier = await ethers.deployContract("RewardRule16Verifier");
-  await distributor.setVerifier(DEPTH, await verifier.getAddress(), SLOTS);
-  const token = await ethers.getContractAt("RewardTokenMock", await emission.token());
-  // Each device: owner = `owner`, reward recipient = a per-device address (its device account).
-  const recipients = new Map<bigint, string>();
-  for (const d of devices) {
-    const account = ethers.getAddress(`0x${(0xacc0000n + d).toString(16).padStart(40, "0")}`);
-    recipients.set(d, account);
-    await directory.setStatus(d, Status.Active);
-    await directory.setOwner(d, owner.address);
-    await directory.setRewardRecipient(d, account);
-  }
-  return { admin, owner, stranger, da, emission, directory, distributor, verifier, token, epoch, recipients };
+/** Deploys a RewardEmission behind an ERC1967Proxy (as the Ignition module does), outside the module. */
+export async function deployEmissionProxy(
+  connection: NetworkConnection,
+  token: string,
+  admin: string,
+  config: EmissionConfig,
+): Promise<RewardEmission> {
+  const { ethers } = connection;
+  const implementation = await ethers.deployContract("RewardEmission");
+  const init = implementation.interface.encodeFunctionData("initialize", [token, admin, config]);
+  const proxy = await ethers.deployContract("ERC1967Proxy", [await implementation.getAddress(), init]);
+  return (await ethers.getContractAt("RewardEmission", await proxy.getAddress())) as unknown as RewardEmission;
+}
+
+export interface RewardsFixture {
+  token: RewardToken;
+  emission: RewardEmission;
+  credits: DataCredits;
+  feed: MockAggregator;
+  genesis: bigint;
+  admin: HardhatEthersSigner;
+  distributor: HardhatEthersSigner;
+  operator: HardhatEthersSigner;
+  buyer: HardhatEthersSigner;
+  consumer: HardhatEthersSigner;
+  other: HardhatEthersSigner;
+}
+
+export async function deployRewards(connection: NetworkConnection): Promise<RewardsFixture> {
+  const { ethers, ignition, networkHelpers } = connection;
+  const [admin, distributor, operator, buyer, consumer, other] = await ethers.getSigners();
+  // Far enough ahead that the deployment's blocks stay before genesis even when a loaded machine
+  // makes the deployment take minutes of wall-clock time (blocks follow the wall clock).
+  const genesis = BigInt(await networkHelpers.time.latest()) + 3_600n;
+  const { priceFeed } = await ignition.deploy(MockPriceFeedModule, {
+    parameters: { MockPriceFeed: { answer: PRICE.toString() } },
+  });
+  const { rewardToken, rewardEmission, dataCredits } = await ignition.deploy(RewardsModule, {
+    parameters: { Rewards: { genesisTime: genesis.toString(), priceFeed: await priceFeed.getAddress() } },
+  });
+  const token = rewardToken as unknown as RewardToken;
+  const emission = rewardEmission as unknown as RewardEmission;
+  const credits = dataCredits as unknown as DataCredits;
+  await emission.grantRole(await emission.DISTRIBUTOR_ROLE(), distributor.address);
+  await credits.grantRole(await credits.OPERATOR_ROLE(), operator.address);
+  await networkHelpers.time.increaseTo(genesis);
+  return {
+    token,
+    emission,
+    credits,
+    feed: priceFeed as unknown as MockAggregator,
+    genesis,
+    admin,
+    distributor,
+    operator,
+    buyer,
+    consumer,
+    other,
+  };
 }

@@ -48,7 +48,9 @@ describe("sdk reading encoding", () => {
       expect(verifyReading(net, v.keyType as "secp256k1" | "p256", v.publicId, signed)).to.equal(true);
       // The same signature under another network id, or for another value, does not verify.
       expect(verifyReading(net + 1n, v.keyType as "secp256k1" | "p256", v.publicId, signed)).to.equal(false);
-      expect(verifyReading(net, v.keyType as "secp256k1" | "p256", v.publicId, { ...signed, value: r.value ^ 1n })).to.equal(false);
+      expect(verifyReading(net, v.keyType as "secp256k1" | "p256", v.publicId, { ...signed, value: r.value ^ 1n })).to.equal(
+        false,
+      );
     }
   });
 
@@ -81,9 +83,17 @@ describe("sdk reading encoding", () => {
   describe("range checks against the protocol widths and the field modulus", () => {
     it("names the offending field", () => {
       expectCode(() => encodeReading(1n, { deviceId: 1n << 64n, seq: 0n, timestamp: 0n, value: 0n }), "OUT_OF_RANGE", "deviceId");
-      expectCode(() => encodeReading(1n, { deviceId: 0n, seq: 0n, timestamp: 1n << 40n, value: 0n }), "OUT_OF_RANGE", "timestamp");
+      expectCode(
+        () => encodeReading(1n, { deviceId: 0n, seq: 0n, timestamp: 1n << 40n, value: 0n }),
+        "OUT_OF_RANGE",
+        "timestamp",
+      );
       expectCode(() => encodeReading(1n, { deviceId: 0n, seq: -1n, timestamp: 0n, value: 0n }), "OUT_OF_RANGE", "seq");
-      expectCode(() => encodeReading(1n << 64n, { deviceId: 0n, seq: 0n, timestamp: 0n, value: 0n }), "OUT_OF_RANGE", "networkId");
+      expectCode(
+        () => encodeReading(1n << 64n, { deviceId: 0n, seq: 0n, timestamp: 0n, value: 0n }),
+        "OUT_OF_RANGE",
+        "networkId",
+      );
     });
     it("accepts p-1 and rejects p and above as field elements", () => {
       expect(checkUint("x", SNARK_SCALAR_FIELD - 1n)).to.equal(SNARK_SCALAR_FIELD - 1n);

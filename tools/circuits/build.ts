@@ -45,7 +45,9 @@ export function sourcesHash(c: CircuitInstance): string {
   const files = [path.join(ROOT, c.main), ...listCircom(path.join(ROOT, "circuits", "src"))].sort();
   for (const f of files) h.update(path.relative(ROOT, f)).update(readFileSync(f));
   for (const pkg of ["circom2", "circomlib", "snarkjs"]) {
-    h.update(pkg).update((JSON.parse(readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version);
+    h.update(pkg).update(
+      (JSON.parse(readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version,
+    );
   }
   h.update(JSON.stringify(c));
   return h.digest("hex");
@@ -80,8 +82,11 @@ function renderVerifier(c: CircuitInstance, body: string, info: Omit<BuildInfo, 
       : "// Keys: ceremony Powers of Tau given with --ptau.",
     "",
   ].join("\n");
-  const renamed = body.replace(/^\/\/ SPDX-License-Identifier:.*\n/m, "").replace(/contract Groth16Verifier\b/, `contract ${c.verifier}`);
-  if (!renamed.includes(`contract ${c.verifier}`)) throw new Error(`verifier template changed: contract name not found for ${c.name}`);
+  const renamed = body
+    .replace(/^\/\/ SPDX-License-Identifier:.*\n/m, "")
+    .replace(/contract Groth16Verifier\b/, `contract ${c.verifier}`);
+  if (!renamed.includes(`contract ${c.verifier}`))
+    throw new Error(`verifier template changed: contract name not found for ${c.name}`);
   return header + renamed.trimStart();
 }
 
@@ -110,7 +115,9 @@ export async function buildInstance(c: CircuitInstance, opts: BuildOptions): Pro
   // snarkjs's Groth16 domain must hold every constraint plus one per public input (and one).
   const power = powerFor(r1.nConstraints + publicSignals + 1);
   const ptau = opts.ptau ?? (await ensureDevPtau(power, log));
-  log.info(`${c.name}: ${r1.nConstraints} constraints, ${publicSignals} public signals, domain 2^${power}; setup with ${path.basename(ptau)}`);
+  log.info(
+    `${c.name}: ${r1.nConstraints} constraints, ${publicSignals} public signals, domain 2^${power}; setup with ${path.basename(ptau)}`,
+  );
 
   const zkey0 = `${a.zkey}.0`;
   await snarkjs.zKey.newZKey(a.r1cs, ptau, zkey0);
@@ -177,7 +184,8 @@ async function main(): Promise<void> {
   const manifest = loadManifest();
   const names = values.only?.split(",").map((s) => s.trim());
   for (const n of names ?? []) {
-    if (!manifest.some((c) => c.name === n)) throw new Error(`--only: unknown instance ${n} (known: ${manifest.map((c) => c.name).join(", ")})`);
+    if (!manifest.some((c) => c.name === n))
+      throw new Error(`--only: unknown instance ${n} (known: ${manifest.map((c) => c.name).join(", ")})`);
   }
   const selected = manifest.filter((c) => (names ? names.includes(c.name) : values.all || c.ci));
   for (const c of selected) {

@@ -4,13 +4,29 @@
  * edited by hand), or if a verifier is committed for no manifest instance.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { parseArgs } from "node:util";
 import os from "node:os";
 import path from "node:path";
 import { buildInstance } from "./build.js";
 import { loadManifest, verifierPath, VERIFIERS_DIR } from "./manifest.js";
 import { stderrLogger } from "./ptau.js";
 
+const HELP = `Usage: npm run check:verifiers -- [--ci] [--only a,b]
+
+Rebuilds each committed verifier from its circuit in a scratch directory and fails if the
+committed contracts/verifiers/*.sol differs (stale or edited by hand).
+  --ci      only the instances marked ci=true in circuits/circuits.json (fast)
+  --only    only these instances`;
+
 async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { ci: { type: "boolean", default: false }, only: { type: "string" }, help: { type: "boolean", default: false } },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const only = values.only?.split(",").map((s) => s.trim());
   const log = stderrLogger("check:verifiers");
   const manifest = loadManifest();
   const known = new Set(manifest.map((c) => `${c.verifier}.sol`));
@@ -21,13 +37,17 @@ async function main(): Promise<number> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "depin-verifiers-"));
   try {
     for (const c of manifest) {
+      if (values.ci && !c.ci) continue;
+      if (only && !only.includes(c.name)) continue;
       const committed = verifierPath(c);
       if (!existsSync(committed)) continue;
       const outDir = path.join(scratch, "verifiers");
       await buildInstance(c, { force: true, buildDir: path.join(scratch, "build"), verifiersDir: outDir, log });
       const fresh = readFileSync(verifierPath(c, outDir), "utf8");
       if (fresh !== readFileSync(committed, "utf8")) {
-        problems.push(`${path.relative(process.cwd(), committed)} is stale: run \`npm run build:circuits -- --only ${c.name} --force\``);
+        problems.push(
+          `${path.relative(process.cwd(), committed)} is stale: run \`npm run build:circuits -- --only ${c.name} --force\``,
+        );
       } else {
         log.info(`${c.verifier}.sol matches a fresh build of ${c.name}`);
       }

@@ -1,19 +1,18 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
-import * as snarkjs from "snarkjs";
+import { DEV_PTAU_DEFAULT_SEED, writeDevPtau } from "./dev-ptau.js";
 import { PTAU_CACHE_DIR } from "./manifest.js";
 
 /**
  * Powers of Tau for development.
  *
- * INSECURE BY CONSTRUCTION: the development ptau is derived from a public beacon, so its toxic
- * waste is known to anyone. Keys built on it are for local development, tests and demos only.
- * Production keys take a real ceremony's prepared ptau (`--ptau <file>`) plus phase-2
+ * INSECURE BY CONSTRUCTION: the development ptau is derived from a public seed (tools/circuits/
+ * dev-ptau.ts computes every point, Lagrange sections included, as scalar·generator), so its
+ * toxic waste is known to anyone. Keys built on it are for local development, tests and demos
+ * only. Production keys take a real ceremony's prepared ptau (`--ptau <file>`) plus phase-2
  * contributions; see README "Production keys".
  */
-export const DEV_PTAU_BEACON = createHash("sha256").update("depin-kit development beacon (INSECURE)").digest("hex");
-
 export interface Logger {
   info(msg: string): void;
   debug(msg: string): void;
@@ -33,8 +32,10 @@ export function powerFor(n: number): number {
   return p;
 }
 
+/** Cache file name carries the generator version and seed, so a change never reuses stale points. */
 export function devPtauPath(power: number): string {
-  return path.join(PTAU_CACHE_DIR, `dev-bn128-${power}.ptau`);
+  const tag = createHash("sha256").update(DEV_PTAU_DEFAULT_SEED).digest("hex").slice(0, 8);
+  return path.join(PTAU_CACHE_DIR, `dev-v1-${tag}-bn128-${power}.ptau`);
 }
 
 /**
@@ -47,28 +48,16 @@ export async function ensureDevPtau(power: number, log: Logger): Promise<string>
   }
   mkdirSync(PTAU_CACHE_DIR, { recursive: true });
   const out = devPtauPath(power);
-  const tmp = `${out}.${process.pid}.tmp`;
-  log.warn(`building INSECURE development Powers of Tau 2^${power} (cached at ${out}); this can take minutes`);
-  await writeDevPtauWithSnarkjs(power, tmp, log);
-  renameSync(tmp, out);
+  log.warn(`building INSECURE development Powers of Tau 2^${power} (cached at ${out})`);
+  // writeDevPtau writes to a temporary name and renames at the end: never a half-written cache.
+  await writeDevPtau(power, out, { log: (m) => log.info(m) });
   return out;
-}
-
-async function writeDevPtauWithSnarkjs(power: number, outFile: string, log: Logger): Promise<void> {
-  const curve = await snarkjs.curves.getCurveFromName("bn128");
-  const f0 = `${outFile}.0`;
-  const f1 = `${outFile}.1`;
-  try {
-    await snarkjs.powersOfTau.newAccumulator(curve, power, f0, log);
-    await snarkjs.powersOfTau.beacon(f0, f1, "depin-kit INSECURE dev beacon", DEV_PTAU_BEACON, 10, log);
-    await snarkjs.powersOfTau.preparePhase2(f1, outFile, log);
-  } finally {
-    rmSync(f0, { force: true });
-    rmSync(f1, { force: true });
-  }
 }
 
 /** Short identity of a ptau file for build stamps (resolved path and size detect a swap). */
 export function ptauId(file: string): string {
-  return createHash("sha256").update(`${path.resolve(file)}:${statSync(file).size}`).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(`${path.resolve(file)}:${statSync(file).size}`)
+    .digest("hex")
+    .slice(0, 16);
 }

@@ -1,0 +1,48 @@
+/**
+ * Data availability layer: the two generated Poseidon contracts and DataAvailability (UUPS proxy;
+ * `dataAvailability` is the proxy, `implementation` the logic contract).
+ *
+ * Parameters (module "DataAvailability"):
+ *   deviceDirectory      address of the IDeviceDirectory (device registry) — required
+ *   admin                receives DEFAULT_ADMIN_ROLE + SEQUENCER_ADMIN_ROLE (default: deployer;
+ *                        the governance step hands both to the timelock)
+ *   challengeWindow      seconds a batch can be challenged (default 1 day)
+ *   retentionWindow      seconds payloads are served (default 30 days, >= challengeWindow)
+ *   unbondingDelay       seconds between startUnbonding and withdrawBond (default 7 days)
+ *   minBond              wei a sequencer must bond to commit (default 1 ether)
+ *   slashAmount          wei slashed per invalidated batch (default 1 ether)
+ *   challengerRewardBps  challenger's share of a slash (default 5000 = 50 %)
+ */
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { poseidonArtifact, poseidonContractName } from "../poseidon.js";
+
+const DAY = 86_400n;
+
+export default buildModule("DataAvailability", (m) => {
+  const admin = m.getParameter("admin", m.getAccount(0));
+  const deviceDirectory = m.getParameter<string>("deviceDirectory");
+
+  const poseidon2 = m.contract(poseidonContractName(2), poseidonArtifact(2));
+  const poseidon5 = m.contract(poseidonContractName(5), poseidonArtifact(5));
+
+  // UUPS: implementation (initializers disabled) behind an ERC1967Proxy initialised atomically.
+  const implementation = m.contract("DataAvailability", [], { id: "DataAvailabilityImplementation" });
+  const initialize = m.encodeFunctionCall(implementation, "initialize", [
+    admin,
+    deviceDirectory,
+    poseidon2,
+    poseidon5,
+    {
+      challengeWindow: m.getParameter("challengeWindow", DAY),
+      retentionWindow: m.getParameter("retentionWindow", 30n * DAY),
+      unbondingDelay: m.getParameter("unbondingDelay", 7n * DAY),
+      minBond: m.getParameter("minBond", 10n ** 18n),
+      slashAmount: m.getParameter("slashAmount", 10n ** 18n),
+      challengerRewardBps: m.getParameter("challengerRewardBps", 5000n),
+    },
+  ]);
+  const proxy = m.contract("ERC1967Proxy", [implementation, initialize], { id: "DataAvailabilityProxy" });
+  const dataAvailability = m.contractAt("DataAvailability", proxy, { id: "DataAvailability" });
+
+  return { dataAvailability, implementation, poseidon2, poseidon5 };
+});

@@ -1,0 +1,127 @@
+/**
+ * Device-side CLI.
+ *
+ *   npx tsx firmware/cli.ts keygen --device-id 42 --type p256 --out device.key
+ *   npx tsx firmware/cli.ts fleet-keys --devices 100 --seed demo        (public ids to register)
+ *   npx tsx firmware/cli.ts simulate --broker-url mqtt://127.0.0.1:1883 --devices 100 --rate 2 \
+ *       --duration 60 --fault bad-signature=0.01,storm=0.001
+ *
+ * `simulate` prints a JSON summary (recorded, receipts, rejections by code, pending) at the end.
+ */
+import { generateKeyPair } from "../sdk/src/index.js";
+import { parseArgv } from "../keepers/common/cli.js";
+import { ConfigError, describeOptions, opt, parseOptions } from "../keepers/common/options.js";
+import { saveKey } from "./keystore.js";
+import { FAULTS, Fleet, fleetKey, fleetKeyType, type Fault } from "./simulator.js";
+
+const keygenOptions = {
+  deviceId: opt.bigint("device id", { max: (1n << 64n) - 1n }),
+  type: opt.oneOf("key type", ["secp256k1", "p256"] as const, "secp256k1"),
+  out: opt.string("key file to write (mode 0600)"),
+};
+
+const fleetOptions = {
+  devices: opt.int("number of devices", { default: 10, min: 1, max: 100_000 }),
+  firstDeviceId: opt.bigint("id of the first device", { default: 1n }),
+  keyType: opt.oneOf("key type of the fleet", ["secp256k1", "p256", "mixed"] as const, "mixed"),
+  seed: opt.string("seed the fleet's keys are derived from", { default: "depin-sim" }),
+};
+
+const simulateOptions = {
+  ...fleetOptions,
+  brokerUrl: opt.url("broker URL", ["mqtt", "mqtts", "tcp", "ws", "wss"], { default: "mqtt://127.0.0.1:1883" }),
+  networkId: opt.bigint("network id the devices sign for", { default: 31337n }),
+  rate: opt.int("readings per second per device", { default: 1, min: 1, max: 1000 }),
+  duration: opt.int("seconds of recording", { default: 10, min: 1 }),
+  drainTimeout: opt.int("seconds to wait for outstanding receipts at the end", { default: 30, min: 0 }),
+  dataDir: opt.string("journal directory", { default: "data/fleet" }),
+  fault: opt.string(`faults as name=probability, comma separated (${FAULTS.join(", ")})`, { default: "" }),
+  skewSec: opt.int("how far ahead a `skew` fault stamps its reading (s)", { default: 3600 }),
+  fsync: opt.bool("fsync each journal write"),
+};
+
+function parseFaults(spec: string): Partial<Record<Fault, number>> {
+  const out: Partial<Record<Fault, number>> = {};
+  for (const part of spec.split(",").filter(Boolean)) {
+    const [name, p] = part.split("=");
+    if (!(FAULTS as readonly string[]).includes(name)) throw new ConfigError("fault", `unknown fault ${JSON.stringify(name)} (known: ${FAULTS.join(", ")})`);
+    const prob = Number(p ?? "0.01");
+    if (!(prob >= 0 && prob <= 1)) throw new ConfigError("fault", `probability of ${name} must be in [0, 1], got ${p}`);
+    out[name as Fault] = prob;
+  }
+  return out;
+}
+
+const HELP = `Usage: npx tsx firmware/cli.ts <command> [options]
+
+Commands:
+  keygen       generate and store a device key
+${describeOptions(keygenOptions)}
+  fleet-keys   print the simulator fleet's device ids and public keys (to register them)
+${describeOptions(fleetOptions)}
+  simulate     run a device fleet against a broker
+${describeOptions(simulateOptions)}`;
+
+async function main(): Promise<number> {
+  const { positional, flags } = parseArgv(process.argv.slice(2));
+  const cmd = positional[0];
+  if (!cmd || flags.help) {
+    console.log(HELP);
+    return cmd || flags.help ? 0 : 2;
+  }
+  try {
+    if (cmd === "keygen") {
+      const o = parseOptions(keygenOptions, flags);
+      const key = generateKeyPair(o.type);
+      saveKey(o.out, o.deviceId, key);
+      console.log(JSON.stringify({ deviceId: o.deviceId.toString(), type: key.type, publicId: key.publicId, file: o.out }));
+      return 0;
+    }
+    if (cmd === "fleet-keys") {
+      const o = parseOptions(fleetOptions, flags);
+      const list = Array.from({ length: o.devices }, (_, i) => {
+        const type = fleetKeyType(o, i);
+        return { deviceId: (o.firstDeviceId + BigInt(i)).toString(), type, publicId: fleetKey(o.seed, i, type).publicId };
+      });
+      console.log(JSON.stringify(list, null, 2));
+      return 0;
+    }
+    if (cmd === "simulate") {
+      const o = parseOptions(simulateOptions, flags);
+      const fleet = new Fleet({ ...o, faults: parseFaults(o.fault) });
+      await fleet.start();
+      fleet.run();
+      const stop = new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, o.duration * 1000);
+        process.once("SIGINT", () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      await stop;
+      fleet.stopRecording();
+      await fleet.waitIdle(o.drainTimeout * 1000).catch((e: Error) => console.error(e.message));
+      console.log(JSON.stringify(fleet.summary(), null, 2));
+      await fleet.stop();
+      return 0;
+    }
+    console.error(`unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
+    return 2;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`${cmd}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exitCode = 1;
+  },
+);

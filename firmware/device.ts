@@ -1,0 +1,225 @@
+/**
+ * Device SDK for Linux-class devices: signs readings with the device key (shared canonical
+ * encoding), journals them on disk before publishing (store-and-forward), publishes at QoS 1 on
+ * the device's own topic, and forgets a reading only when the network's application receipt (or
+ * a final rejection) for its sequence number arrives. Offline readings stay in the journal and are
+ * replayed in order on reconnect; unreceipted readings are re-sent after `receiptTimeoutMs`
+ * (duplicates are absorbed by the bridge), so nothing is dropped.
+ */
+import { EventEmitter } from "node:events";
+import mqtt, { type MqttClient } from "mqtt";
+import {
+  connectPassword,
+  errorTopic,
+  parseReceipt,
+  parseRejection,
+  readingTopic,
+  receiptTopic,
+  signReading,
+  toWire,
+  type DeviceKeyPair,
+  type Receipt,
+  type Rejection,
+  type SignedReading,
+} from "../sdk/src/index.js";
+import { Journal } from "./journal.js";
+
+export interface DeviceOptions {
+  deviceId: bigint;
+  key: DeviceKeyPair;
+  networkId: bigint;
+  brokerUrl: string;
+  journalFile: string;
+  /** fsync the journal on every write (default true; simulators may turn it off). */
+  fsync?: boolean;
+  /** Re-send a reading that got no receipt within this time (ms). */
+  receiptTimeoutMs?: number;
+  /** Readings published and awaiting receipt at most (flow control after a long outage; default 100). */
+  maxInflight?: number;
+  reconnectPeriodMs?: number;
+  /** Unix seconds; a fault injector can skew it. */
+  clock?: () => number;
+}
+
+export interface DeviceEvents {
+  receipt: [Receipt];
+  rejected: [Rejection];
+  connect: [];
+  offline: [];
+}
+
+export class Device extends EventEmitter<DeviceEvents> {
+  readonly journal: Journal;
+  client?: MqttClient;
+  /** seq → time it was last published (ms). */
+  private readonly inflight = new Map<bigint, number>();
+  private timer?: NodeJS.Timeout;
+  /** Last time the network answered (receipt or rejection); re-sending waits while it makes progress. */
+  private lastProgress = Date.now();
+  private stopped = false;
+  readonly stats = { recorded: 0, published: 0, receipts: 0, duplicates: 0, rejected: 0, republished: 0 };
+
+  constructor(readonly opts: DeviceOptions) {
+    super();
+    this.journal = new Journal(opts.journalFile, { fsync: opts.fsync ?? true });
+  }
+
+  get deviceId(): bigint {
+    return this.opts.deviceId;
+  }
+
+  get pendingCount(): number {
+    return this.journal.pending.size;
+  }
+
+  now(): number {
+    return this.opts.clock?.() ?? Math.floor(Date.now() / 1000);
+  }
+
+  private password(): string {
+    return connectPassword(this.opts.networkId, this.opts.key, this.opts.deviceId, BigInt(this.now()));
+  }
+
+  /** Connects (and keeps reconnecting); resolves on the first connection or after `waitMs`. */
+  async start(waitMs = 10_000): Promise<void> {
+    const client = mqtt.connect(this.opts.brokerUrl, {
+      clientId: `depin-dev-${this.opts.deviceId}`,
+      clean: true,
+      protocolVersion: 4,
+      username: this.opts.deviceId.toString(),
+      password: this.password(),
+      reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
+      connectTimeout: 5_000,
+    });
+    this.client = client;
+    client.on("reconnect", () => {
+      client.options.password = this.password(); // connect tokens expire: sign a fresh one
+    });
+    client.on("connect", () => {
+      this.inflight.clear();
+      this.lastProgress = Date.now();
+      client.subscribe([receiptTopic(this.deviceId), errorTopic(this.deviceId)], { qos: 1 }, () => {
+        this.emit("connect");
+        this.pump();
+      });
+    });
+    client.on("offline", () => this.emit("offline"));
+    client.on("error", () => undefined); // reconnects on its own; errors surface as offline
+    client.on("message", (topic, payload) => this.onMessage(topic, payload));
+    const every = Math.max(50, Math.floor((this.opts.receiptTimeoutMs ?? 10_000) / 2));
+    this.timer = setInterval(() => this.resendStale(), every);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, waitMs);
+      client.once("connect", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /** Signs, journals (durably) and, when online, publishes one reading. */
+  record(value: bigint | number, timestamp?: bigint | number): SignedReading {
+    const r = signReading(this.opts.networkId, this.opts.key, {
+      deviceId: this.opts.deviceId,
+      seq: this.journal.nextSeq(),
+      timestamp: BigInt(timestamp ?? this.now()),
+      value: BigInt(value),
+    });
+    this.journal.record(r);
+    this.stats.recorded++;
+    this.pump();
+    return r;
+  }
+
+  /** Publishes an arbitrary payload (fault injection; bypasses the journal). */
+  publishRaw(topic: string, payload: string | Buffer): void {
+    this.client?.publish(topic, payload, { qos: 1 });
+  }
+
+  /** Publishes pending readings in order, up to the in-flight window. */
+  private pump(): void {
+    const c = this.client;
+    if (!c?.connected) return;
+    const max = this.opts.maxInflight ?? 100;
+    for (const [seq, r] of this.journal.pending) {
+      if (this.inflight.size >= max) break;
+      if (this.inflight.has(seq)) continue;
+      this.inflight.set(seq, Date.now());
+      this.stats.published++;
+      c.publish(readingTopic(this.deviceId), toWire(r), { qos: 1 });
+    }
+  }
+
+  private resendStale(): void {
+    const c = this.client;
+    if (!c?.connected) return;
+    const limit = Date.now() - (this.opts.receiptTimeoutMs ?? 10_000);
+    // A slow but progressing network is not a lost message: only re-send when answers stopped.
+    if (this.lastProgress > limit) return;
+    for (const [seq, at] of this.inflight) {
+      if (at > limit) continue;
+      const r = this.journal.pending.get(seq);
+      if (!r) {
+        this.inflight.delete(seq);
+        continue;
+      }
+      this.inflight.set(seq, Date.now());
+      this.stats.republished++;
+      c.publish(readingTopic(this.deviceId), toWire(r), { qos: 1 });
+    }
+    if (this.journal.lineCount > 10_000 && this.journal.lineCount > 4 * this.journal.pending.size) this.journal.compact();
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (topic === receiptTopic(this.deviceId)) {
+      const r = parseReceipt(payload);
+      if (!r) return;
+      const seq = BigInt(r.seq);
+      this.lastProgress = Date.now();
+      this.inflight.delete(seq);
+      if (this.journal.delivered(seq)) {
+        if (r.status === "stored") this.stats.receipts++;
+        else this.stats.duplicates++;
+        this.emit("receipt", r);
+      }
+      this.pump();
+    } else if (topic === errorTopic(this.deviceId)) {
+      const rej = parseRejection(payload);
+      if (!rej) return;
+      this.stats.rejected++;
+      this.lastProgress = Date.now();
+      if (rej.seq !== undefined) {
+        const seq = BigInt(rej.seq);
+        // Only a rejection of the reading we journaled (same signature) is final for it; a
+        // rejection of an injected fault message with the same seq is not.
+        this.inflight.delete(seq);
+        const mine = this.journal.pending.get(seq);
+        if (mine && rej.code !== "EQUIVOCATION") this.journal.refused(seq, rej.code);
+      }
+      this.emit("rejected", rej);
+      this.pump();
+    }
+  }
+
+  /** Resolves when every journaled reading has a receipt or rejection (or rejects on timeout). */
+  async waitIdle(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.journal.pending.size > 0) {
+      if (Date.now() > until) throw new Error(`device ${this.deviceId}: ${this.journal.pending.size} readings still pending`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Drops the connection abruptly (fault injection: disconnect storm). */
+  dropConnection(): void {
+    this.client?.stream.destroy();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.client?.endAsync(true);
+    this.journal.close();
+  }
+}

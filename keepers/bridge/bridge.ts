@@ -1,0 +1,284 @@
+/**
+ * The MQTT bridge keeper. Two transports, same ingest pipeline (ingest.ts):
+ *
+ *  - embedded (default): an in-process Aedes broker on `mqttPort`. Devices authenticate at
+ *    CONNECT with a signed token (sdk auth.ts) checked against the directory; the topic ACL lets a
+ *    device publish only to its own reading topic and subscribe only to its own receipt/error
+ *    topics. Readings are validated and stored inside `authorizePublish`, which runs before
+ *    Aedes sends the PUBACK — so the ack follows the durable write. `drainTimeout` bounds how
+ *    long one frozen client can stall the broker.
+ *  - external (`brokerUrl`): a subscriber on any MQTT broker (Mosquitto, EMQX). A persistent
+ *    session (clean=false, fixed client ids) keeps readings queued at the broker while the bridge
+ *    is down. The subscriber (subscriber.ts) hands every delivered PUBLISH to the pipeline at once
+ *    and writes its PUBACK only after the store commit (mqtt.js would process one message at a
+ *    time). The 16 reading shards are spread over `connections` subscriber connections; each
+ *    device's readings stay in order on one connection.
+ *
+ * Devices treat a reading as delivered on the application receipt (receipt topic), not on the
+ * PUBACK, so an external broker that loses its queue cannot lose acknowledged readings.
+ */
+import { Aedes, type AedesOptions } from "aedes";
+import mqtt, { type MqttClient } from "mqtt";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { JsonRpcProvider } from "ethers";
+import {
+  TOPIC_SHARDS,
+  connectDigest,
+  encodeReceipt,
+  encodeRejection,
+  errorTopic,
+  parseConnectPassword,
+  receiptTopic,
+  shardFilter,
+  type Receipt,
+  type Rejection,
+} from "../../sdk/src/index.js";
+import { silentLogger, type Logger } from "../common/log.js";
+import { opt, type OptionValues } from "../common/options.js";
+import { Service } from "../common/service.js";
+import { openStore, type Store } from "../common/store/index.js";
+import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
+import { Ingestor, type Responder } from "./ingest.js";
+import { PipelinedSubscriber } from "./subscriber.js";
+import { recoverAddress } from "./verify.js";
+import { verifyDigest } from "../../sdk/src/index.js";
+
+export const bridgeOptions = {
+  store: opt.string("store: sqlite file path (sqlite:<file>) or postgres://… URL", { default: "sqlite:data/depin.sqlite", secret: false }),
+  brokerUrl: opt.string("external broker URL (mqtt://host:port); empty = embedded broker", { default: "" }),
+  mqttPort: opt.int("embedded broker TCP port (0 = any free port)", { default: 1883, min: 0, max: 65535 }),
+  mqttHost: opt.string("embedded broker bind address", { default: "127.0.0.1" }),
+  connections: opt.int("subscriber connections to an external broker (divides 16)", { default: 8, min: 1, max: TOPIC_SHARDS }),
+  clientId: opt.string("client id prefix of the bridge's persistent sessions on an external broker", { default: "depin-bridge" }),
+  brokerUsername: opt.string("username on the external broker", { default: "" }),
+  brokerPassword: opt.string("password on the external broker", { default: "", secret: true }),
+  operatorPassword: opt.string("password of the `operator` MQTT user on the embedded broker (empty = disabled)", { default: "", secret: true }),
+  rpcUrl: opt.url("JSON-RPC endpoint of the chain", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
+  directory: opt.string("IDeviceDirectory contract address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
+  networkId: opt.bigint("network id (settlement chain id) that devices sign", { default: 31337n }),
+  genesisTime: opt.bigint("epoch 0 start (unix s)", { default: 0n }),
+  epochLength: opt.bigint("epoch length (s)", { default: 86_400n, min: 1n }),
+  maxFutureSkewSec: opt.int("largest accepted clock skew into the future (s)", { default: 300, min: 0 }),
+  maxAgeSec: opt.int("oldest accepted reading (s); must cover device offline time", { default: 7 * 86_400, min: 1 }),
+  connectMaxSkewSec: opt.int("freshness window of a device's connect token (s)", { default: 600, min: 1 }),
+  maxBatch: opt.int("messages per store transaction", { default: 512, min: 1, max: 10_000 }),
+  directoryTtlMs: opt.int("directory cache TTL (ms)", { default: 60_000, min: 0 }),
+  drainTimeoutMs: opt.int("embedded broker: drop a client that does not drain its socket within this (ms)", { default: 5_000, min: 100 }),
+  responseQos: opt.int("QoS of receipts and rejections", { default: 1, min: 0, max: 1 }),
+  synchronous: opt.oneOf("SQLite synchronous mode: FULL survives power loss, NORMAL process crashes", ["FULL", "NORMAL"] as const, "FULL"),
+  schedule: opt.cron("node-cron schedule of the directory refresh tick", "*/10 * * * * *"),
+  metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9101, min: -1, max: 65535 }),
+  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+};
+export type BridgeOptions = OptionValues<typeof bridgeOptions>;
+
+/** Dependencies a test or embedding program can inject instead of building them from options. */
+export interface BridgeDeps {
+  store?: Store;
+  directory?: DeviceDirectory;
+  log?: Logger;
+  now?: () => number;
+}
+
+type Principal = { kind: "device"; deviceId: bigint } | { kind: "operator" };
+
+export class Bridge extends Service {
+  store!: Store;
+  directory!: DeviceDirectory;
+  ingestor!: Ingestor;
+  broker?: Aedes;
+  private server?: net.Server;
+  private subscribers: PipelinedSubscriber[] = [];
+  /** Publishes receipts and rejections when the bridge runs on an external broker. */
+  private responder?: MqttClient;
+  private readonly principals = new WeakMap<object, Principal>();
+  /** Port the embedded broker listens on (after init). */
+  mqttPort?: number;
+
+  constructor(
+    readonly opts: BridgeOptions,
+    private readonly deps: BridgeDeps = {},
+  ) {
+    super("bridge", deps.log ?? silentLogger);
+    if (TOPIC_SHARDS % opts.connections !== 0) throw new Error(`invalid option --connections: must divide ${TOPIC_SHARDS}, got ${opts.connections}`);
+  }
+
+  private nowSec(): number {
+    return this.deps.now?.() ?? Date.now() / 1000;
+  }
+
+  async init(): Promise<void> {
+    this.store = this.deps.store ?? openStore(this.opts.store, { synchronous: this.opts.synchronous });
+    await this.store.init();
+    this.directory =
+      this.deps.directory ??
+      new OnChainDirectory(this.opts.directory, new JsonRpcProvider(this.opts.rpcUrl), { ttlMs: this.opts.directoryTtlMs, negativeTtlMs: Math.min(5_000, this.opts.directoryTtlMs) });
+    const responder: Responder = {
+      receipt: (d, r) => this.respond(receiptTopic(d), encodeReceipt(r)),
+      reject: (d, r) => this.respond(errorTopic(d), encodeRejection(r)),
+    };
+    this.ingestor = new Ingestor(
+      this.store,
+      this.directory,
+      responder,
+      {
+        networkId: this.opts.networkId,
+        epoch: { genesisTime: this.opts.genesisTime, epochLength: this.opts.epochLength },
+        maxFutureSkewSec: this.opts.maxFutureSkewSec,
+        maxAgeSec: this.opts.maxAgeSec,
+        maxBatch: this.opts.maxBatch,
+        now: this.deps.now,
+      },
+      this.registry,
+      this.log,
+    );
+    if (this.opts.brokerUrl) await this.startSubscribers();
+    else await this.startEmbedded();
+  }
+
+  private respond(topic: string, payload: string): void {
+    const qos = this.opts.responseQos as 0 | 1;
+    if (this.broker) {
+      this.broker.publish({ cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, () => undefined);
+    } else {
+      this.responder?.publish(topic, payload, { qos });
+    }
+  }
+
+  private async startEmbedded(): Promise<void> {
+    const options: AedesOptions = {
+      drainTimeout: this.opts.drainTimeoutMs,
+      authenticate: (client, username, password, done) => {
+        void this.authenticate(username, password).then(
+          (p) => {
+            if (!p) {
+              const err = Object.assign(new Error("bad username or password"), { returnCode: 4 as const });
+              return done(err, false);
+            }
+            this.principals.set(client, p);
+            done(null, true);
+          },
+          (e: Error) => {
+            this.log.warn("Bridge#authenticate", { err: e });
+            done(Object.assign(new Error("server unavailable"), { returnCode: 3 as const }), false);
+          },
+        );
+      },
+      authorizePublish: (client, packet, done) => {
+        if (client === null) return done(null); // the broker's own publishes (receipts, errors)
+        const p = this.principals.get(client);
+        if (!p) return done(new Error("not authenticated"));
+        const sender = p.kind === "device" ? p.deviceId : null;
+        if (p.kind === "operator" && !packet.topic.startsWith("depin/r/")) return done(null);
+        this.ingestor.submit(sender, packet.topic, packet.payload as Buffer, (err) => done(err ?? null));
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const p = this.principals.get(client);
+        if (p?.kind === "operator") return done(null, sub);
+        if (p?.kind === "device" && (sub.topic === receiptTopic(p.deviceId) || sub.topic === errorTopic(p.deviceId))) return done(null, sub);
+        done(new Error(`subscription to ${sub.topic} not allowed`));
+      },
+      authorizeForward: (client, packet) => {
+        // Readings are never forwarded to devices; receipts/errors only to their own device.
+        const p = this.principals.get(client);
+        if (p?.kind === "operator") return packet;
+        if (p?.kind === "device" && (packet.topic === receiptTopic(p.deviceId) || packet.topic === errorTopic(p.deviceId))) return packet;
+        return null;
+      },
+    };
+    this.broker = await Aedes.createBroker(options);
+    this.server = net.createServer(this.broker.handle);
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.opts.mqttPort, this.opts.mqttHost, () => resolve());
+    });
+    this.mqttPort = (this.server.address() as AddressInfo).port;
+    this.log.info("Bridge#embedded", { port: this.mqttPort });
+  }
+
+  /** Device: username = device id, password = signed connect token. Operator: fixed password. */
+  private async authenticate(username: string | undefined, password: Buffer | undefined): Promise<Principal | null> {
+    if (username === undefined || password === undefined) return null;
+    const pw = password.toString("utf8");
+    if (username === "operator") {
+      return this.opts.operatorPassword !== "" && pw === this.opts.operatorPassword ? { kind: "operator" } : null;
+    }
+    if (!/^(0|[1-9]\d{0,19})$/.test(username) || BigInt(username) >= 1n << 64n) return null;
+    const deviceId = BigInt(username);
+    let token;
+    try {
+      token = parseConnectPassword(pw);
+    } catch {
+      return null;
+    }
+    if (Math.abs(Number(token.timestamp) - this.nowSec()) > this.opts.connectMaxSkewSec) return null;
+    const info = await this.directory.get(deviceId);
+    if (info.status !== DeviceStatus.Active) return null;
+    const digest = connectDigest(this.opts.networkId, deviceId, token.timestamp);
+    const sig = Buffer.from(token.signature.slice(2), "hex");
+    const current = info.keys.filter((k) => k.revokedAt === 0n);
+    const who = sig.length === 65 ? recoverAddress(digest, sig) : null;
+    const ok = current.some((k) => (k.type === "secp256k1" ? who !== null && k.publicId === who : sig.length === 64 && verifyDigest("p256", k.publicId, digest, token.signature)));
+    return ok ? { kind: "device", deviceId } : null;
+  }
+
+  private async startSubscribers(): Promise<void> {
+    const per = TOPIC_SHARDS / this.opts.connections;
+    this.responder = await mqtt.connectAsync(this.opts.brokerUrl, {
+      clientId: `${this.opts.clientId}-out`,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 500,
+      username: this.opts.brokerUsername || undefined,
+      password: this.opts.brokerPassword || undefined,
+    });
+    this.responder.on("error", (e) => this.log.warn("Bridge#responder", { err: e }));
+    for (let k = 0; k < this.opts.connections; k++) {
+      const sub = new PipelinedSubscriber({
+        url: this.opts.brokerUrl,
+        clientId: `${this.opts.clientId}-${k}`,
+        filters: Array.from({ length: per }, (_, i) => shardFilter(k * per + i)),
+        username: this.opts.brokerUsername || undefined,
+        password: this.opts.brokerPassword || undefined,
+        onPublish: (topic, payload, done) => this.ingestor.submit(null, topic, payload, done),
+        log: this.log,
+      });
+      await sub.connect();
+      this.subscribers.push(sub);
+    }
+    this.log.info("Bridge#external", { url: this.opts.brokerUrl, connections: this.opts.connections });
+  }
+
+  /** Ingest is event driven; the tick re-reads the directory for every device seen so far. */
+  async tick(): Promise<void> {
+    const n = (await this.directory.refresh?.()) ?? 0;
+    this.log.debug("Bridge#refresh", { devices: n });
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      service: "bridge",
+      transport: this.broker ? "embedded" : "external",
+      mqttPort: this.mqttPort,
+      store: this.store?.kind,
+      counts: this.ingestor?.counts,
+      connectedClients: this.broker?.connectedClients,
+    };
+  }
+
+  async close(): Promise<void> {
+    // Stop taking messages first, let the pipeline finish, then close the store.
+    await Promise.all(this.subscribers.map((c) => c.close()));
+    this.subscribers = [];
+    // Closing the broker disconnects its clients; only then can the listener finish closing.
+    const closed = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
+    if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));
+    await closed;
+    await this.ingestor?.drain();
+    await this.responder?.endAsync();
+    await this.store?.close();
+  }
+}
+
+export type { Receipt, Rejection };

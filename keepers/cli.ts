@@ -1,0 +1,108 @@
+/**
+ * Single entry point of the keeper daemons.
+ *
+ *   npx tsx keepers/cli.ts <command> [--option value …]
+ *   npx tsx keepers/cli.ts <command> --help
+ *
+ * Commands: bridge, sequencer, da, storage. Every option can also come from the environment as
+ * DEPIN_<OPTION_NAME> (e.g. DEPIN_STORE); flags win. A bad option stops the daemon with an error
+ * that names it. Each daemon logs JSON lines, serves /metrics and /status, and stops cleanly on
+ * SIGTERM/SIGINT.
+ */
+import { Bridge, bridgeOptions } from "./bridge/bridge.js";
+import { parseArgv } from "./common/cli.js";
+import { createLogger, type LogLevel } from "./common/log.js";
+import { ConfigError, describeOptions, optionsFromEnv, parseOptions, redact, type OptionSpecs } from "./common/options.js";
+import type { Service } from "./common/service.js";
+import { DaKeeper, daOptions } from "./da/da.js";
+import { Sequencer, sequencerOptions } from "./sequencer/sequencer.js";
+import { StorageKeeper, storageOptions } from "./storage/storage.js";
+
+interface Command {
+  summary: string;
+  specs: OptionSpecs;
+  create(opts: Record<string, unknown>, log: ReturnType<typeof createLogger>): Service;
+}
+
+const COMMANDS: Record<string, Command> = {
+  bridge: {
+    summary: "MQTT bridge: embedded broker (default) or external broker; validates and stores readings before acknowledging",
+    specs: bridgeOptions,
+    create: (o, log) => new Bridge(o as never, { log }),
+  },
+  sequencer: {
+    summary: "orders stored readings into batches and computes their Poseidon Merkle roots",
+    specs: sequencerOptions,
+    create: (o, log) => new Sequencer(o as never, { log }),
+  },
+  da: {
+    summary: "commits batch roots on-chain (never twice, never skipped) and serves payloads and inclusion proofs",
+    specs: daOptions,
+    create: (o, log) => new DaKeeper(o as never, { log }),
+  },
+  storage: {
+    summary: "exports batches past retention to content-addressed storage, verified against the on-chain root",
+    specs: storageOptions,
+    create: (o, log) => new StorageKeeper(o as never, { log }),
+  },
+};
+
+function usage(): string {
+  return [
+    "Usage: npx tsx keepers/cli.ts <command> [--option value ...]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`),
+    "",
+    "Run `<command> --help` for its options. Options may also be set as DEPIN_<NAME> environment variables.",
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  const { positional, flags } = parseArgv(process.argv.slice(2));
+  const name = positional[0];
+  if (!name || name === "help" || (!name && flags.help)) {
+    console.log(usage());
+    return name ? 0 : flags.help ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(`Usage: npx tsx keepers/cli.ts ${name} [options]\n\n${cmd.summary}\n\nOptions:\n${describeOptions(cmd.specs)}`);
+    return 0;
+  }
+  let opts: Record<string, unknown>;
+  try {
+    opts = parseOptions(cmd.specs, { ...optionsFromEnv(cmd.specs), ...flags });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = createLogger({ level: opts.logLevel as LogLevel });
+  log.info("cli#start", { command: name, options: redact(cmd.specs, opts as never) });
+  let service: Service;
+  try {
+    service = cmd.create(opts, log);
+  } catch (e) {
+    console.error(`${name}: ${(e as Error).message}`);
+    return 2;
+  }
+  await service.run({ schedule: opts.schedule as string, metricsPort: opts.metricsPort as number });
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,19 @@
+/**
+ * Common daemon plumbing for every keeper (bridge, sequencer, da, storage, and the prover /
+ * submitter keepers to come). A new keeper:
+ *
+ *   export const myOptions = { store: opt.string("…", { default: "sqlite:data/depin.sqlite" }), schedule: opt.cron("…", "*\/5 * * * * *"), metricsPort: opt.int("…", { default: 9110, min: -1 }), logLevel: opt.oneOf("…", ["debug", "info", "warn", "error"] as const, "info") };
+ *   class MyKeeper extends Service { init() { … } tick() { … idempotent … } status() { … } close() { … } }
+ *   // register it in keepers/cli.ts COMMANDS; `run()` gives cron ticks without overlap, /metrics,
+ *   // /status, JSON logs and a clean SIGTERM.
+ *
+ * Chain writes go through TxManager (one in-flight transaction per signer, retries on transport
+ * errors, never on reverts). Shared state lives in the Store (openStore(url)).
+ */
+export * from "./options.js";
+export * from "./log.js";
+export * from "./http.js";
+export * from "./service.js";
+export * from "./tx.js";
+export * from "./cli.js";
+export * from "./store/index.js";

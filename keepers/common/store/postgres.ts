@@ -1,0 +1,285 @@
+/**
+ * PostgreSQL store (pg). Same behaviour as SqliteStore; several sequencer processes can share one
+ * database: sealing takes a transaction-scoped advisory lock, so batch ids stay consecutive and
+ * no reading lands in two batches.
+ */
+import pg from "pg";
+import type { BatchRecord, Equivocation, InsertOutcome, NewReading, SealPolicy, Store, StoredReading } from "./types.js";
+import { fromDb, toDb } from "./types.js";
+
+/** Advisory lock key that serialises batch sealing ("DEPINSEQ"). */
+const SEAL_LOCK = 0x4445_5049_4e53_4551n;
+
+type Row = Record<string, string | null>;
+
+function reading(r: Row): StoredReading {
+  return {
+    id: BigInt(r.id!),
+    deviceId: fromDb(r.device_id!),
+    seq: fromDb(r.seq!),
+    timestamp: BigInt(r.timestamp!),
+    value: BigInt(r.value!),
+    signature: r.sig as `0x${string}`,
+    epoch: BigInt(r.epoch!),
+    receivedAt: Number(r.received_at),
+    batchId: r.batch_id === null ? null : BigInt(r.batch_id),
+    batchIndex: r.batch_index === null ? null : Number(r.batch_index),
+    leaf: r.leaf === null ? null : BigInt(r.leaf),
+  };
+}
+
+function batch(r: Row): BatchRecord {
+  return {
+    batchId: BigInt(r.batch_id!),
+    epoch: BigInt(r.epoch!),
+    depth: Number(r.depth),
+    leafCount: Number(r.leaf_count),
+    root: BigInt(r.root!),
+    createdAt: Number(r.created_at),
+    commitTx: r.commit_tx ?? null,
+    exportCid: r.export_cid ?? null,
+  };
+}
+
+export class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  private readonly pool: pg.Pool;
+
+  /** `schema` isolates a deployment (and each test) inside one database. */
+  constructor(
+    url: string,
+    private readonly schema = "depin",
+  ) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+    this.pool = new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${schema}` });
+  }
+
+  async init(): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      // Serialise concurrent first-time schema creation by several processes.
+      await c.query("BEGIN");
+      await c.query("SELECT pg_advisory_xact_lock(4242)");
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await c.query(`
+        CREATE TABLE IF NOT EXISTS readings (
+          id BIGSERIAL PRIMARY KEY,
+          device_id BIGINT NOT NULL,
+          seq BIGINT NOT NULL,
+          timestamp BIGINT NOT NULL,
+          value BIGINT NOT NULL,
+          sig TEXT NOT NULL,
+          epoch BIGINT NOT NULL,
+          received_at BIGINT NOT NULL,
+          batch_id BIGINT,
+          batch_index INTEGER,
+          leaf TEXT,
+          UNIQUE (device_id, seq)
+        );
+        CREATE INDEX IF NOT EXISTS readings_unbatched ON readings (epoch, id) WHERE batch_id IS NULL;
+        CREATE INDEX IF NOT EXISTS readings_by_batch ON readings (batch_id, batch_index) WHERE batch_id IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS equivocations (
+          id BIGSERIAL PRIMARY KEY,
+          device_id BIGINT NOT NULL,
+          seq BIGINT NOT NULL,
+          timestamp BIGINT NOT NULL,
+          value BIGINT NOT NULL,
+          sig TEXT NOT NULL,
+          seen_at BIGINT NOT NULL,
+          UNIQUE (device_id, seq, timestamp, value)
+        );
+        CREATE TABLE IF NOT EXISTS batches (
+          batch_id BIGINT PRIMARY KEY,
+          epoch BIGINT NOT NULL,
+          depth INTEGER NOT NULL,
+          leaf_count INTEGER NOT NULL,
+          root TEXT NOT NULL,
+          created_at BIGINT NOT NULL,
+          commit_tx TEXT,
+          export_cid TEXT
+        );
+        CREATE TABLE IF NOT EXISTS pruned_seq (
+          device_id BIGINT PRIMARY KEY,
+          last_seq BIGINT NOT NULL
+        );`);
+      await c.query("COMMIT");
+    } catch (e) {
+      await c.query("ROLLBACK");
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query("BEGIN");
+      const out = await fn(c);
+      await c.query("COMMIT");
+      return out;
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async insertReadings(readings: NewReading[]): Promise<InsertOutcome[]> {
+    if (readings.length === 0) return [];
+    const now = Date.now();
+    return this.tx(async (c) => {
+      const params: unknown[] = [];
+      const values = readings.map((r, i) => {
+        params.push(toDb(r.deviceId).toString(), toDb(r.seq).toString(), r.timestamp.toString(), r.value.toString(), r.signature, r.epoch.toString(), now);
+        const b = i * 7;
+        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
+      });
+      const ins = await c.query<{ id: string; device_id: string; seq: string }>(
+        `INSERT INTO readings (device_id, seq, timestamp, value, sig, epoch, received_at) VALUES ${values.join(", ")}
+         ON CONFLICT (device_id, seq) DO NOTHING RETURNING id, device_id, seq`,
+        params,
+      );
+      const key = (d: string, s: string): string => `${d}:${s}`;
+      const inserted = new Map(ins.rows.map((r) => [key(r.device_id, r.seq), BigInt(r.id)]));
+      const out: InsertOutcome[] = [];
+      const claimed = new Set<string>();
+      for (const r of readings) {
+        const k = key(toDb(r.deviceId).toString(), toDb(r.seq).toString());
+        const id = inserted.get(k);
+        if (id !== undefined && !claimed.has(k)) {
+          claimed.add(k);
+          out.push({ status: "stored", id });
+          continue;
+        }
+        const prev = (await c.query<Row>("SELECT timestamp, value, sig FROM readings WHERE device_id = $1 AND seq = $2", [toDb(r.deviceId).toString(), toDb(r.seq).toString()])).rows[0];
+        if (BigInt(prev.timestamp!) === r.timestamp && BigInt(prev.value!) === r.value) {
+          out.push({ status: "duplicate" });
+          continue;
+        }
+        await c.query(
+          `INSERT INTO equivocations (device_id, seq, timestamp, value, sig, seen_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [toDb(r.deviceId).toString(), toDb(r.seq).toString(), r.timestamp.toString(), r.value.toString(), r.signature, now],
+        );
+        out.push({ status: "equivocation", stored: { timestamp: BigInt(prev.timestamp!), value: BigInt(prev.value!), signature: prev.sig! } });
+      }
+      return out;
+    });
+  }
+
+  async getReading(deviceId: bigint, seq: bigint): Promise<StoredReading | null> {
+    const r = await this.pool.query<Row>("SELECT * FROM readings WHERE device_id = $1 AND seq = $2", [toDb(deviceId).toString(), toDb(seq).toString()]);
+    return r.rows[0] ? reading(r.rows[0]) : null;
+  }
+
+  async lastSeq(deviceId: bigint): Promise<bigint | null> {
+    const r = await this.pool.query<{ s: string | null }>(
+      `SELECT GREATEST((SELECT MAX(seq) FROM readings WHERE device_id = $1), (SELECT last_seq FROM pruned_seq WHERE device_id = $1)) AS s`,
+      [toDb(deviceId).toString()],
+    );
+    const s = r.rows[0].s;
+    return s === null ? null : fromDb(s);
+  }
+
+  async countReadings(): Promise<number> {
+    return Number((await this.pool.query<{ n: string }>("SELECT COUNT(*) AS n FROM readings")).rows[0].n);
+  }
+
+  async allReadings(): Promise<StoredReading[]> {
+    return (await this.pool.query<Row>("SELECT * FROM readings ORDER BY id")).rows.map(reading);
+  }
+
+  async equivocations(): Promise<Equivocation[]> {
+    return (await this.pool.query<Row>("SELECT * FROM equivocations ORDER BY id")).rows.map((r) => ({
+      deviceId: fromDb(r.device_id!),
+      seq: fromDb(r.seq!),
+      timestamp: BigInt(r.timestamp!),
+      value: BigInt(r.value!),
+      signature: r.sig!,
+      seenAt: Number(r.seen_at),
+    }));
+  }
+
+  async sealBatch(policy: SealPolicy): Promise<BatchRecord | null> {
+    const capacity = 2 ** policy.depth;
+    return this.tx(async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1)", [SEAL_LOCK.toString()]);
+      const epochs = (
+        await c.query<{ epoch: string; n: string; oldest: string }>(
+          "SELECT epoch, COUNT(*) AS n, MIN(received_at) AS oldest, MIN(id) AS first FROM readings WHERE batch_id IS NULL GROUP BY epoch ORDER BY first",
+        )
+      ).rows;
+      const due = epochs.find((e) => Number(e.n) >= capacity || policy.now - Number(e.oldest) >= policy.windowMs);
+      if (!due) return null;
+      const rows = (await c.query<Row>("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT $2", [due.epoch, capacity])).rows.map(reading);
+      const { leaves, root } = policy.commit(rows);
+      const last = (await c.query<{ b: string }>("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches")).rows[0].b;
+      const batchId = BigInt(last) + 1n;
+      await c.query("INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
+        batchId.toString(),
+        due.epoch,
+        policy.depth,
+        rows.length,
+        root.toString(),
+        policy.now,
+      ]);
+      const upd = await c.query(
+        `UPDATE readings AS r SET batch_id = $1, batch_index = v.idx, leaf = v.leaf
+         FROM (SELECT UNNEST($2::bigint[]) AS id, UNNEST($3::int[]) AS idx, UNNEST($4::text[]) AS leaf) AS v
+         WHERE r.id = v.id AND r.batch_id IS NULL`,
+        [batchId.toString(), rows.map((r) => r.id.toString()), rows.map((_, i) => i), leaves.map((l) => l.toString())],
+      );
+      if (upd.rowCount !== rows.length) throw new Error(`batch ${batchId}: ${rows.length - (upd.rowCount ?? 0)} readings were sealed concurrently`);
+      return (await this.getBatchWith(c, batchId))!;
+    });
+  }
+
+  private async getBatchWith(c: pg.Pool | pg.PoolClient, batchId: bigint): Promise<BatchRecord | null> {
+    const r = await c.query<Row>("SELECT * FROM batches WHERE batch_id = $1", [batchId.toString()]);
+    return r.rows[0] ? batch(r.rows[0]) : null;
+  }
+
+  getBatch(batchId: bigint): Promise<BatchRecord | null> {
+    return this.getBatchWith(this.pool, batchId);
+  }
+
+  async lastBatchId(): Promise<bigint> {
+    return BigInt((await this.pool.query<{ b: string }>("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches")).rows[0].b);
+  }
+
+  async batchReadings(batchId: bigint): Promise<StoredReading[]> {
+    return (await this.pool.query<Row>("SELECT * FROM readings WHERE batch_id = $1 ORDER BY batch_index", [batchId.toString()])).rows.map(reading);
+  }
+
+  async listBatches(fromId: bigint, limit: number): Promise<BatchRecord[]> {
+    return (await this.pool.query<Row>("SELECT * FROM batches WHERE batch_id >= $1 ORDER BY batch_id LIMIT $2", [fromId.toString(), limit])).rows.map(batch);
+  }
+
+  async markCommitted(batchId: bigint, tx: string): Promise<void> {
+    await this.pool.query("UPDATE batches SET commit_tx = $1 WHERE batch_id = $2", [tx, batchId.toString()]);
+  }
+
+  async markExported(batchId: bigint, cid: string, prune: boolean): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query("UPDATE batches SET export_cid = $1 WHERE batch_id = $2", [cid, batchId.toString()]);
+      if (prune) {
+        await c.query(
+          `INSERT INTO pruned_seq (device_id, last_seq) SELECT device_id, MAX(seq) FROM readings WHERE batch_id = $1 GROUP BY device_id
+           ON CONFLICT (device_id) DO UPDATE SET last_seq = GREATEST(pruned_seq.last_seq, excluded.last_seq)`,
+          [batchId.toString()],
+        );
+        await c.query("DELETE FROM readings WHERE batch_id = $1", [batchId.toString()]);
+      }
+    });
+  }
+
+  /** Drops the whole schema (tests). */
+  async dropSchema(): Promise<void> {
+    await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

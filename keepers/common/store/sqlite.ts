@@ -1,0 +1,281 @@
+/**
+ * SQLite store (WAL). `synchronous = FULL` by default so a committed reading survives power loss,
+ * not only a process crash; NORMAL is an option when only process crashes matter. All writes are
+ * batched in one transaction per call.
+ *
+ * Driver: Node 22's built-in `node:sqlite` (synchronous, like better-sqlite3). The project runs on
+ * Node 22 (Hardhat 3 needs it) and the shared better-sqlite3 build targets Node 20's ABI, so it
+ * cannot load there; node:sqlite needs no native build at all.
+ */
+import { createRequire } from "node:module";
+import type { DatabaseSync as DatabaseSyncT, StatementSync } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { BatchRecord, Equivocation, InsertOutcome, NewReading, SealPolicy, Store, StoredReading } from "./types.js";
+import { fromDb, toDb } from "./types.js";
+
+type Row = Record<string, bigint | string | null>;
+
+/** Loads node:sqlite without its one-time ExperimentalWarning (the API is stable on Node 22.13+). */
+function loadDriver(): typeof DatabaseSyncT {
+  const emit = process.emitWarning;
+  process.emitWarning = ((w: string | Error, ...rest: unknown[]) => {
+    if (String(w).includes("SQLite is an experimental feature")) return;
+    (emit as (...a: unknown[]) => void).call(process, w, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return (createRequire(import.meta.url)("node:sqlite") as { DatabaseSync: typeof DatabaseSyncT }).DatabaseSync;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS readings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  value INTEGER NOT NULL,
+  sig TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  batch_id INTEGER,
+  batch_index INTEGER,
+  leaf TEXT,
+  UNIQUE (device_id, seq)
+);
+CREATE INDEX IF NOT EXISTS readings_unbatched ON readings (epoch, id) WHERE batch_id IS NULL;
+CREATE INDEX IF NOT EXISTS readings_by_batch ON readings (batch_id, batch_index) WHERE batch_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS equivocations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  value INTEGER NOT NULL,
+  sig TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  UNIQUE (device_id, seq, timestamp, value)
+);
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id INTEGER PRIMARY KEY,
+  epoch INTEGER NOT NULL,
+  depth INTEGER NOT NULL,
+  leaf_count INTEGER NOT NULL,
+  root TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  commit_tx TEXT,
+  export_cid TEXT
+);
+CREATE TABLE IF NOT EXISTS pruned_seq (
+  device_id INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL
+);`;
+
+function reading(r: Row): StoredReading {
+  return {
+    id: BigInt(r.id!),
+    deviceId: fromDb(r.device_id as bigint),
+    seq: fromDb(r.seq as bigint),
+    timestamp: BigInt(r.timestamp!),
+    value: BigInt(r.value!),
+    signature: r.sig as `0x${string}`,
+    epoch: BigInt(r.epoch!),
+    receivedAt: Number(r.received_at),
+    batchId: r.batch_id === null ? null : BigInt(r.batch_id),
+    batchIndex: r.batch_index === null ? null : Number(r.batch_index),
+    leaf: r.leaf === null ? null : BigInt(r.leaf as string),
+  };
+}
+
+function batch(r: Row): BatchRecord {
+  return {
+    batchId: BigInt(r.batch_id!),
+    epoch: BigInt(r.epoch!),
+    depth: Number(r.depth),
+    leafCount: Number(r.leaf_count),
+    root: BigInt(r.root as string),
+    createdAt: Number(r.created_at),
+    commitTx: (r.commit_tx as string | null) ?? null,
+    exportCid: (r.export_cid as string | null) ?? null,
+  };
+}
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private readonly db: DatabaseSyncT;
+  private stmts!: ReturnType<SqliteStore["prepare"]>;
+  private open = true;
+
+  constructor(file: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}) {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const DatabaseSync = loadDriver();
+    this.db = new DatabaseSync(file);
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec(`PRAGMA synchronous = ${opts.synchronous ?? "FULL"}`);
+    this.db.exec("PRAGMA busy_timeout = 10000");
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE … COMMIT transaction (rolled back if it throws). */
+  private transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /** Prepared statement returning 64-bit integers as bigint. */
+  private st(sql: string): StatementSync {
+    const s = this.db.prepare(sql);
+    s.setReadBigInts(true);
+    return s;
+  }
+
+  async init(): Promise<void> {
+    this.db.exec(SCHEMA);
+    this.stmts = this.prepare();
+  }
+
+  private prepare() {
+    const db = { prepare: (sql: string) => this.st(sql) };
+    return {
+      insert: db.prepare(
+        "INSERT OR IGNORE INTO readings (device_id, seq, timestamp, value, sig, epoch, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      get: db.prepare("SELECT * FROM readings WHERE device_id = ? AND seq = ?"),
+      lastSeq: db.prepare("SELECT MAX(seq) AS s FROM readings WHERE device_id = ?"),
+      prunedSeq: db.prepare("SELECT last_seq AS s FROM pruned_seq WHERE device_id = ?"),
+      keepHighWater: db.prepare(
+        "INSERT INTO pruned_seq (device_id, last_seq) SELECT device_id, MAX(seq) FROM readings WHERE batch_id = ? GROUP BY device_id " +
+          "ON CONFLICT (device_id) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
+      ),
+      equivocate: db.prepare(
+        "INSERT OR IGNORE INTO equivocations (device_id, seq, timestamp, value, sig, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      dueEpochs: db.prepare(
+        "SELECT epoch, COUNT(*) AS n, MIN(received_at) AS oldest, MIN(id) AS first FROM readings WHERE batch_id IS NULL GROUP BY epoch ORDER BY first",
+      ),
+      candidates: db.prepare("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = ? ORDER BY id LIMIT ?"),
+      lastBatch: db.prepare("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches"),
+      insertBatch: db.prepare("INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+      assign: db.prepare("UPDATE readings SET batch_id = ?, batch_index = ?, leaf = ? WHERE id = ? AND batch_id IS NULL"),
+      batch: db.prepare("SELECT * FROM batches WHERE batch_id = ?"),
+      batchReadings: db.prepare("SELECT * FROM readings WHERE batch_id = ? ORDER BY batch_index"),
+      listBatches: db.prepare("SELECT * FROM batches WHERE batch_id >= ? ORDER BY batch_id LIMIT ?"),
+      committed: db.prepare("UPDATE batches SET commit_tx = ? WHERE batch_id = ?"),
+      exported: db.prepare("UPDATE batches SET export_cid = ? WHERE batch_id = ?"),
+      prune: db.prepare("DELETE FROM readings WHERE batch_id = ?"),
+    };
+  }
+
+  async insertReadings(readings: NewReading[]): Promise<InsertOutcome[]> {
+    const now = Date.now();
+    return this.transaction((): InsertOutcome[] =>
+      readings.map((r) => {
+        const d = toDb(r.deviceId);
+        const s = toDb(r.seq);
+        const info = this.stmts.insert.run(d, s, r.timestamp, r.value, r.signature, r.epoch, now);
+        if (Number(info.changes) === 1) return { status: "stored", id: BigInt(info.lastInsertRowid) };
+        const prev = this.stmts.get.get(d, s) as Row;
+        if (BigInt(prev.timestamp!) === r.timestamp && BigInt(prev.value!) === r.value) return { status: "duplicate" };
+        this.stmts.equivocate.run(d, s, r.timestamp, r.value, r.signature, now);
+        return {
+          status: "equivocation",
+          stored: { timestamp: BigInt(prev.timestamp!), value: BigInt(prev.value!), signature: prev.sig as string },
+        };
+      }),
+    );
+  }
+
+  async getReading(deviceId: bigint, seq: bigint): Promise<StoredReading | null> {
+    const r = this.stmts.get.get(toDb(deviceId), toDb(seq)) as Row | undefined;
+    return r ? reading(r) : null;
+  }
+
+  async lastSeq(deviceId: bigint): Promise<bigint | null> {
+    // Pruned readings leave a per-device high-water mark so sequence numbers stay monotonic.
+    const live = (this.stmts.lastSeq.get(toDb(deviceId)) as { s: bigint | null }).s;
+    const pruned = (this.stmts.prunedSeq.get(toDb(deviceId)) as { s: bigint } | undefined)?.s ?? null;
+    const s = live === null ? pruned : pruned === null || live > pruned ? live : pruned;
+    return s === null ? null : fromDb(s);
+  }
+
+  async countReadings(): Promise<number> {
+    return Number((this.st("SELECT COUNT(*) AS n FROM readings").get() as { n: bigint }).n);
+  }
+
+  async allReadings(): Promise<StoredReading[]> {
+    return (this.st("SELECT * FROM readings ORDER BY id").all() as Row[]).map(reading);
+  }
+
+  async equivocations(): Promise<Equivocation[]> {
+    return (this.st("SELECT * FROM equivocations ORDER BY id").all() as Row[]).map((r) => ({
+      deviceId: fromDb(r.device_id as bigint),
+      seq: fromDb(r.seq as bigint),
+      timestamp: BigInt(r.timestamp!),
+      value: BigInt(r.value!),
+      signature: r.sig as string,
+      seenAt: Number(r.seen_at),
+    }));
+  }
+
+  async sealBatch(policy: SealPolicy): Promise<BatchRecord | null> {
+    const capacity = 2 ** policy.depth;
+    const row = this.transaction((): Row | null => {
+      const epochs = this.stmts.dueEpochs.all() as { epoch: bigint; n: bigint; oldest: bigint }[];
+      const due = epochs.find((e) => Number(e.n) >= capacity || policy.now - Number(e.oldest) >= policy.windowMs);
+      if (!due) return null;
+      const rows = (this.stmts.candidates.all(due.epoch, capacity) as Row[]).map(reading);
+      const { leaves, root } = policy.commit(rows);
+      const batchId = BigInt((this.stmts.lastBatch.get() as { b: bigint }).b) + 1n;
+      this.stmts.insertBatch.run(batchId, due.epoch, policy.depth, rows.length, root.toString(), policy.now);
+      rows.forEach((r, i) => {
+        const info = this.stmts.assign.run(batchId, i, leaves[i].toString(), r.id);
+        if (Number(info.changes) !== 1) throw new Error(`reading ${r.id} was sealed concurrently`);
+      });
+      return this.stmts.batch.get(batchId) as Row;
+    });
+    return row ? batch(row) : null;
+  }
+
+  async getBatch(batchId: bigint): Promise<BatchRecord | null> {
+    const r = this.stmts.batch.get(batchId) as Row | undefined;
+    return r ? batch(r) : null;
+  }
+
+  async lastBatchId(): Promise<bigint> {
+    return BigInt((this.stmts.lastBatch.get() as { b: bigint }).b);
+  }
+
+  async batchReadings(batchId: bigint): Promise<StoredReading[]> {
+    return (this.stmts.batchReadings.all(batchId) as Row[]).map(reading);
+  }
+
+  async listBatches(fromId: bigint, limit: number): Promise<BatchRecord[]> {
+    return (this.stmts.listBatches.all(fromId, limit) as Row[]).map(batch);
+  }
+
+  async markCommitted(batchId: bigint, tx: string): Promise<void> {
+    this.stmts.committed.run(tx, batchId);
+  }
+
+  async markExported(batchId: bigint, cid: string, prune: boolean): Promise<void> {
+    this.transaction(() => {
+      this.stmts.exported.run(cid, batchId);
+      if (prune) {
+        this.stmts.keepHighWater.run(batchId);
+        this.stmts.prune.run(batchId);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.open) this.db.close();
+    this.open = false;
+  }
+}

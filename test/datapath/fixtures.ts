@@ -1,0 +1,161 @@
+/**
+ * Shared fixtures of the data-path tests: the test directory contract, fleet registration, temp
+ * directories, and a bridge on the embedded broker or on the real Mosquitto.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { ContractRunner } from "ethers";
+import { network } from "hardhat";
+import type { DeviceKeyPair } from "../../sdk/src/index.js";
+import { Bridge, bridgeOptions, type BridgeOptions } from "../../keepers/bridge/bridge.js";
+import { OnChainDirectory } from "../../keepers/bridge/directory.js";
+import { parseOptions } from "../../keepers/common/options.js";
+import type { Store } from "../../keepers/common/store/index.js";
+
+export const NETWORK_ID = 31337n;
+export const MOSQUITTO = "mqtt://127.0.0.1:1883";
+export const POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
+
+export function tempDir(prefix: string): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `depin-${prefix}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function chain() {
+  const conn = await network.create();
+  const { ethers } = conn;
+  const directory = await ethers.deployContract("DeviceDirectoryMock");
+  return { conn, ethers, directory, directoryAddress: await directory.getAddress() };
+}
+
+type DirectoryMock = Awaited<ReturnType<typeof chain>>["directory"];
+
+/** Registers a device as Active with one key valid from time 0. */
+export async function registerDevice(directory: DirectoryMock, deviceId: bigint, key: DeviceKeyPair, status = 3): Promise<void> {
+  await (await directory.setStatus(deviceId, status)).wait();
+  await (await directory.addKey(deviceId, key.type === "secp256k1" ? 0 : 1, key.publicId, 0)).wait();
+}
+
+export function bridgeOpts(extra: Partial<Record<keyof BridgeOptions, unknown>>): BridgeOptions {
+  return parseOptions(bridgeOptions, {
+    directory: "0x0000000000000000000000000000000000000001",
+    mqttPort: 0,
+    metricsPort: -1,
+    networkId: NETWORK_ID,
+    directoryTtlMs: 0,
+    ...extra,
+  });
+}
+
+export async function startBridge(
+  runner: ContractRunner,
+  directoryAddress: string,
+  extra: Partial<Record<keyof BridgeOptions, unknown>>,
+  deps: { store?: Store; now?: () => number } = {},
+): Promise<Bridge> {
+  const bridge = new Bridge(bridgeOpts({ directory: directoryAddress, ...extra }), {
+    ...deps,
+    directory: new OnChainDirectory(directoryAddress, runner, { ttlMs: 0, negativeTtlMs: 0 }),
+  });
+  await bridge.init();
+  return bridge;
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Removes the persistent sessions a test bridge left on Mosquitto (so they stop queueing). */
+export async function wipeSessions(clientIdPrefix: string, connections: number): Promise<void> {
+  const { default: mqtt } = await import("mqtt");
+  for (let k = 0; k < connections; k++) {
+    const c = await mqtt.connectAsync(MOSQUITTO, { clientId: `${clientIdPrefix}-${k}`, clean: true });
+    await c.endAsync();
+  }
+}
+
+/** Deploys the DA test double, circomlibjs's generated Poseidon(2) and the inclusion helper. */
+export async function deployDa(ethers: Awaited<ReturnType<typeof chain>>["ethers"]) {
+  const { poseidonContract } = await import("circomlibjs");
+  const [signer] = await ethers.getSigners();
+  const factory = new ethers.ContractFactory(poseidonContract.generateABI(2) as never[], poseidonContract.createCode(2), signer);
+  const poseidon = await factory.deploy();
+  await poseidon.waitForDeployment();
+  const da = await ethers.deployContract("BatchCommitmentsMock");
+  const helper = await ethers.deployContract("MerkleInclusionHelper", [await poseidon.getAddress()]);
+  return { da, helper, signer, daAddress: await da.getAddress() };
+}
+
+/**
+ * Serves the in-process chain over HTTP JSON-RPC so keeper child processes (killed and restarted
+ * by the fault tests) can read it with their ordinary JsonRpcProvider.
+ */
+export async function rpcProxy(provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> }) {
+  const http = await import("node:http");
+  const one = async (m: { id: unknown; method: string; params?: unknown[] }) => {
+    try {
+      return { jsonrpc: "2.0", id: m.id, result: await provider.request({ method: m.method, params: m.params ?? [] }) };
+    } catch (e) {
+      return { jsonrpc: "2.0", id: m.id, error: { code: -32000, message: (e as Error).message } };
+    }
+  };
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      const msg = JSON.parse(body) as Parameters<typeof one>[0] | Parameters<typeof one>[0][];
+      void (Array.isArray(msg) ? Promise.all(msg.map(one)) : one(msg)).then((out) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(out));
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  const close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return { url: `http://127.0.0.1:${port}`, close };
+}
+
+/** A keeper daemon in a child process (`keepers/cli.ts <command> …`), so it can be SIGKILLed. */
+export async function spawnKeeper(command: string, flags: Record<string, string | number>) {
+  const { spawn } = await import("node:child_process");
+  const args = ["--import", "tsx", "keepers/cli.ts", command, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
+  const child = spawn(process.execPath, args, { cwd: path.resolve(import.meta.dirname, "../.."), stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  return { child, exited, output: () => out };
+}
+
+export async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export async function portOpen(port: number): Promise<boolean> {
+  const net = await import("node:net");
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * Every class of bad input gets its reason code on the device's error topic, is counted, and
+ * changes nothing already stored — on the embedded broker and on the real Mosquitto.
+ */
+import { expect } from "chai";
+import mqtt, { type MqttClient } from "mqtt";
+import path from "node:path";
+import {
+  SNARK_SCALAR_FIELD,
+  generateKeyPair,
+  parseReceipt,
+  parseRejection,
+  readingTopic,
+  signReading,
+  toWire,
+  type DeviceKeyPair,
+  type Receipt,
+  type Rejection,
+} from "../../../sdk/src/index.js";
+import type { Bridge } from "../../../keepers/bridge/bridge.js";
+import { MOSQUITTO, NETWORK_ID, chain, registerDevice, startBridge, tempDir, waitFor, wipeSessions } from "../../datapath/fixtures.js";
+
+const now = (): bigint => BigInt(Math.floor(Date.now() / 1000));
+
+for (const transport of ["embedded", "mosquitto"] as const) {
+  describe(`Bridge validation (${transport})`, function () {
+    const base = transport === "embedded" ? 5_000n : 6_000n + BigInt(Math.floor(Math.random() * 1e6)) * 10n;
+    const A = base + 1n;
+    const B = base + 2n;
+    const UNKNOWN = base + 3n;
+    const DECOM = base + 4n;
+    const ROTATED = base + 5n;
+    let bridge: Bridge;
+    let client: MqttClient;
+    let tmp: ReturnType<typeof tempDir>;
+    const clientId = `val-${process.pid}-${Date.now()}`;
+    let keyA: DeviceKeyPair;
+    let keyOld: DeviceKeyPair;
+    let keyNew: DeviceKeyPair;
+    let directory: Awaited<ReturnType<typeof chain>>["directory"];
+    const rejections: { device: bigint; r: Rejection }[] = [];
+    const receipts: { device: bigint; r: Receipt }[] = [];
+    const revokedAt = now() - 100n;
+
+    before(async function () {
+      const c = await chain();
+      directory = c.directory;
+      keyA = generateKeyPair("secp256k1");
+      keyOld = generateKeyPair("p256");
+      keyNew = generateKeyPair("p256");
+      await registerDevice(directory, A, keyA);
+      await registerDevice(directory, B, generateKeyPair("secp256k1"));
+      await registerDevice(directory, DECOM, generateKeyPair("secp256k1"));
+      await registerDevice(directory, ROTATED, keyOld);
+      await (await directory.revokeKey(ROTATED, 0, revokedAt)).wait();
+      await (await directory.addKey(ROTATED, 1, keyNew.publicId, revokedAt)).wait();
+      tmp = tempDir(`val-${transport}`);
+      bridge = await startBridge(c.ethers.provider, c.directoryAddress, {
+        store: path.join(tmp.dir, "s.sqlite"),
+        operatorPassword: "op-secret",
+        ...(transport === "mosquitto" ? { brokerUrl: MOSQUITTO, connections: 2, clientId } : {}),
+      });
+      const url = transport === "embedded" ? `mqtt://127.0.0.1:${bridge.mqttPort}` : MOSQUITTO;
+      client = await mqtt.connectAsync(url, { username: "operator", password: "op-secret", clean: true });
+      client.on("message", (topic, payload) => {
+        const m = /^depin\/d\/(\d+)\/(receipt|error)$/.exec(topic);
+        if (!m || BigInt(m[1]) < base || BigInt(m[1]) > base + 9n) return;
+        if (m[2] === "error") rejections.push({ device: BigInt(m[1]), r: parseRejection(payload)! });
+        else receipts.push({ device: BigInt(m[1]), r: parseReceipt(payload)! });
+      });
+      await client.subscribeAsync(["depin/d/+/receipt", "depin/d/+/error"], { qos: 1 });
+      // Good readings 0..4 and 10 of device A: the state nothing below may change.
+      for (const seq of [0n, 1n, 2n, 3n, 4n, 10n]) {
+        await client.publishAsync(readingTopic(A), toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq, timestamp: now(), value: 100n + seq })), { qos: 1 });
+      }
+      await waitFor(() => receipts.length === 6, 10_000, "six receipts");
+      // The decommissioned device is decommissioned after registration.
+      await (await directory.setStatus(DECOM, 5)).wait();
+    });
+
+    after(async function () {
+      await client?.endAsync();
+      await bridge?.close();
+      if (transport === "mosquitto") await wipeSessions(clientId, 2);
+      tmp?.cleanup();
+    });
+
+    const good = (over: Record<string, unknown> = {}): string =>
+      JSON.stringify({ ...JSON.parse(toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now(), value: 1n }))), ...over });
+
+    const cases: { name: string; code: string; topic?: () => string; payload: () => string; to?: () => bigint }[] = [
+      { name: "malformed JSON", code: "MALFORMED_JSON", payload: () => '{"v":1,"deviceId":' },
+      { name: "not an object", code: "NOT_AN_OBJECT", payload: () => "[1,2,3]" },
+      { name: "wrong type (value is a word)", code: "WRONG_TYPE", payload: () => good({ value: "lots" }) },
+      { name: "wrong type (seq is a float)", code: "WRONG_TYPE", payload: () => good({ seq: 1.5 }) },
+      { name: "field overflow (seq ≥ BN254 modulus)", code: "FIELD_OVERFLOW", payload: () => good({ seq: SNARK_SCALAR_FIELD.toString() }) },
+      { name: "out of range (value ≥ 2^32)", code: "OUT_OF_RANGE", payload: () => good({ value: 2 ** 32 }) },
+      { name: "missing field", code: "MISSING_FIELD", payload: () => JSON.stringify((({ sig: _s, ...rest }) => rest)(JSON.parse(good()) as Record<string, unknown>)) },
+      { name: "unknown field", code: "UNKNOWN_FIELD", payload: () => good({ extra: 1 }) },
+      { name: "unsupported version", code: "UNSUPPORTED_VERSION", payload: () => good({ v: 2 }) },
+      { name: "oversize", code: "OVERSIZE", payload: () => good({ pad: "x".repeat(600) }) },
+      { name: "bad signature format", code: "BAD_SIGNATURE_FORMAT", payload: () => good({ sig: "0x1234" }) },
+      {
+        name: "bad signature (signed by another key)",
+        code: "BAD_SIGNATURE",
+        payload: () => toWire(signReading(NETWORK_ID, generateKeyPair("secp256k1"), { deviceId: A, seq: 20n, timestamp: now(), value: 1n })),
+      },
+      {
+        name: "bad signature (value changed after signing)",
+        code: "BAD_SIGNATURE",
+        payload: () => good({ value: 2 }),
+      },
+      { name: "future timestamp", code: "TIMESTAMP_IN_FUTURE", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now() + 3600n, value: 1n })) },
+      { name: "stale timestamp", code: "TIMESTAMP_STALE", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now() - 30n * 86_400n, value: 1n })) },
+      { name: "replayed sequence number", code: "SEQ_REPLAYED", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 7n, timestamp: now(), value: 1n })) },
+      { name: "equivocation (same seq, other value)", code: "EQUIVOCATION", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 3n, timestamp: now(), value: 999n })) },
+      { name: "wrong topic (reading of A on B's topic)", code: "WRONG_TOPIC", topic: () => readingTopic(B), to: () => B, payload: () => good() },
+      {
+        name: "unknown device",
+        code: "UNKNOWN_DEVICE",
+        topic: () => readingTopic(UNKNOWN),
+        to: () => UNKNOWN,
+        payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: UNKNOWN, seq: 0n, timestamp: now(), value: 1n })),
+      },
+      {
+        name: "decommissioned device",
+        code: "DEVICE_NOT_ACTIVE",
+        topic: () => readingTopic(DECOM),
+        to: () => DECOM,
+        payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: DECOM, seq: 0n, timestamp: now(), value: 1n })),
+      },
+      {
+        name: "revoked key (old key after rotation)",
+        code: "KEY_REVOKED",
+        topic: () => readingTopic(ROTATED),
+        to: () => ROTATED,
+        payload: () => toWire(signReading(NETWORK_ID, keyOld, { deviceId: ROTATED, seq: 0n, timestamp: now(), value: 1n })),
+      },
+    ];
+
+    for (const c of cases) {
+      it(`${c.name} → ${c.code}, nothing stored changes`, async function () {
+        const before = await bridge.store.allReadings();
+        const eqBefore = (await bridge.store.equivocations()).length;
+        const n = rejections.length;
+        const counted = bridge.ingestor.counts.rejected;
+        await client.publishAsync(c.topic?.() ?? readingTopic(A), c.payload(), { qos: 1 });
+        await waitFor(() => rejections.length > n, 10_000, `rejection ${c.code}`);
+        const got = rejections[n];
+        expect(got.r.code, got.r.message).to.equal(c.code);
+        expect(got.device).to.equal(c.to?.() ?? A);
+        expect(got.r.message).to.be.a("string").and.not.empty;
+        expect(bridge.ingestor.counts.rejected).to.equal(counted + 1);
+        expect(await bridge.store.allReadings()).to.deep.equal(before);
+        expect((await bridge.store.equivocations()).length).to.equal(eqBefore + (c.code === "EQUIVOCATION" ? 1 : 0));
+      });
+    }
+
+    it("a valid reading signed with the rotated-in key is accepted", async function () {
+      const n = receipts.length;
+      await client.publishAsync(readingTopic(ROTATED), toWire(signReading(NETWORK_ID, keyNew, { deviceId: ROTATED, seq: 0n, timestamp: now(), value: 5n })), { qos: 1 });
+      await waitFor(() => receipts.length > n, 10_000, "receipt");
+      expect(receipts[n]).to.deep.equal({ device: ROTATED, r: { seq: "0", status: "stored" } });
+    });
+
+    it("an exact duplicate is absorbed: receipt 'duplicate', store unchanged", async function () {
+      const before = await bridge.store.allReadings();
+      const stored = before.find((r) => r.deviceId === A && r.seq === 2n)!;
+      const n = receipts.length;
+      await client.publishAsync(readingTopic(A), toWire(stored), { qos: 1 });
+      await waitFor(() => receipts.length > n, 10_000, "duplicate receipt");
+      expect(receipts[n].r).to.deep.equal({ seq: "2", status: "duplicate" });
+      expect(await bridge.store.allReadings()).to.deep.equal(before);
+    });
+
+    if (transport === "embedded") {
+      it("ACL: a device publishing on another device's topic gets WRONG_TOPIC on its own error topic", async function () {
+        const { Device } = await import("../../../firmware/device.js");
+        const d = new Device({ deviceId: A, key: keyA, networkId: NETWORK_ID, brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`, journalFile: path.join(tmp.dir, "a.journal"), fsync: false });
+        await d.start();
+        const got: Rejection[] = [];
+        d.on("rejected", (r) => got.push(r));
+        const before = await bridge.store.allReadings();
+        d.publishRaw(readingTopic(B), toWire(signReading(NETWORK_ID, keyA, { deviceId: B, seq: 50n, timestamp: now(), value: 1n })));
+        await waitFor(() => got.length > 0, 10_000, "ACL rejection");
+        expect(got[0].code).to.equal("WRONG_TOPIC");
+        expect(await bridge.store.allReadings()).to.deep.equal(before);
+        await d.stop();
+      });
+    }
+  });
+}

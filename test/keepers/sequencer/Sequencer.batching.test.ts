@@ -1,0 +1,180 @@
+/**
+ * Sequencer on SQLite and on the real PostgreSQL: batches by size and time window, never across
+ * epochs, consecutive ids, every reading in exactly one batch, roots equal to the shared module's
+ * merkleRoot; a crash inside sealing leaves nothing half-done and a restart recomputes the same
+ * roots; several sequencers on one PostgreSQL never produce conflicting batches.
+ */
+import { expect } from "chai";
+import path from "node:path";
+import { generateKeyPair, getPoseidon, hashReading, merkleRoot, signReading } from "../../../sdk/src/index.js";
+import { PostgresStore, SqliteStore, type NewReading, type Store } from "../../../keepers/common/store/index.js";
+import { Sequencer, sequencerOptions } from "../../../keepers/sequencer/sequencer.js";
+import { parseOptions } from "../../../keepers/common/options.js";
+import { NETWORK_ID, POSTGRES, tempDir } from "../../datapath/fixtures.js";
+
+const key = generateKeyPair("secp256k1");
+
+/** n signed readings over `devices` devices, epoch = seq-independent pattern (several epochs interleaved). */
+function readings(n: number, devices = 3, epochs = 2): NewReading[] {
+  const out: NewReading[] = [];
+  for (let i = 0; i < n; i++) {
+    const deviceId = BigInt(1 + (i % devices));
+    const seq = BigInt(Math.floor(i / devices));
+    const epoch = BigInt(Math.floor(i / 7) % epochs);
+    out.push({ ...signReading(NETWORK_ID, key, { deviceId, seq, timestamp: 1_000n + epoch * 100n, value: BigInt(i) }), epoch });
+  }
+  return out;
+}
+
+function seq(store: Store, depth: number, windowMs: number, now = () => Date.now()): Sequencer {
+  return new Sequencer(parseOptions(sequencerOptions, { depth, windowMs, metricsPort: -1 }), { store, now });
+}
+
+for (const kind of ["sqlite", "postgres"] as const) {
+  describe(`Sequencer (${kind})`, function () {
+    let tmp: ReturnType<typeof tempDir>;
+    let schema: string;
+    const open = (): Store =>
+      kind === "sqlite" ? new SqliteStore(path.join(tmp.dir, "s.sqlite")) : new PostgresStore(POSTGRES, schema);
+
+    beforeEach(async function () {
+      tmp = tempDir(`seq-${kind}`);
+      schema = `t_seq_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+    });
+    afterEach(async function () {
+      if (kind === "postgres") {
+        const s = new PostgresStore(POSTGRES, schema);
+        await s.dropSchema();
+        await s.close();
+      }
+      tmp.cleanup();
+    });
+
+    it("seals full batches by size, then partial ones after the window; never across epochs", async function () {
+      const h = await getPoseidon();
+      const store = open();
+      const s = seq(store, 2, 60_000);
+      await s.init();
+      const rs = readings(30);
+      await store.insertReadings(rs);
+      await s.tick(); // only full batches (capacity 4) are due
+      let batches = await store.listBatches(1n, 100);
+      expect(batches.every((b) => b.leafCount === 4)).to.equal(true);
+      expect(batches.length).to.be.greaterThan(0);
+      // After the window every remaining reading is sealed.
+      const late = seq(store, 2, 0);
+      await late.init();
+      await late.tick();
+      batches = await store.listBatches(1n, 100);
+      expect(batches.map((b) => b.batchId)).to.deep.equal(batches.map((_, i) => BigInt(i + 1)));
+      const all = await store.allReadings();
+      expect(all.every((r) => r.batchId !== null)).to.equal(true);
+      let total = 0;
+      for (const b of batches) {
+        const members = await store.batchReadings(b.batchId);
+        total += members.length;
+        expect(members.length).to.equal(b.leafCount);
+        expect(new Set(members.map((m) => m.epoch))).to.deep.equal(new Set([b.epoch]));
+        // Arrival order inside a batch, recorded indexes, root from the shared module.
+        expect(members.map((m) => m.batchIndex)).to.deep.equal(members.map((_, i) => i));
+        expect(members.map((m) => m.id)).to.deep.equal([...members.map((m) => m.id)].sort((a, b) => (a < b ? -1 : 1)));
+        expect(b.root).to.equal(merkleRoot(h, members.map((m) => hashReading(h, m)), 2));
+      }
+      expect(total).to.equal(30);
+      await store.close();
+    });
+
+    it("a crash inside sealing leaves no trace; the restart seals the same roots as an uninterrupted run", async function () {
+      const rs = readings(20);
+      // Reference run.
+      const refStore = kind === "sqlite" ? new SqliteStore(path.join(tmp.dir, "ref.sqlite")) : new PostgresStore(POSTGRES, `${schema}_ref`);
+      const ref = seq(refStore, 2, 0);
+      await ref.init();
+      await refStore.insertReadings(rs);
+      await ref.tick();
+      const refRoots = (await refStore.listBatches(1n, 100)).map((b) => [b.batchId, b.epoch, b.root]);
+      if (refStore instanceof PostgresStore) await refStore.dropSchema();
+      await refStore.close();
+
+      const store = open();
+      await store.init();
+      await store.insertReadings(rs);
+      let calls = 0;
+      const h = await getPoseidon();
+      // Crash on the third batch, after leaves were computed, before commit.
+      await store.sealBatch({ depth: 2, windowMs: 0, now: Date.now(), commit: (r) => ({ leaves: r.map((x) => hashReading(h, x)), root: merkleRoot(h, r.map((x) => hashReading(h, x)), 2) }) });
+      await store.sealBatch({ depth: 2, windowMs: 0, now: Date.now(), commit: (r) => ({ leaves: r.map((x) => hashReading(h, x)), root: merkleRoot(h, r.map((x) => hashReading(h, x)), 2) }) });
+      let crashed: unknown;
+      await store
+        .sealBatch({
+          depth: 2,
+          windowMs: 0,
+          now: Date.now(),
+          commit: () => {
+            calls++;
+            throw new Error("killed mid-batch");
+          },
+        })
+        .catch((e: unknown) => (crashed = e));
+      expect((crashed as Error).message).to.equal("killed mid-batch");
+      expect(calls).to.equal(1);
+      expect(await store.lastBatchId()).to.equal(2n);
+      expect((await store.allReadings()).filter((r) => r.batchId !== null)).to.have.length(8);
+      await store.close();
+
+      // Restart on the same store.
+      const again = open();
+      const s = seq(again, 2, 0);
+      await s.init();
+      expect(await s.verifyBatch(1n)).to.equal(true);
+      expect(await s.verifyBatch(2n)).to.equal(true);
+      await s.tick();
+      const roots = (await again.listBatches(1n, 100)).map((b) => [b.batchId, b.epoch, b.root]);
+      expect(roots).to.deep.equal(refRoots);
+      await again.close();
+    });
+
+    it("a tick with nothing due seals nothing (idempotent)", async function () {
+      const store = open();
+      const s = seq(store, 3, 60_000);
+      await s.init();
+      await store.insertReadings(readings(5));
+      await s.tick();
+      await s.tick();
+      expect(await store.lastBatchId()).to.equal(0n);
+      await store.close();
+    });
+
+    if (kind === "postgres") {
+      it("several sequencers on one database produce consecutive, non-overlapping batches", async function () {
+        const writer = open();
+        await writer.init();
+        const rs = readings(120, 5, 3);
+        const seqs = [0, 1, 2].map(() => seq(new PostgresStore(POSTGRES, schema), 2, 0));
+        await Promise.all(seqs.map((s) => s.init()));
+        // Readings keep arriving while three sequencers tick concurrently.
+        for (let i = 0; i < rs.length; i += 20) {
+          await writer.insertReadings(rs.slice(i, i + 20));
+          await Promise.all(seqs.map((s) => s.tick()));
+        }
+        await Promise.all(seqs.map((s) => s.tick()));
+        const batches = await writer.listBatches(1n, 1000);
+        expect(batches.map((b) => b.batchId)).to.deep.equal(batches.map((_, i) => BigInt(i + 1)));
+        const all = await writer.allReadings();
+        expect(all.every((r) => r.batchId !== null)).to.equal(true);
+        const seen = new Set<string>();
+        for (const b of batches) {
+          const members = await writer.batchReadings(b.batchId);
+          for (const m of members) {
+            expect(seen.has(m.id.toString())).to.equal(false);
+            seen.add(m.id.toString());
+          }
+          expect(await seqs[0].verifyBatch(b.batchId)).to.equal(true);
+        }
+        expect(seen.size).to.equal(120);
+        await Promise.all(seqs.map((s) => s.close()));
+        await writer.close();
+      });
+    }
+  });
+}
