@@ -67,7 +67,7 @@ export const bridgeOptions = {
   drainTimeoutMs: opt.int("embedded broker: drop a client that does not drain its socket within this (ms)", { default: 5_000, min: 100 }),
   responseQos: opt.int("QoS of receipts and rejections", { default: 1, min: 0, max: 1 }),
   synchronous: opt.oneOf("SQLite synchronous mode: FULL survives power loss, NORMAL process crashes", ["FULL", "NORMAL"] as const, "FULL"),
-  schedule: opt.cron("node-cron schedule of the housekeeping tick", "*/10 * * * * *"),
+  schedule: opt.cron("node-cron schedule of the directory refresh tick", "*/10 * * * * *"),
   metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9101, min: -1, max: 65535 }),
   logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
 };
@@ -250,8 +250,10 @@ export class Bridge extends Service {
     this.log.info("Bridge#external", { url: this.opts.brokerUrl, connections: this.opts.connections });
   }
 
+  /** Ingest is event driven; the tick re-reads the directory for every device seen so far. */
   async tick(): Promise<void> {
-    // Housekeeping only; ingest is event driven. Nothing to do yet beyond liveness.
+    const n = (await this.directory.refresh?.()) ?? 0;
+    this.log.debug("Bridge#refresh", { devices: n });
   }
 
   status(): Record<string, unknown> {

@@ -37,6 +37,8 @@ export interface DeviceDirectory {
   get(deviceId: bigint): Promise<DeviceInfo>;
   /** Drops any cached entry (called when the bridge learns of a change). */
   invalidate(deviceId: bigint): void;
+  /** Re-reads every cached device now (the bridge's periodic tick); returns how many. */
+  refresh?(): Promise<number>;
 }
 
 export const DEVICE_DIRECTORY_ABI = [
@@ -82,6 +84,16 @@ export class OnChainDirectory implements DeviceDirectory {
 
   invalidate(deviceId: bigint): void {
     this.cache.delete(deviceId);
+  }
+
+  /**
+   * Re-reads every cached device, so a revocation or decommissioning is seen within one bridge
+   * tick even when the TTL is long. Entries stay usable while their refresh is in flight.
+   */
+  async refresh(): Promise<number> {
+    const ids = [...this.cache.keys()];
+    await Promise.all(ids.map((id) => this.load(id)));
+    return ids.length;
   }
 
   private async load(deviceId: bigint): Promise<DeviceInfo> {

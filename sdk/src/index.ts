@@ -5,6 +5,8 @@ export * from "./reading.js";
 export * from "./poseidon.js";
 export * from "./merkle.js";
 export * from "./signing.js";
+export * from "./identity.js";
+export * from "./did.js";
 export * from "./groth16.js";
 export * from "./circuit-inputs.js";
 export * from "./topics.js";
