@@ -13,7 +13,7 @@ import { DaKeeper, daOptions } from "../../keepers/da/da.js";
 import { Sequencer, sequencerOptions } from "../../keepers/sequencer/sequencer.js";
 import { StorageKeeper, storageOptions } from "../../keepers/storage/storage.js";
 import { Fleet, fleetKey, fleetKeyType } from "../../firmware/simulator.js";
-import { MOSQUITTO, NETWORK_ID, POSTGRES, chain, deployDa, registerDevice, startBridge, tempDir, wipeSessions } from "./fixtures.js";
+import { MOSQUITTO, NETWORK_ID, POSTGRES, chain, deployDa, registerDevice, startBridge, tempDir, waitFor, wipeSessions } from "./fixtures.js";
 
 interface ProofBody {
   batchId: string;
@@ -59,7 +59,8 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
       try {
         await fleet.start();
         fleet.run();
-        await new Promise((r) => setTimeout(r, 1200));
+        // Condition-based: a loaded machine records more slowly, never fewer than asked.
+        await waitFor(() => (fleet.summary().recorded as number) > 100, 120_000, "100+ readings recorded");
         fleet.stopRecording();
         await fleet.waitIdle(30_000);
         const recorded = fleet.summary().recorded as number;

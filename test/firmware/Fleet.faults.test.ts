@@ -29,7 +29,16 @@ describe("Fleet simulator with faults (embedded bridge)", function () {
     try {
       await fleet.start();
       fleet.run();
-      await new Promise((r) => setTimeout(r, 2_500));
+      // Run until every fault class was injected at least once (condition-based: a loaded
+      // machine makes fewer readings per second, never fewer classes).
+      const classes = ["bad-signature", "replay", "oversize", "foreign-topic", "skew", "storm"];
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const injected = fleet.summary().injected as Record<string, number>;
+        if (classes.every((c) => (injected[c] ?? 0) > 0)) break;
+        if (Date.now() > deadline) throw new Error(`not every fault injected: ${JSON.stringify(injected)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       fleet.stopRecording();
       await fleet.waitIdle(60_000);
       const s = fleet.summary();
