@@ -132,7 +132,15 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       const params: unknown[] = [];
       const values = readings.map((r, i) => {
-        params.push(toDb(r.deviceId).toString(), toDb(r.seq).toString(), r.timestamp.toString(), r.value.toString(), r.signature, r.epoch.toString(), now);
+        params.push(
+          toDb(r.deviceId).toString(),
+          toDb(r.seq).toString(),
+          r.timestamp.toString(),
+          r.value.toString(),
+          r.signature,
+          r.epoch.toString(),
+          now,
+        );
         const b = i * 7;
         return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
       });
@@ -153,7 +161,12 @@ export class PostgresStore implements Store {
           out.push({ status: "stored", id });
           continue;
         }
-        const prev = (await c.query<Row>("SELECT timestamp, value, sig FROM readings WHERE device_id = $1 AND seq = $2", [toDb(r.deviceId).toString(), toDb(r.seq).toString()])).rows[0];
+        const prev = (
+          await c.query<Row>("SELECT timestamp, value, sig FROM readings WHERE device_id = $1 AND seq = $2", [
+            toDb(r.deviceId).toString(),
+            toDb(r.seq).toString(),
+          ])
+        ).rows[0];
         if (BigInt(prev.timestamp!) === r.timestamp && BigInt(prev.value!) === r.value) {
           out.push({ status: "duplicate" });
           continue;
@@ -162,14 +175,20 @@ export class PostgresStore implements Store {
           `INSERT INTO equivocations (device_id, seq, timestamp, value, sig, seen_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
           [toDb(r.deviceId).toString(), toDb(r.seq).toString(), r.timestamp.toString(), r.value.toString(), r.signature, now],
         );
-        out.push({ status: "equivocation", stored: { timestamp: BigInt(prev.timestamp!), value: BigInt(prev.value!), signature: prev.sig! } });
+        out.push({
+          status: "equivocation",
+          stored: { timestamp: BigInt(prev.timestamp!), value: BigInt(prev.value!), signature: prev.sig! },
+        });
       }
       return out;
     });
   }
 
   async getReading(deviceId: bigint, seq: bigint): Promise<StoredReading | null> {
-    const r = await this.pool.query<Row>("SELECT * FROM readings WHERE device_id = $1 AND seq = $2", [toDb(deviceId).toString(), toDb(seq).toString()]);
+    const r = await this.pool.query<Row>("SELECT * FROM readings WHERE device_id = $1 AND seq = $2", [
+      toDb(deviceId).toString(),
+      toDb(seq).toString(),
+    ]);
     return r.rows[0] ? reading(r.rows[0]) : null;
   }
 
@@ -180,6 +199,13 @@ export class PostgresStore implements Store {
     );
     const s = r.rows[0].s;
     return s === null ? null : fromDb(s);
+  }
+
+  async prunedSeq(deviceId: bigint): Promise<bigint | null> {
+    const r = await this.pool.query<{ s: string }>("SELECT last_seq AS s FROM pruned_seq WHERE device_id = $1", [
+      toDb(deviceId).toString(),
+    ]);
+    return r.rows[0] ? fromDb(r.rows[0].s) : null;
   }
 
   async countReadings(): Promise<number> {
@@ -212,25 +238,27 @@ export class PostgresStore implements Store {
       ).rows;
       const due = epochs.find((e) => Number(e.n) >= capacity || policy.now - Number(e.oldest) >= policy.windowMs);
       if (!due) return null;
-      const rows = (await c.query<Row>("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT $2", [due.epoch, capacity])).rows.map(reading);
+      const rows = (
+        await c.query<Row>("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT $2", [
+          due.epoch,
+          capacity,
+        ])
+      ).rows.map(reading);
       const { leaves, root } = policy.commit(rows);
       const last = (await c.query<{ b: string }>("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches")).rows[0].b;
       const batchId = BigInt(last) + 1n;
-      await c.query("INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
-        batchId.toString(),
-        due.epoch,
-        policy.depth,
-        rows.length,
-        root.toString(),
-        policy.now,
-      ]);
+      await c.query(
+        "INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        [batchId.toString(), due.epoch, policy.depth, rows.length, root.toString(), policy.now],
+      );
       const upd = await c.query(
         `UPDATE readings AS r SET batch_id = $1, batch_index = v.idx, leaf = v.leaf
          FROM (SELECT UNNEST($2::bigint[]) AS id, UNNEST($3::int[]) AS idx, UNNEST($4::text[]) AS leaf) AS v
          WHERE r.id = v.id AND r.batch_id IS NULL`,
         [batchId.toString(), rows.map((r) => r.id.toString()), rows.map((_, i) => i), leaves.map((l) => l.toString())],
       );
-      if (upd.rowCount !== rows.length) throw new Error(`batch ${batchId}: ${rows.length - (upd.rowCount ?? 0)} readings were sealed concurrently`);
+      if (upd.rowCount !== rows.length)
+        throw new Error(`batch ${batchId}: ${rows.length - (upd.rowCount ?? 0)} readings were sealed concurrently`);
       return (await this.getBatchWith(c, batchId))!;
     });
   }
@@ -249,11 +277,18 @@ export class PostgresStore implements Store {
   }
 
   async batchReadings(batchId: bigint): Promise<StoredReading[]> {
-    return (await this.pool.query<Row>("SELECT * FROM readings WHERE batch_id = $1 ORDER BY batch_index", [batchId.toString()])).rows.map(reading);
+    return (
+      await this.pool.query<Row>("SELECT * FROM readings WHERE batch_id = $1 ORDER BY batch_index", [batchId.toString()])
+    ).rows.map(reading);
   }
 
   async listBatches(fromId: bigint, limit: number): Promise<BatchRecord[]> {
-    return (await this.pool.query<Row>("SELECT * FROM batches WHERE batch_id >= $1 ORDER BY batch_id LIMIT $2", [fromId.toString(), limit])).rows.map(batch);
+    return (
+      await this.pool.query<Row>("SELECT * FROM batches WHERE batch_id >= $1 ORDER BY batch_id LIMIT $2", [
+        fromId.toString(),
+        limit,
+      ])
+    ).rows.map(batch);
   }
 
   async markCommitted(batchId: bigint, tx: string): Promise<void> {

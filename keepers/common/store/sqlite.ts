@@ -162,7 +162,9 @@ export class SqliteStore implements Store {
       ),
       candidates: db.prepare("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = ? ORDER BY id LIMIT ?"),
       lastBatch: db.prepare("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches"),
-      insertBatch: db.prepare("INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+      insertBatch: db.prepare(
+        "INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
       assign: db.prepare("UPDATE readings SET batch_id = ?, batch_index = ?, leaf = ? WHERE id = ? AND batch_id IS NULL"),
       batch: db.prepare("SELECT * FROM batches WHERE batch_id = ?"),
       batchReadings: db.prepare("SELECT * FROM readings WHERE batch_id = ? ORDER BY batch_index"),
@@ -203,6 +205,11 @@ export class SqliteStore implements Store {
     const pruned = (this.stmts.prunedSeq.get(toDb(deviceId)) as { s: bigint } | undefined)?.s ?? null;
     const s = live === null ? pruned : pruned === null || live > pruned ? live : pruned;
     return s === null ? null : fromDb(s);
+  }
+
+  async prunedSeq(deviceId: bigint): Promise<bigint | null> {
+    const s = (this.stmts.prunedSeq.get(toDb(deviceId)) as { s: bigint } | undefined)?.s;
+    return s === undefined ? null : fromDb(s);
   }
 
   async countReadings(): Promise<number> {
