@@ -10,7 +10,8 @@
  *    (every connection is dropped, new ones are refused at the HTTP level).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import http from "node:http";
 import type { Socket } from "node:net";
 import path from "node:path";
@@ -245,10 +246,10 @@ export class PrivatePostgres {
   restarts = 0;
   private readonly bin: string;
 
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {
+  /** Its own temp dir (not under the run's 0700 dir, which the `postgres` user cannot enter). */
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), "depin-reliability-pg-"));
+
+  constructor(readonly port: number) {
     const base = "/usr/lib/postgresql";
     const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
     const found = versions.map((v) => path.join(base, v, "bin")).find((b) => existsSync(path.join(b, "pg_ctl")));
@@ -274,7 +275,6 @@ export class PrivatePostgres {
   }
 
   async init(): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
     if (process.getuid?.() === 0) {
       const pw = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
       const gw = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
@@ -313,6 +313,7 @@ export class PrivatePostgres {
     } catch {
       /* already down */
     }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -159,7 +159,7 @@ async function main(): Promise<number> {
     let pgServer: PrivatePostgres | undefined;
     const sqliteFile = path.join(tmp, "depin.sqlite");
     if (opts.db === "postgres") {
-      pgServer = new PrivatePostgres(await freePort(), path.join(tmp, "pg"));
+      pgServer = new PrivatePostgres(await freePort());
       await pgServer.init();
       cleanups.push(() => pgServer!.destroy());
       storeUrl = `${pgServer.url}?schema=reliability`;

@@ -52,7 +52,17 @@ export class PostgresStore implements Store {
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
     this.pool = new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${schema}` });
+    // An idle pooled connection that the server drops (database restart, failover, idle kill)
+    // emits 'error' on the pool; unhandled, that would crash the keeper. The pool discards that
+    // client on its own and the next query opens a fresh connection; a query in flight fails
+    // with its own error, which the caller's tick reports and retries.
+    this.pool.on("error", (e: Error) => {
+      this.lastIdleError = e.message;
+    });
   }
+
+  /** The last error of an idle pooled connection (e.g. the server restarted), for diagnostics. */
+  lastIdleError: string | null = null;
 
   async init(): Promise<void> {
     const c = await this.pool.connect();
