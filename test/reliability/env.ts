@@ -80,7 +80,8 @@ export class Keeper {
 
   /** True once the current incarnation logged `<Class>#start` (init done, schedule running). */
   get ready(): boolean {
-    return this.alive && this.current.text.includes('#start"');
+    // `"at":"Sequencer#start"` from Service.start, not the CLI's own `"at":"cli#start"`.
+    return this.alive && /"at":"[A-Z][A-Za-z]*#start"/.test(this.current.text);
   }
 
   output(): string {

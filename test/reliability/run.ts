@@ -16,10 +16,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
+import type { Device } from "../../firmware/device.js";
 import { Fleet, fleetKey, fleetKeyType } from "../../firmware/simulator.js";
 import { openStore, type Store } from "../../keepers/common/store/index.js";
 import { deployDa } from "../da/fixture.js";
 import { audit, printReport, type Faults } from "./check.js";
+import * as settlement from "./settlement.js";
 import { Keeper, Mosquitto, PrivatePostgres, freePort, prng, sleep, switchableRpc, waitFor } from "./env.js";
 
 /** Hardhat's well-known dev account #1 (the bonded sequencer of the DA fixture). */
@@ -34,6 +36,18 @@ interface Options {
   db: "sqlite" | "postgres";
   outageMs: number;
   keep: boolean;
+  settlement: "auto" | "on" | "off";
+}
+
+/**
+ * In settlement runs the first SLOTS devices record values around the reward rule's range (some
+ * earn, some do not) and the others never earn, so no batch has more earning devices than the
+ * circuit's device slots.
+ */
+class SettlementFleet extends Fleet {
+  step(d: Device, index: number): void {
+    d.record(index < settlement.SLOTS ? 80 + Math.floor(Math.random() * 141) : 1_000 + Math.floor(Math.random() * 1_000));
+  }
 }
 
 const HELP = `Usage: npx tsx test/reliability/run.ts [options]
@@ -47,6 +61,8 @@ const HELP = `Usage: npx tsx test/reliability/run.ts [options]
                    process holding the file) or postgres (a private cluster, crash-stopped
                    with pg_ctl -m immediate and restarted)
   --outage-ms MS   how long the chain RPC is unreachable (default 8000)
+  --settlement M   auto (default: when the prover, submitter and epoch keepers and the reward
+                   circuit are present), on, off
   --keep           keep the temp dir (logs, store, journals)
   --help           this text
 `;
@@ -61,6 +77,7 @@ function parseArgs(argv: string[]): Options {
     db: "sqlite",
     outageMs: 8_000,
     keep: false,
+    settlement: "auto",
   };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -110,6 +127,12 @@ function parseArgs(argv: string[]): Options {
         o.outageMs = int("outage-ms", v, 0);
         i++;
         break;
+      case "--settlement":
+        if (v !== "auto" && v !== "on" && v !== "off")
+          throw new Error(`invalid option --settlement: expected auto, on or off, got ${JSON.stringify(v)}`);
+        o.settlement = v;
+        i++;
+        break;
       case "--keep":
         o.keep = true;
         break;
@@ -135,9 +158,28 @@ async function main(): Promise<number> {
   }
   const rnd = prng(opts.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  say(`seed ${opts.seed}, ${opts.kills} kills, ${opts.devices} devices × ${opts.rate}/s, store ${opts.db}`);
+  const unavailable = settlement.settlementUnavailable();
+  if (opts.settlement === "on" && unavailable) {
+    console.error(`--settlement on: ${unavailable}`);
+    return 2;
+  }
+  const settle = opts.settlement !== "off" && unavailable === null;
+  say(
+    `seed ${opts.seed}, ${opts.kills} kills, ${opts.devices} devices × ${opts.rate}/s, store ${opts.db}, settlement ${settle ? "on" : `off (${unavailable ?? "--settlement off"})`}`,
+  );
   const tmp = mkdtempSync(path.join(os.tmpdir(), "depin-reliability-"));
   const cleanups: (() => Promise<void> | void)[] = [];
+  // Interrupted (Ctrl-C, a CI timeout): take every child process down with us.
+  const onSignal = (sig: NodeJS.Signals) => {
+    say(`${sig}: stopping`);
+    for (const k of keepers) k.child?.kill("SIGKILL");
+    void Promise.all(cleanups.map((c) => Promise.resolve(c()).catch(() => undefined))).finally(() => {
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const keepers: Keeper[] = [];
   const faults: Faults = { brokerRestarts: 0, dbRestarts: 0, rpcOutages: 0, rpcOutageMs: 0, crashes: [], stalls: [] };
   let fleet: Fleet | undefined;
@@ -190,11 +232,14 @@ async function main(): Promise<number> {
       await (await da.directory.addKey(id, key.type === "secp256k1" ? 0 : 1, key.publicId, 0)).wait();
     }
 
+    const s = settle ? await settlement.deploySettlement(conn, da, fleet0Ids(opts.devices)) : undefined;
+
     // ---- keepers
     const common = { store: storeUrl, "metrics-port": -1, "log-level": "info" };
     const onCrash = (k: Keeper, code: number | null, signal: NodeJS.Signals | null) => {
       faults.crashes.push({ keeper: k.name, code, signal, tail: k.output().slice(-1500) });
-      say(`${k.name} exited on its own (code ${code}, signal ${signal}); restarting`);
+      const last = k.output().trim().split("\n").slice(-3).join(" | ").slice(0, 600);
+      say(`${k.name} exited on its own (code ${code}, signal ${signal}); restarting. Last output: ${last}`);
     };
     const bridge = new Keeper(
       "bridge",
@@ -208,6 +253,8 @@ async function main(): Promise<number> {
         directory: await da.directory.getAddress(),
         "network-id": chainId.toString(),
         "directory-ttl-ms": 5_000,
+        "genesis-time": settlement.GENESIS.toString(),
+        "epoch-length": settlement.EPOCH_LENGTH.toString(),
         schedule: "*/2 * * * * *",
       },
       onCrash,
@@ -233,6 +280,19 @@ async function main(): Promise<number> {
       onCrash,
     );
     keepers.push(bridge, sequencer, daKeeper);
+    const settlementKeeper = (command: string, extra: Record<string, string | number>) =>
+      new Keeper(command, command, { ...common, "rpc-url": rpc.url, distributor: s!.distributorAddress, ...extra }, onCrash);
+    if (s) {
+      keepers.push(
+        settlementKeeper("prover", {
+          workers: 1,
+          progress: "off",
+          "build-dir": path.resolve(import.meta.dirname, "../../build/circuits"),
+          schedule: "*/2 * * * * *",
+        }),
+        settlementKeeper("submitter", { "private-key": settlement.SUBMITTER_KEY, "poll-ms": 100, schedule: "*/2 * * * * *" }),
+      );
+    }
     for (const k of keepers) k.start();
     cleanups.push(async () => {
       for (const k of keepers) await k.stop();
@@ -241,7 +301,7 @@ async function main(): Promise<number> {
     say("keepers up");
 
     // ---- fleet
-    fleet = new Fleet(fleetOpts);
+    fleet = s ? new SettlementFleet(fleetOpts) : new Fleet(fleetOpts);
     const acked = new Map<string, number>();
     const receipts = { stored: 0, duplicate: 0 };
     fleet.devices.forEach((d) =>
@@ -281,6 +341,11 @@ async function main(): Promise<number> {
         faults.stalls.push(`no new receipt within 90 s before event ${i + 1} (${ev})`);
       }
       await sleep(300 + Math.floor(rnd() * 2_200));
+      if (s && i % 4 === 1) {
+        // Past the DA challenge window: the batches committed so far become final and the
+        // prover and submitter get work while the kills go on.
+        await settlement.advance(conn, settlement.DAY + 1n);
+      }
       if (ev === "kill") {
         const k = pick(keepers);
         say(`#${i + 1} SIGKILL ${k.name}`);
@@ -353,6 +418,59 @@ async function main(): Promise<number> {
     );
     say("drained");
 
+    let settledBooks: Awaited<ReturnType<typeof settlement.auditSettlement>> | undefined;
+    if (s) {
+      await settlement.advance(conn, settlement.DAY + 1n);
+      await waitFor(
+        async () => (await s.distributor.queryFilter(s.distributor.filters.BatchSettled())).length >= Number(lastBatch),
+        120_000 + Number(lastBatch) * 15_000,
+        `all ${lastBatch} batches settled`,
+      );
+      say("settled; closing epochs");
+      const epochKeeper = settlementKeeper("epoch", {
+        "private-key": settlement.EPOCH_KEY,
+        "poll-ms": 100,
+        schedule: "* * * * * *",
+      });
+      keepers.push(epochKeeper);
+      epochKeeper.start();
+      await epochKeeper.waitReady();
+      await settlement.advance(conn, settlement.SETTLEMENT_DELAY + settlement.EPOCH_LENGTH + 1n);
+      await sleep(300 + Math.floor(rnd() * 700));
+      await epochKeeper.killAndRestart();
+      const epochs = new Set<bigint>();
+      for (const b of await reader.listBatches(1n, 1_000_000)) epochs.add(b.epoch);
+      await waitFor(
+        async () => {
+          for (const e of epochs) if (!(await s.distributor.epochInfo(e))[1]) return false;
+          return true;
+        },
+        120_000,
+        `epochs ${[...epochs].join(",")} closed`,
+      );
+      // Every owner claims every (device, epoch) with points; a second claim must pay nothing.
+      const ids: bigint[] = [];
+      const eps: bigint[] = [];
+      for (const e of epochs)
+        for (const d of fleet.devices) {
+          if ((await s.distributor.pointsOf(d.deviceId, e))[0] > 0n) {
+            ids.push(d.deviceId);
+            eps.push(e);
+          }
+        }
+      if (ids.length > 0) {
+        await (await s.distributor.connect(s.owner).claim(ids, eps)).wait();
+        let again = 0n;
+        try {
+          again = await s.distributor.connect(s.owner).claim.staticCall(ids, eps);
+        } catch {
+          again = 0n; // refusing a second claim is as good as paying 0
+        }
+        if (again !== 0n) faults.stalls.push(`a second claim would pay ${again}`);
+      }
+      settledBooks = await settlement.auditSettlement(s, reader, lastBatch);
+    }
+
     // Clean shutdown of everything (exit code 0 from each keeper).
     const exitCodes: Record<string, number | null> = {};
     for (const k of keepers) exitCodes[k.name] = await k.stop();
@@ -372,6 +490,10 @@ async function main(): Promise<number> {
       durationSec: (Date.now() - T0) / 1000,
       db: opts.db,
     });
+    if (settledBooks) {
+      report.rows.push(...settledBooks.rows);
+      report.violations.push(...settledBooks.violations);
+    } else report.notes.push(`settlement not exercised: ${unavailable ?? "--settlement off"}`);
     printReport(report);
     return report.violations.length === 0 ? 0 : 1;
   } catch (e) {
@@ -393,3 +515,7 @@ main().then(
     process.exit(1);
   },
 );
+
+function fleet0Ids(n: number): bigint[] {
+  return Array.from({ length: n }, (_, i) => 1_000n + BigInt(i));
+}
