@@ -9,6 +9,7 @@
  * readings; per epoch Σ device points = Σ settled points = the epoch's total; claims ≤ emission
  * and emission − Σ claims < number of claims (each claim is floored); a second claim pays 0.
  */
+import { Wallet } from "ethers";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { NetworkConnection } from "hardhat/types/network";
@@ -26,7 +27,7 @@ export const EMISSION = 1_000_000n * 10n ** 18n + 7n;
 export const RULE: RewardRuleParams = { minValue: 100n, maxValue: 200n, capPerBatch: 3n };
 export const DEPTH = 4;
 export const SLOTS = 4;
-/** Hardhat's dev accounts #7 and #8: the submitter's and the epoch keeper's. */
+/** Well-known test keys (the settlement tests' submitter and epoch keeper), funded at deploy. */
 export const SUBMITTER_KEY = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdf4081b2dac";
 export const EPOCH_KEY = "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97";
 
@@ -62,6 +63,9 @@ export async function deploySettlement(conn: NetworkConnection, da: DaFixture, d
   const verifier = await ethers.deployContract("RewardRule16Verifier");
   await (await distributor.setVerifier(DEPTH, await verifier.getAddress(), SLOTS)).wait();
   const token = (await ethers.getContractAt("RewardTokenMock", await emission.token())) as unknown as RewardTokenMock;
+  for (const key of [SUBMITTER_KEY, EPOCH_KEY]) {
+    await conn.provider.request({ method: "hardhat_setBalance", params: [new Wallet(key).address, "0x56bc75e2d63100000"] });
+  }
   const recipients = new Map<bigint, string>();
   for (const d of deviceIds) {
     const account = ethers.getAddress(`0x${(0xacc0000n + d).toString(16).padStart(40, "0")}`);
