@@ -474,7 +474,9 @@ async function main(): Promise<number> {
       settledBooks = await settlement.auditSettlement(s, reader, lastBatch);
     }
 
-    // Clean shutdown of everything (exit code 0 from each keeper).
+    // Clean shutdown of everything (exit code 0 from each keeper), once each has started (a
+    // SIGTERM during start-up, before the daemon installs its handler, is Node's default exit).
+    await Promise.all(keepers.map((k) => k.waitReady()));
     const exitCodes: Record<string, number | null> = {};
     for (const k of keepers) exitCodes[k.name] = await k.stop();
     await fleet.stop();
