@@ -77,11 +77,33 @@ export class Ingestor {
     registry: Registry,
     private readonly log: Logger = silentLogger,
   ) {
-    this.stored = new Counter({ name: "depin_bridge_readings_stored_total", help: "readings durably stored", registers: [registry] });
-    this.duplicates = new Counter({ name: "depin_bridge_readings_duplicate_total", help: "duplicates absorbed", registers: [registry] });
-    this.rejected = new Counter({ name: "depin_bridge_readings_rejected_total", help: "rejections by reason code", labelNames: ["code"], registers: [registry] });
-    this.transientFailures = new Counter({ name: "depin_bridge_transient_failures_total", help: "batches not acknowledged because the store or directory failed", registers: [registry] });
-    this.batchSize = new Histogram({ name: "depin_bridge_batch_size", help: "messages per store transaction", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], registers: [registry] });
+    this.stored = new Counter({
+      name: "depin_bridge_readings_stored_total",
+      help: "readings durably stored",
+      registers: [registry],
+    });
+    this.duplicates = new Counter({
+      name: "depin_bridge_readings_duplicate_total",
+      help: "duplicates absorbed",
+      registers: [registry],
+    });
+    this.rejected = new Counter({
+      name: "depin_bridge_readings_rejected_total",
+      help: "rejections by reason code",
+      labelNames: ["code"],
+      registers: [registry],
+    });
+    this.transientFailures = new Counter({
+      name: "depin_bridge_transient_failures_total",
+      help: "batches not acknowledged because the store or directory failed",
+      registers: [registry],
+    });
+    this.batchSize = new Histogram({
+      name: "depin_bridge_batch_size",
+      help: "messages per store transaction",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    });
   }
 
   /** Queues one message; `done` is called once it is stored (or rejected), or with an error. */
@@ -142,10 +164,20 @@ export class Ingestor {
     }
     const now = this.now();
     if (r.timestamp > now + BigInt(this.opts.maxFutureSkewSec)) {
-      return this.reject(replyTo, "TIMESTAMP_IN_FUTURE", `timestamp ${r.timestamp} is more than ${this.opts.maxFutureSkewSec}s ahead of ${now}`, r.seq);
+      return this.reject(
+        replyTo,
+        "TIMESTAMP_IN_FUTURE",
+        `timestamp ${r.timestamp} is more than ${this.opts.maxFutureSkewSec}s ahead of ${now}`,
+        r.seq,
+      );
     }
     if (r.timestamp < now - BigInt(this.opts.maxAgeSec) || r.timestamp < this.opts.epoch.genesisTime) {
-      return this.reject(replyTo, "TIMESTAMP_STALE", `timestamp ${r.timestamp} is older than ${this.opts.maxAgeSec}s or before genesis`, r.seq);
+      return this.reject(
+        replyTo,
+        "TIMESTAMP_STALE",
+        `timestamp ${r.timestamp} is older than ${this.opts.maxAgeSec}s or before genesis`,
+        r.seq,
+      );
     }
     return { kind: "insert", to: topicDevice, reading: { ...r, epoch: epochOf(this.opts.epoch, r.timestamp) }, index };
   }
@@ -198,8 +230,20 @@ export class Ingestor {
       for (const i of maybeOld) {
         const v = verdicts[i] as Extract<Verdict, { kind: "insert" }>;
         const prev = await this.store.getReading(v.reading.deviceId, v.reading.seq);
-        if (prev === null) {
-          verdicts[i] = this.reject(v.to, "SEQ_REPLAYED", `sequence number ${v.reading.seq} is not above the last stored one (${this.lastSeq.get(v.reading.deviceId)})`, v.reading.seq);
+        if (prev !== null) continue; // duplicate or equivocation: insertReadings tells which
+        // Never stored. Below the high-water mark but above the pruned range it is a late,
+        // out-of-order delivery of the device's own signed reading (a broker restart or a
+        // broker's queue limit re-orders QoS 1 redeliveries): store it, or the device would be
+        // told to forget a reading the network never had. Only at or below the pruned mark can
+        // the store no longer tell it from a replay of an exported reading: refuse it there.
+        const pruned = await this.store.prunedSeq(v.reading.deviceId);
+        if (pruned !== null && v.reading.seq <= pruned) {
+          verdicts[i] = this.reject(
+            v.to,
+            "SEQ_REPLAYED",
+            `sequence number ${v.reading.seq} is at or below the device's exported readings (${pruned})`,
+            v.reading.seq,
+          );
         }
       }
     } catch (e) {
@@ -211,7 +255,11 @@ export class Ingestor {
     const t0 = performance.now();
     try {
       outcomes = await this.store.insertReadings(toInsert.map((v) => v.reading));
-      this.log.debug("Ingestor#stored", { messages: items.length, inserted: toInsert.length, ms: Math.round((performance.now() - t0) * 10) / 10 });
+      this.log.debug("Ingestor#stored", {
+        messages: items.length,
+        inserted: toInsert.length,
+        ms: Math.round((performance.now() - t0) * 10) / 10,
+      });
     } catch (e) {
       return this.transient(items, verdicts, e as Error);
     }

@@ -95,7 +95,17 @@ export class PostgresStore implements Store {
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
     this.pool = new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${schema}` });
+    // An idle pooled connection that the server drops (database restart, failover, idle kill)
+    // emits 'error' on the pool; unhandled, that would crash the keeper. The pool discards that
+    // client on its own and the next query opens a fresh connection; a query in flight fails
+    // with its own error, which the caller's tick reports and retries.
+    this.pool.on("error", (e: Error) => {
+      this.lastIdleError = e.message;
+    });
   }
+
+  /** The last error of an idle pooled connection (e.g. the server restarted), for diagnostics. */
+  lastIdleError: string | null = null;
 
   async init(): Promise<void> {
     const c = await this.pool.connect();
@@ -267,6 +277,13 @@ export class PostgresStore implements Store {
     );
     const s = r.rows[0].s;
     return s === null ? null : fromDb(s);
+  }
+
+  async prunedSeq(deviceId: bigint): Promise<bigint | null> {
+    const r = await this.pool.query<{ s: string }>("SELECT last_seq AS s FROM pruned_seq WHERE device_id = $1", [
+      toDb(deviceId).toString(),
+    ]);
+    return r.rows[0] ? fromDb(r.rows[0].s) : null;
   }
 
   async countReadings(): Promise<number> {

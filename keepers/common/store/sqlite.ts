@@ -296,6 +296,11 @@ export class SqliteStore implements Store {
     return s === null ? null : fromDb(s);
   }
 
+  async prunedSeq(deviceId: bigint): Promise<bigint | null> {
+    const s = (this.stmts.prunedSeq.get(toDb(deviceId)) as { s: bigint } | undefined)?.s;
+    return s === undefined ? null : fromDb(s);
+  }
+
   async countReadings(): Promise<number> {
     return Number((this.st("SELECT COUNT(*) AS n FROM readings").get() as { n: bigint }).n);
   }

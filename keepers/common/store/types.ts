@@ -116,6 +116,11 @@ export interface Store {
   insertReadings(readings: NewReading[]): Promise<InsertOutcome[]>;
   getReading(deviceId: bigint, seq: bigint): Promise<StoredReading | null>;
   lastSeq(deviceId: bigint): Promise<bigint | null>;
+  /**
+   * The device's highest sequence number among pruned (exported) readings, or null. At or below
+   * it the hot store can no longer tell a duplicate from a new reading.
+   */
+  prunedSeq(deviceId: bigint): Promise<bigint | null>;
   countReadings(): Promise<number>;
   /** Every stored reading in arrival order (tests, small stores). */
   allReadings(): Promise<StoredReading[]>;

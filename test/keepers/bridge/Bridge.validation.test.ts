@@ -18,7 +18,16 @@ import {
   type Rejection,
 } from "../../../sdk/src/index.js";
 import type { Bridge } from "../../../keepers/bridge/bridge.js";
-import { MOSQUITTO, NETWORK_ID, chain, registerDevice, startBridge, tempDir, waitFor, wipeSessions } from "../../datapath/fixtures.js";
+import {
+  MOSQUITTO,
+  NETWORK_ID,
+  chain,
+  registerDevice,
+  startBridge,
+  tempDir,
+  waitFor,
+  wipeSessions,
+} from "../../datapath/fixtures.js";
 
 const now = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
@@ -71,7 +80,11 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       await client.subscribeAsync(["depin/d/+/receipt", "depin/d/+/error"], { qos: 1 });
       // Good readings 0..4 and 10 of device A: the state nothing below may change.
       for (const seq of [0n, 1n, 2n, 3n, 4n, 10n]) {
-        await client.publishAsync(readingTopic(A), toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq, timestamp: now(), value: 100n + seq })), { qos: 1 });
+        await client.publishAsync(
+          readingTopic(A),
+          toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq, timestamp: now(), value: 100n + seq })),
+          { qos: 1 },
+        );
       }
       await waitFor(() => receipts.length === 6, 10_000, "six receipts");
       // The decommissioned device is decommissioned after registration.
@@ -86,16 +99,27 @@ for (const transport of ["embedded", "mosquitto"] as const) {
     });
 
     const good = (over: Record<string, unknown> = {}): string =>
-      JSON.stringify({ ...JSON.parse(toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now(), value: 1n }))), ...over });
+      JSON.stringify({
+        ...JSON.parse(toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now(), value: 1n }))),
+        ...over,
+      });
 
     const cases: { name: string; code: string; topic?: () => string; payload: () => string; to?: () => bigint }[] = [
       { name: "malformed JSON", code: "MALFORMED_JSON", payload: () => '{"v":1,"deviceId":' },
       { name: "not an object", code: "NOT_AN_OBJECT", payload: () => "[1,2,3]" },
       { name: "wrong type (value is a word)", code: "WRONG_TYPE", payload: () => good({ value: "lots" }) },
       { name: "wrong type (seq is a float)", code: "WRONG_TYPE", payload: () => good({ seq: 1.5 }) },
-      { name: "field overflow (seq ≥ BN254 modulus)", code: "FIELD_OVERFLOW", payload: () => good({ seq: SNARK_SCALAR_FIELD.toString() }) },
+      {
+        name: "field overflow (seq ≥ BN254 modulus)",
+        code: "FIELD_OVERFLOW",
+        payload: () => good({ seq: SNARK_SCALAR_FIELD.toString() }),
+      },
       { name: "out of range (value ≥ 2^32)", code: "OUT_OF_RANGE", payload: () => good({ value: 2 ** 32 }) },
-      { name: "missing field", code: "MISSING_FIELD", payload: () => JSON.stringify((({ sig: _s, ...rest }) => rest)(JSON.parse(good()) as Record<string, unknown>)) },
+      {
+        name: "missing field",
+        code: "MISSING_FIELD",
+        payload: () => JSON.stringify((({ sig: _s, ...rest }) => rest)(JSON.parse(good()) as Record<string, unknown>)),
+      },
       { name: "unknown field", code: "UNKNOWN_FIELD", payload: () => good({ extra: 1 }) },
       { name: "unsupported version", code: "UNSUPPORTED_VERSION", payload: () => good({ v: 2 }) },
       { name: "oversize", code: "OVERSIZE", payload: () => good({ pad: "x".repeat(600) }) },
@@ -103,18 +127,37 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       {
         name: "bad signature (signed by another key)",
         code: "BAD_SIGNATURE",
-        payload: () => toWire(signReading(NETWORK_ID, generateKeyPair("secp256k1"), { deviceId: A, seq: 20n, timestamp: now(), value: 1n })),
+        payload: () =>
+          toWire(signReading(NETWORK_ID, generateKeyPair("secp256k1"), { deviceId: A, seq: 20n, timestamp: now(), value: 1n })),
       },
       {
         name: "bad signature (value changed after signing)",
         code: "BAD_SIGNATURE",
         payload: () => good({ value: 2 }),
       },
-      { name: "future timestamp", code: "TIMESTAMP_IN_FUTURE", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now() + 3600n, value: 1n })) },
-      { name: "stale timestamp", code: "TIMESTAMP_STALE", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now() - 30n * 86_400n, value: 1n })) },
-      { name: "replayed sequence number", code: "SEQ_REPLAYED", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 7n, timestamp: now(), value: 1n })) },
-      { name: "equivocation (same seq, other value)", code: "EQUIVOCATION", payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 3n, timestamp: now(), value: 999n })) },
-      { name: "wrong topic (reading of A on B's topic)", code: "WRONG_TOPIC", topic: () => readingTopic(B), to: () => B, payload: () => good() },
+      {
+        name: "future timestamp",
+        code: "TIMESTAMP_IN_FUTURE",
+        payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now() + 3600n, value: 1n })),
+      },
+      {
+        name: "stale timestamp",
+        code: "TIMESTAMP_STALE",
+        payload: () =>
+          toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now() - 30n * 86_400n, value: 1n })),
+      },
+      {
+        name: "equivocation (same seq, other value)",
+        code: "EQUIVOCATION",
+        payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 3n, timestamp: now(), value: 999n })),
+      },
+      {
+        name: "wrong topic (reading of A on B's topic)",
+        code: "WRONG_TOPIC",
+        topic: () => readingTopic(B),
+        to: () => B,
+        payload: () => good(),
+      },
       {
         name: "unknown device",
         code: "UNKNOWN_DEVICE",
@@ -159,7 +202,11 @@ for (const transport of ["embedded", "mosquitto"] as const) {
 
     it("a valid reading signed with the rotated-in key is accepted", async function () {
       const n = receipts.length;
-      await client.publishAsync(readingTopic(ROTATED), toWire(signReading(NETWORK_ID, keyNew, { deviceId: ROTATED, seq: 0n, timestamp: now(), value: 5n })), { qos: 1 });
+      await client.publishAsync(
+        readingTopic(ROTATED),
+        toWire(signReading(NETWORK_ID, keyNew, { deviceId: ROTATED, seq: 0n, timestamp: now(), value: 5n })),
+        { qos: 1 },
+      );
       await waitFor(() => receipts.length > n, 10_000, "receipt");
       expect(receipts[n]).to.deep.equal({ device: ROTATED, r: { seq: "0", status: "stored" } });
     });
@@ -177,12 +224,22 @@ for (const transport of ["embedded", "mosquitto"] as const) {
     if (transport === "embedded") {
       it("ACL: a device publishing on another device's topic gets WRONG_TOPIC on its own error topic", async function () {
         const { Device } = await import("../../../firmware/device.js");
-        const d = new Device({ deviceId: A, key: keyA, networkId: NETWORK_ID, brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`, journalFile: path.join(tmp.dir, "a.journal"), fsync: false });
+        const d = new Device({
+          deviceId: A,
+          key: keyA,
+          networkId: NETWORK_ID,
+          brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`,
+          journalFile: path.join(tmp.dir, "a.journal"),
+          fsync: false,
+        });
         await d.start();
         const got: Rejection[] = [];
         d.on("rejected", (r) => got.push(r));
         const before = await bridge.store.allReadings();
-        d.publishRaw(readingTopic(B), toWire(signReading(NETWORK_ID, keyA, { deviceId: B, seq: 50n, timestamp: now(), value: 1n })));
+        d.publishRaw(
+          readingTopic(B),
+          toWire(signReading(NETWORK_ID, keyA, { deviceId: B, seq: 50n, timestamp: now(), value: 1n })),
+        );
         await waitFor(() => got.length > 0, 10_000, "ACL rejection");
         expect(got[0].code).to.equal("WRONG_TOPIC");
         expect(await bridge.store.allReadings()).to.deep.equal(before);
