@@ -4,7 +4,7 @@
  *   npx tsx keepers/cli.ts <command> [--option value …]
  *   npx tsx keepers/cli.ts <command> --help
  *
- * Commands: bridge, sequencer, da, storage. Every option can also come from the environment as
+ * Commands: bridge, sequencer, da, storage, prover, submitter, epoch. Every option can also come from the environment as
  * DEPIN_<OPTION_NAME> (e.g. DEPIN_STORE); flags win. A bad option stops the daemon with an error
  * that names it. Each daemon logs JSON lines, serves /metrics and /status, and stops cleanly on
  * SIGTERM/SIGINT.
@@ -15,8 +15,11 @@ import { createLogger, type LogLevel } from "./common/log.js";
 import { ConfigError, describeOptions, optionsFromEnv, parseOptions, redact, type OptionSpecs } from "./common/options.js";
 import type { Service } from "./common/service.js";
 import { DaKeeper, daOptions } from "./da/da.js";
+import { EpochKeeper, epochOptions } from "./epoch/epoch.js";
+import { Prover, proverOptions } from "./prover/prover.js";
 import { Sequencer, sequencerOptions } from "./sequencer/sequencer.js";
 import { StorageKeeper, storageOptions } from "./storage/storage.js";
+import { Submitter, submitterOptions } from "./submitter/submitter.js";
 
 interface Command {
   summary: string;
@@ -44,6 +47,21 @@ const COMMANDS: Record<string, Command> = {
     summary: "exports batches past retention to content-addressed storage, verified against the on-chain root",
     specs: storageOptions,
     create: (o, log) => new StorageKeeper(o as never, { log }),
+  },
+  prover: {
+    summary: "proves the reward rule (Groth16, worker threads) for every final committed batch not yet settled",
+    specs: proverOptions,
+    create: (o, log) => new Prover(o as never, { log }),
+  },
+  submitter: {
+    summary: "settles stored proofs on the RewardDistributor, once per batch (nonces, fee bumping, resumes after a crash)",
+    specs: submitterOptions,
+    create: (o, log) => new Submitter(o as never, { log }),
+  },
+  epoch: {
+    summary: "closes reward epochs when the distributor allows (checkUpkeep semantics), once each",
+    specs: epochOptions,
+    create: (o, log) => new EpochKeeper(o as never, { log }),
   },
 };
 

@@ -16,17 +16,35 @@
  * used through public bundlers (ERC-7562): that is an owner call, made by governance.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
+import type { AddressArg } from "../types.js";
 
-export default buildModule("ClaimPaymaster", (m) => {
+/**
+ * The paymaster's futures inside any module `m` (this module, or the full-protocol module, which
+ * passes its own EntryPoint, emission and distributor). Budgets are read from `m`'s parameters.
+ */
+export function buildClaimPaymaster(
+  m: IgnitionModuleBuilder,
+  inputs: { entryPoint: AddressArg; rewardEmission: AddressArg; claimTarget: AddressArg; claimSelector: string | AddressArg },
+) {
   const claimPaymaster = m.contract("ClaimPaymaster", [
-    m.getParameter<string>("entryPoint"),
-    m.getParameter<string>("rewardEmission"),
-    m.getParameter<string>("claimTarget"),
-    m.getParameter<string>("claimSelector"),
+    inputs.entryPoint,
+    inputs.rewardEmission,
+    inputs.claimTarget,
+    inputs.claimSelector,
     m.getParameter("executeSelector", "0xb61d27f6"),
     m.getParameter("epochBudget", 10n ** 18n),
     m.getParameter("accountBudget", 10n ** 16n),
   ]);
   m.call(claimPaymaster, "deposit", [], { value: m.getParameter("deposit", 0n), id: "DepositToEntryPoint" });
   return { claimPaymaster };
-});
+}
+
+export default buildModule("ClaimPaymaster", (m) =>
+  buildClaimPaymaster(m, {
+    entryPoint: m.getParameter<string>("entryPoint"),
+    rewardEmission: m.getParameter<string>("rewardEmission"),
+    claimTarget: m.getParameter<string>("claimTarget"),
+    claimSelector: m.getParameter<string>("claimSelector"),
+  }),
+);

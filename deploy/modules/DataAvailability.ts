@@ -14,13 +14,18 @@
  *   challengerRewardBps  challenger's share of a slash (default 5000 = 50 %)
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { poseidonArtifact, poseidonContractName } from "../poseidon.js";
+import type { AddressArg } from "../types.js";
 
 const DAY = 86_400n;
 
-export default buildModule("DataAvailability", (m) => {
-  const admin = m.getParameter("admin", m.getAccount(0));
-  const deviceDirectory = m.getParameter<string>("deviceDirectory");
+/**
+ * The layer's futures inside any module `m` (this module, or the full-protocol module, which
+ * passes its own device directory). Window and bond parameters are read from `m`'s parameters.
+ */
+export function buildDataAvailability(m: IgnitionModuleBuilder, inputs: { admin: AddressArg; deviceDirectory: AddressArg }) {
+  const { admin, deviceDirectory } = inputs;
 
   const poseidon2 = m.contract(poseidonContractName(2), poseidonArtifact(2));
   const poseidon5 = m.contract(poseidonContractName(5), poseidonArtifact(5));
@@ -45,4 +50,11 @@ export default buildModule("DataAvailability", (m) => {
   const dataAvailability = m.contractAt("DataAvailability", proxy, { id: "DataAvailability" });
 
   return { dataAvailability, implementation, poseidon2, poseidon5 };
-});
+}
+
+export default buildModule("DataAvailability", (m) =>
+  buildDataAvailability(m, {
+    admin: m.getParameter("admin", m.getAccount(0)),
+    deviceDirectory: m.getParameter<string>("deviceDirectory"),
+  }),
+);

@@ -1,4 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
+import type { AddressArg } from "../types.js";
 
 /** Canonical ERC-4337 EntryPoint v0.8 address (same on every chain that has it). */
 export const ENTRY_POINT_V08 = "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108";
@@ -15,9 +17,13 @@ export const ENTRY_POINT_V08 = "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108";
  * Parameters (`Identity`):
  * - `entryPoint`: the EntryPoint v0.8 the device accounts trust (default: the canonical address).
  */
-export default buildModule("Identity", (m) => {
+/**
+ * The layer's futures inside any module `m` (this module, or the full-protocol module, which
+ * passes its own EntryPoint). `wired` is the factory wiring call the hand-over must wait for.
+ */
+export function buildIdentity(m: IgnitionModuleBuilder, inputs: { entryPoint: AddressArg }) {
   const admin = m.getAccount(0);
-  const entryPoint = m.getParameter<string>("entryPoint", ENTRY_POINT_V08);
+  const { entryPoint } = inputs;
 
   const p256Verifier = m.library("P256Verifier");
   const registryImplementation = m.contract("DeviceRegistry", [], {
@@ -29,7 +35,14 @@ export default buildModule("Identity", (m) => {
   const registry = m.contractAt("DeviceRegistry", proxy, { id: "DeviceRegistry" });
 
   const accountFactory = m.contract("DeviceAccountFactory", [entryPoint, registry]);
-  m.call(registry, "setAccountFactory", [accountFactory], { from: admin });
+  const wired = m.call(registry, "setAccountFactory", [accountFactory], { from: admin });
 
-  return { registry, registryImplementation, accountFactory, p256Verifier };
+  return { registry, registryImplementation, accountFactory, p256Verifier, wired };
+}
+
+export default buildModule("Identity", (m) => {
+  const { wired: _wired, ...contracts } = buildIdentity(m, {
+    entryPoint: m.getParameter<string>("entryPoint", ENTRY_POINT_V08),
+  });
+  return contracts;
 });

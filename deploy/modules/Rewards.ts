@@ -24,13 +24,19 @@
  * that deploy them.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { id } from "ethers";
+import type { AddressArg } from "../types.js";
 
 const TOKEN = 10n ** 18n;
 
 export const MINTER_ROLE = id("MINTER_ROLE");
 
-export default buildModule("Rewards", (m) => {
+/**
+ * The layer's futures inside any module `m` (this module, or the full-protocol module, which
+ * passes its own price feed). Token and schedule parameters are read from `m`'s parameters.
+ */
+export function buildRewards(m: IgnitionModuleBuilder, inputs: { priceFeed: AddressArg }) {
   const admin = m.getAccount(0);
   const initialEmission = 100_000n * TOKEN;
 
@@ -64,7 +70,7 @@ export default buildModule("Rewards", (m) => {
   const creditsImplementation = m.contract("DataCredits", [], { id: "DataCreditsImplementation" });
   const creditsInit = m.encodeFunctionCall(creditsImplementation, "initialize", [
     rewardToken,
-    m.getParameter<string>("priceFeed"),
+    inputs.priceFeed,
     m.getParameter("maxPriceAge", 3_600n),
     m.getParameter("usdPerCredit", 10n ** 15n),
     admin,
@@ -73,4 +79,6 @@ export default buildModule("Rewards", (m) => {
   const dataCredits = m.contractAt("DataCredits", creditsProxy, { id: "DataCredits" });
 
   return { rewardToken, rewardEmission, dataCredits, emissionImplementation, creditsImplementation };
-});
+}
+
+export default buildModule("Rewards", (m) => buildRewards(m, { priceFeed: m.getParameter<string>("priceFeed") }));

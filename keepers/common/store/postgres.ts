@@ -4,8 +4,21 @@
  * no reading lands in two batches.
  */
 import pg from "pg";
-import type { BatchRecord, Equivocation, InsertOutcome, NewReading, SealPolicy, Store, StoredReading } from "./types.js";
-import { fromDb, toDb } from "./types.js";
+import type {
+  BatchRecord,
+  Equivocation,
+  InsertOutcome,
+  NewProof,
+  NewReading,
+  ProofRecord,
+  ProofStatus,
+  SealPolicy,
+  Store,
+  StoredReading,
+  TxRecord,
+  TxStatus,
+} from "./types.js";
+import { fromDb, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
 
 /** Advisory lock key that serialises batch sealing ("DEPINSEQ"). */
 const SEAL_LOCK = 0x4445_5049_4e53_4551n;
@@ -38,6 +51,36 @@ function batch(r: Row): BatchRecord {
     createdAt: Number(r.created_at),
     commitTx: r.commit_tx ?? null,
     exportCid: r.export_cid ?? null,
+  };
+}
+
+function proofRow(r: Row): ProofRecord {
+  return {
+    batchId: BigInt(r.batch_id!),
+    status: r.status as ProofStatus,
+    ruleVersion: BigInt(r.rule_version!),
+    deviceWords: wordsFromJson(r.device_words!),
+    proof: proofFromJson(r.proof),
+    points: BigInt(r.points!),
+    error: r.error ?? null,
+    attempts: Number(r.attempts),
+    updatedAt: Number(r.updated_at),
+    settleTx: r.settle_tx ?? null,
+  };
+}
+
+function txRow(r: Row): TxRecord {
+  return {
+    key: r.key!,
+    from: r.from_addr!,
+    nonce: BigInt(r.nonce!),
+    hashes: JSON.parse(r.hashes!) as string[],
+    raw: r.raw!,
+    maxFeePerGas: BigInt(r.max_fee!),
+    maxPriorityFeePerGas: BigInt(r.priority_fee!),
+    status: r.status as TxStatus,
+    minedHash: r.mined_hash ?? null,
+    updatedAt: Number(r.updated_at),
   };
 }
 
@@ -101,6 +144,31 @@ export class PostgresStore implements Store {
         CREATE TABLE IF NOT EXISTS pruned_seq (
           device_id BIGINT PRIMARY KEY,
           last_seq BIGINT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS proofs (
+          batch_id BIGINT PRIMARY KEY,
+          status TEXT NOT NULL,
+          rule_version TEXT NOT NULL,
+          device_words TEXT NOT NULL,
+          proof TEXT,
+          points TEXT NOT NULL,
+          error TEXT,
+          attempts INTEGER NOT NULL,
+          updated_at BIGINT NOT NULL,
+          settle_tx TEXT
+        );
+        CREATE INDEX IF NOT EXISTS proofs_by_status ON proofs (status, batch_id);
+        CREATE TABLE IF NOT EXISTS txs (
+          key TEXT PRIMARY KEY,
+          from_addr TEXT NOT NULL,
+          nonce BIGINT NOT NULL,
+          hashes TEXT NOT NULL,
+          raw TEXT NOT NULL,
+          max_fee TEXT NOT NULL,
+          priority_fee TEXT NOT NULL,
+          status TEXT NOT NULL,
+          mined_hash TEXT,
+          updated_at BIGINT NOT NULL
         );`);
       await c.query("COMMIT");
     } catch (e) {
@@ -132,7 +200,15 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       const params: unknown[] = [];
       const values = readings.map((r, i) => {
-        params.push(toDb(r.deviceId).toString(), toDb(r.seq).toString(), r.timestamp.toString(), r.value.toString(), r.signature, r.epoch.toString(), now);
+        params.push(
+          toDb(r.deviceId).toString(),
+          toDb(r.seq).toString(),
+          r.timestamp.toString(),
+          r.value.toString(),
+          r.signature,
+          r.epoch.toString(),
+          now,
+        );
         const b = i * 7;
         return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
       });
@@ -153,7 +229,12 @@ export class PostgresStore implements Store {
           out.push({ status: "stored", id });
           continue;
         }
-        const prev = (await c.query<Row>("SELECT timestamp, value, sig FROM readings WHERE device_id = $1 AND seq = $2", [toDb(r.deviceId).toString(), toDb(r.seq).toString()])).rows[0];
+        const prev = (
+          await c.query<Row>("SELECT timestamp, value, sig FROM readings WHERE device_id = $1 AND seq = $2", [
+            toDb(r.deviceId).toString(),
+            toDb(r.seq).toString(),
+          ])
+        ).rows[0];
         if (BigInt(prev.timestamp!) === r.timestamp && BigInt(prev.value!) === r.value) {
           out.push({ status: "duplicate" });
           continue;
@@ -162,14 +243,20 @@ export class PostgresStore implements Store {
           `INSERT INTO equivocations (device_id, seq, timestamp, value, sig, seen_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
           [toDb(r.deviceId).toString(), toDb(r.seq).toString(), r.timestamp.toString(), r.value.toString(), r.signature, now],
         );
-        out.push({ status: "equivocation", stored: { timestamp: BigInt(prev.timestamp!), value: BigInt(prev.value!), signature: prev.sig! } });
+        out.push({
+          status: "equivocation",
+          stored: { timestamp: BigInt(prev.timestamp!), value: BigInt(prev.value!), signature: prev.sig! },
+        });
       }
       return out;
     });
   }
 
   async getReading(deviceId: bigint, seq: bigint): Promise<StoredReading | null> {
-    const r = await this.pool.query<Row>("SELECT * FROM readings WHERE device_id = $1 AND seq = $2", [toDb(deviceId).toString(), toDb(seq).toString()]);
+    const r = await this.pool.query<Row>("SELECT * FROM readings WHERE device_id = $1 AND seq = $2", [
+      toDb(deviceId).toString(),
+      toDb(seq).toString(),
+    ]);
     return r.rows[0] ? reading(r.rows[0]) : null;
   }
 
@@ -212,25 +299,27 @@ export class PostgresStore implements Store {
       ).rows;
       const due = epochs.find((e) => Number(e.n) >= capacity || policy.now - Number(e.oldest) >= policy.windowMs);
       if (!due) return null;
-      const rows = (await c.query<Row>("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT $2", [due.epoch, capacity])).rows.map(reading);
+      const rows = (
+        await c.query<Row>("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT $2", [
+          due.epoch,
+          capacity,
+        ])
+      ).rows.map(reading);
       const { leaves, root } = policy.commit(rows);
       const last = (await c.query<{ b: string }>("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches")).rows[0].b;
       const batchId = BigInt(last) + 1n;
-      await c.query("INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
-        batchId.toString(),
-        due.epoch,
-        policy.depth,
-        rows.length,
-        root.toString(),
-        policy.now,
-      ]);
+      await c.query(
+        "INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        [batchId.toString(), due.epoch, policy.depth, rows.length, root.toString(), policy.now],
+      );
       const upd = await c.query(
         `UPDATE readings AS r SET batch_id = $1, batch_index = v.idx, leaf = v.leaf
          FROM (SELECT UNNEST($2::bigint[]) AS id, UNNEST($3::int[]) AS idx, UNNEST($4::text[]) AS leaf) AS v
          WHERE r.id = v.id AND r.batch_id IS NULL`,
         [batchId.toString(), rows.map((r) => r.id.toString()), rows.map((_, i) => i), leaves.map((l) => l.toString())],
       );
-      if (upd.rowCount !== rows.length) throw new Error(`batch ${batchId}: ${rows.length - (upd.rowCount ?? 0)} readings were sealed concurrently`);
+      if (upd.rowCount !== rows.length)
+        throw new Error(`batch ${batchId}: ${rows.length - (upd.rowCount ?? 0)} readings were sealed concurrently`);
       return (await this.getBatchWith(c, batchId))!;
     });
   }
@@ -249,11 +338,18 @@ export class PostgresStore implements Store {
   }
 
   async batchReadings(batchId: bigint): Promise<StoredReading[]> {
-    return (await this.pool.query<Row>("SELECT * FROM readings WHERE batch_id = $1 ORDER BY batch_index", [batchId.toString()])).rows.map(reading);
+    return (
+      await this.pool.query<Row>("SELECT * FROM readings WHERE batch_id = $1 ORDER BY batch_index", [batchId.toString()])
+    ).rows.map(reading);
   }
 
   async listBatches(fromId: bigint, limit: number): Promise<BatchRecord[]> {
-    return (await this.pool.query<Row>("SELECT * FROM batches WHERE batch_id >= $1 ORDER BY batch_id LIMIT $2", [fromId.toString(), limit])).rows.map(batch);
+    return (
+      await this.pool.query<Row>("SELECT * FROM batches WHERE batch_id >= $1 ORDER BY batch_id LIMIT $2", [
+        fromId.toString(),
+        limit,
+      ])
+    ).rows.map(batch);
   }
 
   async markCommitted(batchId: bigint, tx: string): Promise<void> {
@@ -272,6 +368,93 @@ export class PostgresStore implements Store {
         await c.query("DELETE FROM readings WHERE batch_id = $1", [batchId.toString()]);
       }
     });
+  }
+
+  async putProof(p: NewProof): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO proofs (batch_id, status, rule_version, device_words, proof, points, error, attempts, updated_at) VALUES ($1, 'proven', $2, $3, $4, $5, NULL, 0, $6)
+       ON CONFLICT (batch_id) DO UPDATE SET status = 'proven', rule_version = excluded.rule_version, device_words = excluded.device_words,
+         proof = excluded.proof, points = excluded.points, error = NULL, updated_at = excluded.updated_at WHERE proofs.status = 'error'`,
+      [
+        p.batchId.toString(),
+        p.ruleVersion.toString(),
+        wordsToJson(p.deviceWords),
+        proofToJson(p.proof),
+        p.points.toString(),
+        Date.now(),
+      ],
+    );
+    return r.rowCount === 1;
+  }
+
+  async recordProofFailure(batchId: bigint, error: string, final: boolean, maxAttempts: number): Promise<ProofRecord | null> {
+    const first = final || maxAttempts <= 1 ? "failed" : "error";
+    await this.pool.query(
+      `INSERT INTO proofs (batch_id, status, rule_version, device_words, proof, points, error, attempts, updated_at) VALUES ($1, $2, '0', '[]', NULL, '0', $3, 1, $4)
+       ON CONFLICT (batch_id) DO UPDATE SET attempts = proofs.attempts + 1, error = excluded.error, updated_at = excluded.updated_at,
+         status = CASE WHEN $5::boolean OR proofs.attempts + 1 >= $6 THEN 'failed' ELSE 'error' END WHERE proofs.status IN ('error', 'failed')`,
+      [batchId.toString(), first, error, Date.now(), final, maxAttempts],
+    );
+    return this.getProof(batchId);
+  }
+
+  async rejectProof(batchId: bigint, error: string): Promise<void> {
+    await this.pool.query(
+      "UPDATE proofs SET status = 'failed', error = $1, updated_at = $2 WHERE batch_id = $3 AND status = 'proven'",
+      [error, Date.now(), batchId.toString()],
+    );
+  }
+
+  async getProof(batchId: bigint): Promise<ProofRecord | null> {
+    const r = await this.pool.query<Row>("SELECT * FROM proofs WHERE batch_id = $1", [batchId.toString()]);
+    return r.rows[0] ? proofRow(r.rows[0]) : null;
+  }
+
+  async listProofs(status: ProofStatus, limit: number): Promise<ProofRecord[]> {
+    return (
+      await this.pool.query<Row>("SELECT * FROM proofs WHERE status = $1 ORDER BY batch_id LIMIT $2", [status, limit])
+    ).rows.map(proofRow);
+  }
+
+  async markSettled(batchId: bigint, tx: string): Promise<void> {
+    await this.pool.query("UPDATE proofs SET status = 'settled', settle_tx = $1, updated_at = $2 WHERE batch_id = $3", [
+      tx,
+      Date.now(),
+      batchId.toString(),
+    ]);
+  }
+
+  async getTx(key: string): Promise<TxRecord | null> {
+    const r = await this.pool.query<Row>("SELECT * FROM txs WHERE key = $1", [key]);
+    return r.rows[0] ? txRow(r.rows[0]) : null;
+  }
+
+  async saveTx(t: TxRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO txs (key, from_addr, nonce, hashes, raw, max_fee, priority_fee, status, mined_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (key) DO UPDATE SET from_addr = excluded.from_addr, nonce = excluded.nonce, hashes = excluded.hashes, raw = excluded.raw,
+         max_fee = excluded.max_fee, priority_fee = excluded.priority_fee, status = excluded.status, mined_hash = excluded.mined_hash, updated_at = excluded.updated_at`,
+      [
+        t.key,
+        t.from.toLowerCase(),
+        t.nonce.toString(),
+        JSON.stringify(t.hashes),
+        t.raw,
+        t.maxFeePerGas.toString(),
+        t.maxPriorityFeePerGas.toString(),
+        t.status,
+        t.minedHash,
+        Date.now(),
+      ],
+    );
+  }
+
+  async pendingTxs(from: string): Promise<TxRecord[]> {
+    return (
+      await this.pool.query<Row>("SELECT * FROM txs WHERE from_addr = $1 AND status = 'pending' ORDER BY nonce", [
+        from.toLowerCase(),
+      ])
+    ).rows.map(txRow);
   }
 
   /** Drops the whole schema (tests). */

@@ -11,8 +11,21 @@ import { createRequire } from "node:module";
 import type { DatabaseSync as DatabaseSyncT, StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { BatchRecord, Equivocation, InsertOutcome, NewReading, SealPolicy, Store, StoredReading } from "./types.js";
-import { fromDb, toDb } from "./types.js";
+import type {
+  BatchRecord,
+  Equivocation,
+  InsertOutcome,
+  NewProof,
+  NewReading,
+  ProofRecord,
+  ProofStatus,
+  SealPolicy,
+  Store,
+  StoredReading,
+  TxRecord,
+  TxStatus,
+} from "./types.js";
+import { fromDb, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
 
 type Row = Record<string, bigint | string | null>;
 
@@ -70,6 +83,31 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS pruned_seq (
   device_id INTEGER PRIMARY KEY,
   last_seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS proofs (
+  batch_id INTEGER PRIMARY KEY,
+  status TEXT NOT NULL,
+  rule_version TEXT NOT NULL,
+  device_words TEXT NOT NULL,
+  proof TEXT,
+  points TEXT NOT NULL,
+  error TEXT,
+  attempts INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  settle_tx TEXT
+);
+CREATE INDEX IF NOT EXISTS proofs_by_status ON proofs (status, batch_id);
+CREATE TABLE IF NOT EXISTS txs (
+  key TEXT PRIMARY KEY,
+  from_addr TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  hashes TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  max_fee TEXT NOT NULL,
+  priority_fee TEXT NOT NULL,
+  status TEXT NOT NULL,
+  mined_hash TEXT,
+  updated_at INTEGER NOT NULL
 );`;
 
 function reading(r: Row): StoredReading {
@@ -98,6 +136,36 @@ function batch(r: Row): BatchRecord {
     createdAt: Number(r.created_at),
     commitTx: (r.commit_tx as string | null) ?? null,
     exportCid: (r.export_cid as string | null) ?? null,
+  };
+}
+
+function proofRow(r: Row): ProofRecord {
+  return {
+    batchId: BigInt(r.batch_id!),
+    status: r.status as ProofStatus,
+    ruleVersion: BigInt(r.rule_version as string),
+    deviceWords: wordsFromJson(r.device_words as string),
+    proof: proofFromJson(r.proof as string | null),
+    points: BigInt(r.points as string),
+    error: (r.error as string | null) ?? null,
+    attempts: Number(r.attempts),
+    updatedAt: Number(r.updated_at),
+    settleTx: (r.settle_tx as string | null) ?? null,
+  };
+}
+
+function txRow(r: Row): TxRecord {
+  return {
+    key: r.key as string,
+    from: r.from_addr as string,
+    nonce: BigInt(r.nonce!),
+    hashes: JSON.parse(r.hashes as string) as string[],
+    raw: r.raw as string,
+    maxFeePerGas: BigInt(r.max_fee as string),
+    maxPriorityFeePerGas: BigInt(r.priority_fee as string),
+    status: r.status as TxStatus,
+    minedHash: (r.mined_hash as string | null) ?? null,
+    updatedAt: Number(r.updated_at),
   };
 }
 
@@ -162,7 +230,9 @@ export class SqliteStore implements Store {
       ),
       candidates: db.prepare("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = ? ORDER BY id LIMIT ?"),
       lastBatch: db.prepare("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches"),
-      insertBatch: db.prepare("INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+      insertBatch: db.prepare(
+        "INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
       assign: db.prepare("UPDATE readings SET batch_id = ?, batch_index = ?, leaf = ? WHERE id = ? AND batch_id IS NULL"),
       batch: db.prepare("SELECT * FROM batches WHERE batch_id = ?"),
       batchReadings: db.prepare("SELECT * FROM readings WHERE batch_id = ? ORDER BY batch_index"),
@@ -170,6 +240,27 @@ export class SqliteStore implements Store {
       committed: db.prepare("UPDATE batches SET commit_tx = ? WHERE batch_id = ?"),
       exported: db.prepare("UPDATE batches SET export_cid = ? WHERE batch_id = ?"),
       prune: db.prepare("DELETE FROM readings WHERE batch_id = ?"),
+      putProof: db.prepare(
+        "INSERT INTO proofs (batch_id, status, rule_version, device_words, proof, points, error, attempts, updated_at) VALUES (?, 'proven', ?, ?, ?, ?, NULL, 0, ?) " +
+          "ON CONFLICT (batch_id) DO UPDATE SET status = 'proven', rule_version = excluded.rule_version, device_words = excluded.device_words, " +
+          "proof = excluded.proof, points = excluded.points, error = NULL, updated_at = excluded.updated_at WHERE proofs.status = 'error'",
+      ),
+      proofFailure: db.prepare(
+        "INSERT INTO proofs (batch_id, status, rule_version, device_words, proof, points, error, attempts, updated_at) VALUES (?, ?, '0', '[]', NULL, '0', ?, 1, ?) " +
+          "ON CONFLICT (batch_id) DO UPDATE SET attempts = proofs.attempts + 1, error = excluded.error, updated_at = excluded.updated_at, " +
+          "status = CASE WHEN ? OR proofs.attempts + 1 >= ? THEN 'failed' ELSE 'error' END WHERE proofs.status IN ('error', 'failed')",
+      ),
+      getProof: db.prepare("SELECT * FROM proofs WHERE batch_id = ?"),
+      rejectProof: db.prepare(
+        "UPDATE proofs SET status = 'failed', error = ?, updated_at = ? WHERE batch_id = ? AND status = 'proven'",
+      ),
+      listProofs: db.prepare("SELECT * FROM proofs WHERE status = ? ORDER BY batch_id LIMIT ?"),
+      settled: db.prepare("UPDATE proofs SET status = 'settled', settle_tx = ?, updated_at = ? WHERE batch_id = ?"),
+      getTx: db.prepare("SELECT * FROM txs WHERE key = ?"),
+      saveTx: db.prepare(
+        "INSERT OR REPLACE INTO txs (key, from_addr, nonce, hashes, raw, max_fee, priority_fee, status, mined_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      pendingTxs: db.prepare("SELECT * FROM txs WHERE from_addr = ? AND status = 'pending' ORDER BY nonce"),
     };
   }
 
@@ -272,6 +363,65 @@ export class SqliteStore implements Store {
         this.stmts.prune.run(batchId);
       }
     });
+  }
+
+  async putProof(p: NewProof): Promise<boolean> {
+    const info = this.stmts.putProof.run(
+      p.batchId,
+      p.ruleVersion.toString(),
+      wordsToJson(p.deviceWords),
+      proofToJson(p.proof),
+      p.points.toString(),
+      Date.now(),
+    );
+    return Number(info.changes) === 1;
+  }
+
+  async recordProofFailure(batchId: bigint, error: string, final: boolean, maxAttempts: number): Promise<ProofRecord | null> {
+    const first = final || maxAttempts <= 1 ? "failed" : "error";
+    this.stmts.proofFailure.run(batchId, first, error, Date.now(), final ? 1 : 0, maxAttempts);
+    return this.getProof(batchId);
+  }
+
+  async rejectProof(batchId: bigint, error: string): Promise<void> {
+    this.stmts.rejectProof.run(error, Date.now(), batchId);
+  }
+
+  async getProof(batchId: bigint): Promise<ProofRecord | null> {
+    const r = this.stmts.getProof.get(batchId) as Row | undefined;
+    return r ? proofRow(r) : null;
+  }
+
+  async listProofs(status: ProofStatus, limit: number): Promise<ProofRecord[]> {
+    return (this.stmts.listProofs.all(status, limit) as Row[]).map(proofRow);
+  }
+
+  async markSettled(batchId: bigint, tx: string): Promise<void> {
+    this.stmts.settled.run(tx, Date.now(), batchId);
+  }
+
+  async getTx(key: string): Promise<TxRecord | null> {
+    const r = this.stmts.getTx.get(key) as Row | undefined;
+    return r ? txRow(r) : null;
+  }
+
+  async saveTx(t: TxRecord): Promise<void> {
+    this.stmts.saveTx.run(
+      t.key,
+      t.from.toLowerCase(),
+      t.nonce,
+      JSON.stringify(t.hashes),
+      t.raw,
+      t.maxFeePerGas.toString(),
+      t.maxPriorityFeePerGas.toString(),
+      t.status,
+      t.minedHash,
+      Date.now(),
+    );
+  }
+
+  async pendingTxs(from: string): Promise<TxRecord[]> {
+    return (this.stmts.pendingTxs.all(from.toLowerCase()) as Row[]).map(txRow);
   }
 
   async close(): Promise<void> {

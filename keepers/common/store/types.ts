@@ -45,6 +45,56 @@ export interface BatchRecord {
   exportCid: string | null;
 }
 
+/**
+ * A batch's reward proof as the prover keeper stored it (one row per batch id):
+ * - "proven": proof made and checked locally, waiting for the submitter;
+ * - "settled": settle() mined (or the chain already had the batch settled);
+ * - "error": a transient failure (RPC, worker crash), retried until `attempts` reaches the limit;
+ * - "failed": final, not retried (root mismatch, rule cannot be proven, proof does not verify).
+ */
+export type ProofStatus = "proven" | "settled" | "error" | "failed";
+
+export interface ProofRecord {
+  batchId: bigint;
+  status: ProofStatus;
+  /** RewardDistributor rule version the proof was built for. */
+  ruleVersion: bigint;
+  /** settle() device words (packed ids and points). */
+  deviceWords: bigint[];
+  /** Groth16 proof in the verifier's encoding (a, b, c), JSON with decimal strings. */
+  proof: { a: [bigint, bigint]; b: [[bigint, bigint], [bigint, bigint]]; c: [bigint, bigint] } | null;
+  /** Sum of the batch's points. */
+  points: bigint;
+  error: string | null;
+  attempts: number;
+  updatedAt: number;
+  settleTx: string | null;
+}
+
+export type NewProof = Pick<ProofRecord, "batchId" | "ruleVersion" | "deviceWords" | "proof" | "points">;
+
+/**
+ * The transaction manager's journal: one row per idempotency key (e.g. "settle:7"), written
+ * before each broadcast, so a restarted keeper knows the nonce and every hash it may have sent.
+ */
+export type TxStatus = "pending" | "mined" | "reverted";
+
+export interface TxRecord {
+  key: string;
+  from: string;
+  nonce: bigint;
+  /** Every hash broadcast for this key (fee bumps replace the same nonce), oldest first. */
+  hashes: string[];
+  /** Signed raw transaction last broadcast (re-broadcast after a restart). */
+  raw: string;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+  status: TxStatus;
+  /** Hash of the mined transaction once known. */
+  minedHash: string | null;
+  updatedAt: number;
+}
+
 export interface SealPolicy {
   depth: number;
   /** A partial batch is sealed once its oldest reading has waited this long (ms). */
@@ -84,8 +134,50 @@ export interface Store {
   markCommitted(batchId: bigint, tx: string): Promise<void>;
   /** Records the export and deletes the batch's hot reading rows, in one transaction. */
   markExported(batchId: bigint, cid: string, prune: boolean): Promise<void>;
+  /**
+   * Stores a batch's proof as "proven". Idempotent per batch id: an existing "proven", "settled"
+   * or "failed" row is kept (returns false); an "error" row is replaced.
+   */
+  putProof(p: NewProof): Promise<boolean>;
+  /**
+   * Records a proving failure: attempts + 1; status "failed" when `final` or when attempts reach
+   * `maxAttempts`, else "error". Never overwrites "proven" or "settled".
+   */
+  recordProofFailure(batchId: bigint, error: string, final: boolean, maxAttempts: number): Promise<ProofRecord | null>;
+  /** Marks a "proven" proof "failed" (the chain refused it for good, e.g. its epoch closed). */
+  rejectProof(batchId: bigint, error: string): Promise<void>;
+  getProof(batchId: bigint): Promise<ProofRecord | null>;
+  /** Proofs with `status`, ascending batch id. */
+  listProofs(status: ProofStatus, limit: number): Promise<ProofRecord[]>;
+  markSettled(batchId: bigint, tx: string): Promise<void>;
+  getTx(key: string): Promise<TxRecord | null>;
+  /** Inserts or replaces the journal row of `rec.key`. */
+  saveTx(rec: TxRecord): Promise<void>;
+  /** Journal rows of `from` still "pending", ascending nonce. */
+  pendingTxs(from: string): Promise<TxRecord[]>;
   close(): Promise<void>;
 }
+
+/** JSON of a proof row's proof / device words (bigints as decimal strings). */
+export function proofToJson(p: ProofRecord["proof"]): string | null {
+  return p === null ? null : JSON.stringify(p, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+export function proofFromJson(s: string | null): ProofRecord["proof"] {
+  if (s === null) return null;
+  const o = JSON.parse(s) as { a: string[]; b: string[][]; c: string[] };
+  return {
+    a: [BigInt(o.a[0]), BigInt(o.a[1])],
+    b: [
+      [BigInt(o.b[0][0]), BigInt(o.b[0][1])],
+      [BigInt(o.b[1][0]), BigInt(o.b[1][1])],
+    ],
+    c: [BigInt(o.c[0]), BigInt(o.c[1])],
+  };
+}
+
+export const wordsToJson = (w: bigint[]): string => JSON.stringify(w.map(String));
+export const wordsFromJson = (s: string): bigint[] => (JSON.parse(s) as string[]).map((x) => BigInt(x));
 
 /** u64 values are stored as signed 64-bit `v - 2^63`, which keeps their order. */
 export const U64_OFFSET = 1n << 63n;

@@ -1,0 +1,282 @@
+/**
+ * Governance operations shared by the DAO CLI (scripts/dao.ts) and the tests: propose with
+ * front-running protection, read a proposal's state, vote (directly or by EIP-712 signature,
+ * with a reason), queue and execute.
+ */
+import { Interface, keccak256, toUtf8Bytes, type ErrorDescription, type Result, type Signer, type TypedDataDomain } from "ethers";
+import type { ProtocolGovernor } from "../../types/typechain/index.js";
+import type { Call } from "./actions.js";
+
+export const PROPOSAL_STATES = [
+  "Pending",
+  "Active",
+  "Canceled",
+  "Defeated",
+  "Succeeded",
+  "Queued",
+  "Expired",
+  "Executed",
+] as const;
+export type ProposalStateName = (typeof PROPOSAL_STATES)[number];
+
+export const SUPPORT = { against: 0, for: 1, abstain: 2 } as const;
+export type SupportName = keyof typeof SUPPORT;
+
+export class DaoError extends Error {
+  override name = "DaoError";
+}
+
+export function parseSupport(raw: string): number {
+  const s = raw.trim().toLowerCase();
+  if (s in SUPPORT) return SUPPORT[s as SupportName];
+  throw new DaoError(`support must be one of for, against, abstain (got "${raw}")`);
+}
+
+/**
+ * Appends OpenZeppelin's front-running guard: Governor.propose only accepts a description ending
+ * in `#proposer=<address>` from that address, so a copied proposal cannot be submitted (and then
+ * cancelled) by someone else.
+ */
+export function guardDescription(description: string, proposer: string): string {
+  return `${description}\n\n#proposer=${proposer.toLowerCase()}`;
+}
+
+export interface Proposal {
+  proposalId: bigint;
+  proposer: string;
+  targets: string[];
+  values: bigint[];
+  calldatas: string[];
+  description: string;
+  descriptionHash: string;
+  voteStart: bigint;
+  voteEnd: bigint;
+}
+
+export async function propose(
+  governor: ProtocolGovernor,
+  proposer: Signer,
+  calls: Call[],
+  description: string,
+): Promise<Proposal> {
+  const from = await proposer.getAddress();
+  const full = guardDescription(description, from);
+  const g = governor.connect(proposer);
+  const tx = await g.propose(
+    calls.map((c) => c.target),
+    calls.map((c) => c.value),
+    calls.map((c) => c.data),
+    full,
+  );
+  const receipt = await tx.wait();
+  if (!receipt) throw new DaoError("propose transaction was dropped");
+  for (const log of receipt.logs) {
+    const parsed = governor.interface.parseLog(log);
+    if (parsed?.name === "ProposalCreated") return proposalFromEvent(parsed.args);
+  }
+  throw new DaoError("propose transaction emitted no ProposalCreated");
+}
+
+/**
+ * ProposalCreated(proposalId, proposer, targets, values, signatures, calldatas, voteStart,
+ * voteEnd, description), read by position: `values` would be the ethers Result's own method.
+ */
+function proposalFromEvent(a: Result | { readonly [i: number]: unknown }): Proposal {
+  const description = a[8] as string;
+  return {
+    proposalId: a[0] as bigint,
+    proposer: a[1] as string,
+    targets: [...(a[2] as string[])],
+    values: [...(a[3] as bigint[])],
+    calldatas: [...(a[5] as string[])],
+    description,
+    descriptionHash: keccak256(toUtf8Bytes(description)),
+    voteStart: a[6] as bigint,
+    voteEnd: a[7] as bigint,
+  };
+}
+
+/** Finds a proposal's actions from its ProposalCreated event (scanning from `fromBlock`). */
+export async function findProposal(governor: ProtocolGovernor, proposalId: bigint, fromBlock = 0): Promise<Proposal> {
+  const events = await governor.queryFilter(governor.filters.ProposalCreated(), fromBlock, "latest");
+  for (const e of events) {
+    if (e.args.proposalId === proposalId) return proposalFromEvent(e.args);
+  }
+  throw new DaoError(`proposal ${proposalId} not found on governor ${await governor.getAddress()} since block ${fromBlock}`);
+}
+
+export interface ProposalStatus {
+  proposalId: bigint;
+  state: ProposalStateName;
+  proposer: string;
+  snapshot: bigint;
+  deadline: bigint;
+  /** Timelock ready time (unix seconds) once queued, else 0. */
+  eta: bigint;
+  quorum: bigint;
+  votes: { against: bigint; for: bigint; abstain: bigint };
+  clock: bigint;
+}
+
+export async function proposalStatus(governor: ProtocolGovernor, proposalId: bigint): Promise<ProposalStatus> {
+  const state = PROPOSAL_STATES[Number(await governor.state(proposalId))];
+  const snapshot = await governor.proposalSnapshot(proposalId);
+  const clock = await governor.clock();
+  const [against, forVotes, abstain] = await governor.proposalVotes(proposalId);
+  return {
+    proposalId,
+    state,
+    proposer: await governor.proposalProposer(proposalId),
+    snapshot,
+    deadline: await governor.proposalDeadline(proposalId),
+    eta: await governor.proposalEta(proposalId),
+    // quorum() needs a past timepoint: before the snapshot use the current supply's quorum.
+    quorum: await governor.quorum(snapshot < clock ? snapshot : clock - 1n),
+    votes: { against, for: forVotes, abstain },
+    clock,
+  };
+}
+
+export async function castVote(
+  governor: ProtocolGovernor,
+  voter: Signer,
+  proposalId: bigint,
+  support: number,
+  reason = "",
+): Promise<bigint> {
+  const g = governor.connect(voter);
+  const tx = reason ? await g.castVoteWithReason(proposalId, support, reason) : await g.castVote(proposalId, support);
+  const receipt = await tx.wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = governor.interface.parseLog(log);
+    if (parsed?.name === "VoteCast") return parsed.args.weight as bigint;
+  }
+  throw new DaoError("vote transaction emitted no VoteCast");
+}
+
+/** A vote signed off-chain by the voter, to be submitted by anyone (a relayer pays the gas). */
+export interface SignedVote {
+  proposalId: string;
+  support: number;
+  voter: string;
+  reason: string;
+  params: string;
+  signature: string;
+}
+
+async function domainOf(governor: ProtocolGovernor): Promise<TypedDataDomain> {
+  const d = await governor.eip712Domain();
+  return { name: d.name, version: d.version, chainId: d.chainId, verifyingContract: d.verifyingContract };
+}
+
+/** Signs an ExtendedBallot (EIP-712) for castVoteWithReasonAndParamsBySig; no transaction. */
+export async function signVote(
+  governor: ProtocolGovernor,
+  voter: Signer,
+  proposalId: bigint,
+  support: number,
+  reason = "",
+): Promise<SignedVote> {
+  const address = await voter.getAddress();
+  const nonce = await governor.nonces(address);
+  const params = "0x";
+  const signature = await voter.signTypedData(
+    await domainOf(governor),
+    {
+      ExtendedBallot: [
+        { name: "proposalId", type: "uint256" },
+        { name: "support", type: "uint8" },
+        { name: "voter", type: "address" },
+        { name: "nonce", type: "uint256" },
+        { name: "reason", type: "string" },
+        { name: "params", type: "bytes" },
+      ],
+    },
+    { proposalId, support, voter: address, nonce, reason, params },
+  );
+  return { proposalId: proposalId.toString(), support, voter: address, reason, params, signature };
+}
+
+/** Submits a signed vote from `relayer`; the vote counts for the signer, not the relayer. */
+export async function submitSignedVote(governor: ProtocolGovernor, relayer: Signer, vote: SignedVote): Promise<bigint> {
+  const tx = await governor
+    .connect(relayer)
+    .castVoteWithReasonAndParamsBySig(
+      BigInt(vote.proposalId),
+      vote.support,
+      vote.voter,
+      vote.reason,
+      vote.params,
+      vote.signature,
+    );
+  const receipt = await tx.wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = governor.interface.parseLog(log);
+    if (parsed?.name === "VoteCast" || parsed?.name === "VoteCastWithParams") return parsed.args.weight as bigint;
+  }
+  throw new DaoError("vote transaction emitted no VoteCast");
+}
+
+export async function queue(governor: ProtocolGovernor, signer: Signer, p: Proposal): Promise<void> {
+  const tx = await governor.connect(signer).queue(p.targets, p.values, p.calldatas, p.descriptionHash);
+  await tx.wait();
+}
+
+export async function execute(governor: ProtocolGovernor, signer: Signer, p: Proposal): Promise<void> {
+  const value = p.values.reduce((a, b) => a + b, 0n);
+  const tx = await governor.connect(signer).execute(p.targets, p.values, p.calldatas, p.descriptionHash, { value });
+  await tx.wait();
+}
+
+const EXPLAINED_ERRORS = new Interface([
+  "error GovernorUnexpectedProposalState(uint256 proposalId, uint8 current, bytes32 expectedStates)",
+  "error GovernorAlreadyCastVote(address voter)",
+  "error GovernorInsufficientProposerVotes(address proposer, uint256 votes, uint256 threshold)",
+  "error GovernorRestrictedProposer(address proposer)",
+  "error GovernorInvalidSignature(address voter)",
+  "error GovernorNonexistentProposal(uint256 proposalId)",
+  "error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)",
+]);
+
+function statesOf(bitmap: bigint): string {
+  return PROPOSAL_STATES.filter((_, i) => (bitmap >> BigInt(i)) & 1n).join(" or ");
+}
+
+/**
+ * A sentence for the governance reverts a DAO member meets (wrong state, already voted, below
+ * threshold, not yet executable), from the revert data or the node's message; undefined if the
+ * error is something else.
+ */
+export function explainRevert(e: unknown): string | undefined {
+  const err = e as { data?: unknown; message?: string; info?: { error?: { data?: unknown } } };
+  let parsed: ErrorDescription | null = null;
+  for (const data of [err.data, err.info?.error?.data]) {
+    if (typeof data === "string" && data.startsWith("0x") && !parsed) parsed = EXPLAINED_ERRORS.parseError(data);
+  }
+  let name = parsed?.name;
+  let args: unknown[] = parsed ? [...parsed.args] : [];
+  if (!parsed) {
+    const m = /custom error '(\w+)\((.*)\)'/.exec(err.message ?? "");
+    if (!m) return undefined;
+    name = m[1];
+    args = m[2].split(", ").map((a) => a.replace(/^"|"$/g, ""));
+  }
+  switch (name) {
+    case "GovernorUnexpectedProposalState":
+      return `the proposal is ${PROPOSAL_STATES[Number(args[1])]}; this step needs it ${statesOf(BigInt(String(args[2])))}`;
+    case "GovernorAlreadyCastVote":
+      return `${String(args[0])} has already voted on this proposal`;
+    case "GovernorInsufficientProposerVotes":
+      return `${String(args[0])} has ${String(args[1])} votes at the last block; proposing needs ${String(args[2])} (delegate first?)`;
+    case "GovernorRestrictedProposer":
+      return `the description reserves this proposal for another proposer (#proposer= suffix); ${String(args[0])} cannot submit it`;
+    case "GovernorInvalidSignature":
+      return `the vote signature is not ${String(args[0])}'s for this proposal, choice, reason and nonce (already used?)`;
+    case "GovernorNonexistentProposal":
+      return `no proposal ${String(args[0])} on this governor`;
+    case "TimelockUnexpectedOperationState":
+      return "the timelock operation is not ready: queue it first, and wait until its executable time";
+    default:
+      return undefined;
+  }
+}
