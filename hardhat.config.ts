@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import hardhatUpgrades from "@openzeppelin/hardhat-upgrades";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 // Offline compiler: the npm `solc` package's wasm build (no download; see TOOLCHAIN notes).
 const require = createRequire(import.meta.url);
@@ -48,6 +48,14 @@ export default defineConfig({
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // Any real network: keys and URLs come from the Hardhat keystore (`npx hardhat keystore set
+    // DEPLOYER_PRIVATE_KEY`) or the environment, never from this file.
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
   },
   typechain: { outDir: "types/typechain" },
 });

@@ -1,7 +1,8 @@
 /**
  * The whole protocol inside one Ignition module: identity (device registry, device accounts),
- * rewards (token, emission, credits), data availability (reading the registry's device keys), the
- * claim paymaster (sponsoring only registered devices' accounts), governance, the genesis token
+ * rewards (token, emission, credits), data availability (reading the registry's device keys),
+ * settlement (RewardDistributor with the reward_rule_16 verifier), the claim paymaster
+ * (sponsoring distributor claims of registered devices' accounts), governance, the genesis token
  * allocation, and the hand-over
  * of every role to the timelock. deploy/modules/Protocol.ts (real networks) and
  * deploy/modules/DevProtocol.ts (in-process and `hardhat node`) differ only in where the external
@@ -12,6 +13,10 @@
  *                   (default: the deployer; in production a community multisig or airdrop contract)
  *   genesisSupply   tokens (wei) minted to genesisHolder at deployment, within the cap (default 0)
  *   timelockDelay   seconds between queueing and executing a governance operation (default 2 days)
+ *   firstEpoch      first epoch the distributor pays — required
+ *   settlementDelay seconds after an epoch ends before it can close (default 2 days; must exceed
+ *                   commit delay + DA challenge window + proving time)
+ *   ruleMinValue, ruleMaxValue, ruleCapPerBatch  reward rule version 0 (default: any value, 16)
  */
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { ZeroHash, id } from "ethers";
@@ -28,10 +33,12 @@ export interface ProtocolExternals {
   priceFeed: AddressArg;
   /** ERC-4337 EntryPoint v0.8. */
   entryPoint: AddressArg;
-  /** The rewards distributor and its claim selector (what the paymaster sponsors). */
-  claimTarget: AddressArg;
-  claimSelector: string | AddressArg;
 }
+
+/** RewardDistributor.claim(uint64[] deviceIds, uint64[] epochs): what the paymaster sponsors. */
+export const CLAIM_SELECTOR = id("claim(uint64[],uint64[])").slice(0, 10);
+/** The reward-rule circuit instance deployed with the protocol (circuits/circuits.json). */
+export const REWARD_VERIFIER = { contract: "RewardRule16Verifier", depth: 4n, slots: 4n } as const;
 
 export const DEFAULT_ADMIN_ROLE = ZeroHash;
 
@@ -40,11 +47,35 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
   const identity = buildIdentity(m, { entryPoint: ext.entryPoint });
   const rewards = buildRewards(m, { priceFeed: ext.priceFeed });
   const da = buildDataAvailability(m, { admin: deployer, deviceDirectory: identity.registry });
+
+  // Settlement: proofs against final DA batches, points per device, pro-rata claims. Not
+  // upgradeable: a new rule is a parameter change, a new circuit a verifier change, both governed.
+  const rewardVerifier = m.contract(REWARD_VERIFIER.contract);
+  const rewardDistributor = m.contract("RewardDistributor", [
+    da.dataAvailability,
+    rewards.rewardEmission,
+    identity.registry,
+    deployer,
+    m.getParameter("settlementDelay", 2n * 86_400n),
+    m.getParameter<bigint>("firstEpoch"),
+    {
+      minValue: m.getParameter("ruleMinValue", 0n),
+      maxValue: m.getParameter("ruleMaxValue", 4_294_967_295n),
+      capPerBatch: m.getParameter("ruleCapPerBatch", 16n),
+    },
+  ]);
+  const verifierSet = m.call(rewardDistributor, "setVerifier", [REWARD_VERIFIER.depth, rewardVerifier, REWARD_VERIFIER.slots], {
+    id: "RewardVerifierDepth4",
+  });
+  const distributorMints = m.call(rewards.rewardEmission, "grantRole", [id("DISTRIBUTOR_ROLE"), rewardDistributor], {
+    id: "GrantDistributorToDistributor",
+  });
+
   const { claimPaymaster } = buildClaimPaymaster(m, {
     entryPoint: ext.entryPoint,
     rewardEmission: rewards.rewardEmission,
-    claimTarget: ext.claimTarget,
-    claimSelector: ext.claimSelector,
+    claimTarget: rewardDistributor,
+    claimSelector: CLAIM_SELECTOR,
   });
   // Sponsor only the device accounts the registry names as reward recipients.
   const paymasterDirectory = m.call(claimPaymaster, "setDeviceDirectory", [identity.registry], {
@@ -91,6 +122,17 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
           ["DEFAULT_ADMIN_ROLE", DEFAULT_ADMIN_ROLE],
           ["GUARDIAN_ROLE", id("GUARDIAN_ROLE")],
         ],
+        after: [distributorMints],
+      },
+      {
+        name: "RewardDistributor",
+        contract: rewardDistributor,
+        roles: [
+          ["DEFAULT_ADMIN_ROLE", DEFAULT_ADMIN_ROLE],
+          ["RULE_ADMIN_ROLE", id("RULE_ADMIN_ROLE")],
+          ["VERIFIER_ADMIN_ROLE", id("VERIFIER_ADMIN_ROLE")],
+        ],
+        after: [verifierSet],
       },
       { name: "DataCredits", contract: rewards.dataCredits, roles: [["DEFAULT_ADMIN_ROLE", DEFAULT_ADMIN_ROLE]] },
       {
@@ -116,6 +158,8 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
     rewardEmissionImplementation: rewards.emissionImplementation,
     dataCreditsImplementation: rewards.creditsImplementation,
     dataAvailability: da.dataAvailability,
+    rewardDistributor,
+    rewardVerifier,
     dataAvailabilityImplementation: da.implementation,
     claimPaymaster,
     timelock,

@@ -1,8 +1,7 @@
 /**
  * The whole protocol on a development chain (the in-process network, `hardhat node`): the same
  * composition as Protocol.ts (deploy/protocol.ts), with its external dependencies deployed here:
- * a settable price feed (MockAggregator), a fresh EntryPoint v0.8, and — until the rewards
- * distributor joins the composition — a ClaimTargetMock as the paymaster's claim target.
+ * a settable price feed (MockAggregator) and a fresh EntryPoint v0.8.
  * LOCAL DEVELOPMENT ONLY: never deploy this module to a public network.
  *
  * Parameters: deploy/parameters/localhost.json (key "DevProtocol"); `answer`/`decimals` set the
@@ -11,7 +10,6 @@
  * Deploy to `hardhat node --hostname 127.0.0.1`: `npx tsx scripts/deploy.ts --network localhost`.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { id } from "ethers";
 import { buildProtocol } from "../protocol.js";
 
 export default buildModule("DevProtocol", (m) => {
@@ -21,12 +19,9 @@ export default buildModule("DevProtocol", (m) => {
     m.getParameter("answer", 5_000_000n),
   ]);
   const entryPoint = m.contract("EntryPoint");
-  const claimTarget = m.contract("ClaimTargetMock");
   const { handedOver: _handedOver, ...contracts } = buildProtocol(m, {
     priceFeed,
     entryPoint,
-    claimTarget,
-    claimSelector: id("claim(uint64,uint256)").slice(0, 10),
   });
   return { ...contracts, priceFeed, entryPoint };
 });

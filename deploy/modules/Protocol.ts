@@ -5,8 +5,6 @@
  *
  *   priceFeed       Chainlink token/USD feed — required
  *   entryPoint      ERC-4337 EntryPoint v0.8 (default: the canonical 0x4337084D…Ff108)
- *   claimTarget     rewards distributor — required
- *   claimSelector   its claim selector — required
  *
  * Deploy: `npx tsx scripts/deploy.ts --network <name>` (writes deployments/<chainId>.json), or
  * `npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name> --parameters deploy/parameters/<name>.json`.
@@ -19,8 +17,6 @@ export default buildModule("Protocol", (m) => {
   const { handedOver: _handedOver, ...contracts } = buildProtocol(m, {
     priceFeed: m.getParameter<string>("priceFeed"),
     entryPoint: m.getParameter<string>("entryPoint", ENTRY_POINT_V08),
-    claimTarget: m.getParameter<string>("claimTarget"),
-    claimSelector: m.getParameter<string>("claimSelector"),
   });
   return contracts;
 });

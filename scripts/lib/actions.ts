@@ -20,6 +20,7 @@ import {
   DataCredits__factory,
   ProtocolGovernor__factory,
   ProtocolTimelock__factory,
+  RewardDistributor__factory,
   RewardEmission__factory,
   RewardToken__factory,
 } from "../../types/typechain/index.js";
@@ -62,14 +63,7 @@ export const INTERFACES: Record<string, Interface> = {
   governor: ProtocolGovernor__factory.createInterface(),
   deviceRegistry: DeviceRegistry__factory.createInterface(),
   deviceAccountFactory: DeviceAccountFactory__factory.createInterface(),
-  // Reward settlement: the governed functions of IRewardDistributor (its generated types replace
-  // this fragment once the distributor is deployed here).
-  rewardDistributor: new Interface([
-    "function scheduleRule(uint64 fromEpoch, (uint32 minValue, uint32 maxValue, uint32 capPerBatch) params)",
-    "function setVerifier(uint8 depth, address verifier, uint16 slots)",
-    "function grantRole(bytes32 role, address account)",
-    "function revokeRole(bytes32 role, address account)",
-  ]),
+  rewardDistributor: RewardDistributor__factory.createInterface(),
 };
 
 export const ACTIONS: ActionSpec[] = [

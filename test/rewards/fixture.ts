@@ -57,8 +57,9 @@ export interface RewardsFixture {
 export async function deployRewards(connection: NetworkConnection): Promise<RewardsFixture> {
   const { ethers, ignition, networkHelpers } = connection;
   const [admin, distributor, operator, buyer, consumer, other] = await ethers.getSigners();
-  // Far enough ahead that the deployment's own blocks (one second each) stay before genesis.
-  const genesis = BigInt(await networkHelpers.time.latest()) + 100n;
+  // Far enough ahead that the deployment's blocks stay before genesis even when a loaded machine
+  // makes the deployment take minutes of wall-clock time (blocks follow the wall clock).
+  const genesis = BigInt(await networkHelpers.time.latest()) + 3_600n;
   const { priceFeed } = await ignition.deploy(MockPriceFeedModule, {
     parameters: { MockPriceFeed: { answer: PRICE.toString() } },
   });

@@ -1,0 +1,153 @@
+/**
+ * Roles audit: who holds what across the deployed protocol, and whether any externally owned
+ * account (EOA) keeps an admin-type role or an ownership.
+ *
+ * - AccessControl holders are enumerated from RoleGranted/RoleRevoked events since each
+ *   contract's start block, then confirmed with hasRole() (events find candidates, state decides).
+ * - Ownable owners (and Ownable2Step pending owners) are read with owner()/pendingOwner().
+ * - An account is an EOA when it has no code, or only an EIP-7702 delegation designator
+ *   (0xef0100‖address: a key still controls it).
+ * - Admin-type = every role except the operational ones below, plus ownership. Unknown role
+ *   hashes count as admin-type (fail safe).
+ */
+import { Contract, Interface, ZeroAddress, getAddress, id, type Provider } from "ethers";
+import type { Deployment } from "./deployments.js";
+
+/** Roles that carry no governance power: keeper permissions and the timelock's open executor. */
+export const OPERATIONAL_ROLES = new Set(["OPERATOR_ROLE", "DISTRIBUTOR_ROLE", "EXECUTOR_ROLE"]);
+
+const ACCESS_CONTROL = new Interface([
+  "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
+  "event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)",
+  "function hasRole(bytes32 role, address account) view returns (bool)",
+  "function supportsInterface(bytes4) view returns (bool)",
+]);
+const OWNABLE = new Interface(["function owner() view returns (address)", "function pendingOwner() view returns (address)"]);
+const ROLE_NAMES = [
+  "DEFAULT_ADMIN_ROLE",
+  "MINTER_ROLE",
+  "GUARDIAN_ROLE",
+  "DISTRIBUTOR_ROLE",
+  "OPERATOR_ROLE",
+  "SEQUENCER_ADMIN_ROLE",
+  "PROPOSER_ROLE",
+  "CANCELLER_ROLE",
+  "EXECUTOR_ROLE",
+  "MAKER_GOVERNOR_ROLE",
+  "DEVICE_GUARDIAN_ROLE",
+  "UPGRADER_ROLE",
+  "RULE_ADMIN_ROLE",
+  "VERIFIER_ADMIN_ROLE",
+];
+const NAME_OF = new Map<string, string>(ROLE_NAMES.map((n) => [n === "DEFAULT_ADMIN_ROLE" ? "0x" + "00".repeat(32) : id(n), n]));
+
+export type HolderKind = "contract" | "eoa" | "anyone";
+
+export interface Holding {
+  contract: string;
+  /** Role name, role hash if unknown, or "owner" / "pendingOwner". */
+  role: string;
+  holder: string;
+  /** The holder's name in the deployment, if it is one of its contracts. */
+  holderName?: string;
+  kind: HolderKind;
+  adminType: boolean;
+  violation: boolean;
+}
+
+export interface AuditReport {
+  chainId: number;
+  holdings: Holding[];
+  violations: Holding[];
+  ok: boolean;
+}
+
+export async function accountKind(provider: Provider, account: string): Promise<HolderKind> {
+  if (account === ZeroAddress) return "anyone";
+  const code = await provider.getCode(account);
+  if (code === "0x" || (code.length === 48 && code.toLowerCase().startsWith("0xef0100"))) return "eoa";
+  return "contract";
+}
+
+async function roleHolders(provider: Provider, address: string, fromBlock: number): Promise<[string, string][]> {
+  const granted = ACCESS_CONTROL.getEvent("RoleGranted")!.topicHash;
+  const revoked = ACCESS_CONTROL.getEvent("RoleRevoked")!.topicHash;
+  const logs = await provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [[granted, revoked]] });
+  const candidates = new Map<string, [string, string]>();
+  for (const log of logs) {
+    const role = log.topics[1];
+    const account = getAddress("0x" + log.topics[2].slice(26));
+    candidates.set(`${role}:${account}`, [role, account]);
+  }
+  const ac = new Contract(address, ACCESS_CONTROL, provider);
+  const held: [string, string][] = [];
+  for (const [role, account] of candidates.values()) {
+    if ((await ac.getFunction("hasRole").staticCall(role, account)) as boolean) held.push([role, account]);
+  }
+  return held;
+}
+
+async function tryCall(provider: Provider, address: string, fn: "owner" | "pendingOwner"): Promise<string | undefined> {
+  try {
+    const data = await provider.call({ to: address, data: OWNABLE.encodeFunctionData(fn) });
+    if (data.length !== 66) return undefined;
+    return getAddress(OWNABLE.decodeFunctionResult(fn, data)[0] as string);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function auditRoles(provider: Provider, deployment: Deployment): Promise<AuditReport> {
+  const nameOfAddress = new Map(Object.entries(deployment.contracts).map(([n, c]) => [c.address, n]));
+  const kinds = new Map<string, HolderKind>();
+  const kindOf = async (a: string): Promise<HolderKind> => {
+    if (!kinds.has(a)) kinds.set(a, await accountKind(provider, a));
+    return kinds.get(a)!;
+  };
+  const holdings: Holding[] = [];
+  const add = async (contract: string, role: string, holder: string, adminType: boolean): Promise<void> => {
+    const kind = await kindOf(holder);
+    holdings.push({
+      contract,
+      role,
+      holder,
+      holderName: nameOfAddress.get(holder),
+      kind,
+      adminType,
+      violation: adminType && kind !== "contract",
+    });
+  };
+  for (const [name, c] of Object.entries(deployment.contracts)) {
+    for (const [role, account] of await roleHolders(provider, c.address, c.startBlock)) {
+      const roleName = NAME_OF.get(role) ?? role;
+      await add(name, roleName, account, !OPERATIONAL_ROLES.has(roleName));
+    }
+    const owner = await tryCall(provider, c.address, "owner");
+    if (owner !== undefined && owner !== ZeroAddress) await add(name, "owner", owner, true);
+    const pending = await tryCall(provider, c.address, "pendingOwner");
+    if (pending !== undefined && pending !== ZeroAddress) await add(name, "pendingOwner", pending, true);
+  }
+  const violations = holdings.filter((h) => h.violation);
+  return { chainId: deployment.chainId, holdings, violations, ok: violations.length === 0 };
+}
+
+export function formatAudit(report: AuditReport): string {
+  const rows = report.holdings.map((h) => [
+    h.violation ? "FAIL" : "ok",
+    h.contract,
+    h.role,
+    h.holderName ? `${h.holderName} (${h.holder})` : h.holder,
+    h.kind,
+  ]);
+  const header = ["", "contract", "role", "holder", "kind"];
+  const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  const summary = report.ok
+    ? `roles audit passed: no externally owned account holds an admin role (${report.holdings.length} holdings)`
+    : `roles audit FAILED: ${report.violations.length} admin holding(s) by externally owned accounts`;
+  return [line(header), ...rows.map(line), "", summary].join("\n");
+}

@@ -1,0 +1,145 @@
+/**
+ * The roles audit (scripts/ops.ts roles-audit): passes on the real deployment, fails on
+ * mis-deployed copies and names every offending holding.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import DataAvailabilityModule from "../../deploy/modules/DataAvailability.js";
+import MockPriceFeedModule from "../../deploy/modules/MockPriceFeed.js";
+import RewardsModule from "../../deploy/modules/Rewards.js";
+import { auditRoles, formatAudit } from "../../scripts/lib/audit.js";
+import { parseDeployment, recordDeployment } from "../../scripts/lib/deployments.js";
+import { deployProtocol, type ProtocolFixture } from "./fixture.js";
+
+const connection = await network.create();
+const { ethers, ignition, networkHelpers } = connection;
+
+describe("Roles audit", function () {
+  const deployment = (): Promise<ProtocolFixture> => deployProtocol(connection);
+  const load = (): Promise<ProtocolFixture> => networkHelpers.loadFixture(deployment);
+
+  it("passes after the full deployment: admin roles and ownerships held by the timelock only", async function () {
+    const f = await load();
+    const report = await auditRoles(ethers.provider, f.deployment);
+    expect(report.ok).to.equal(true);
+    const timelock = await f.timelock.getAddress();
+    const admin = report.holdings.filter((h) => h.adminType);
+    const byTimelock = admin.filter((h) => h.holder === timelock).map((h) => `${h.contract}.${h.role}`);
+    expect(byTimelock.sort()).to.deep.equal(
+      [
+        "claimPaymaster.owner",
+        "deviceRegistry.DEFAULT_ADMIN_ROLE",
+        "deviceRegistry.MAKER_GOVERNOR_ROLE",
+        "deviceRegistry.DEVICE_GUARDIAN_ROLE",
+        "deviceRegistry.UPGRADER_ROLE",
+        "dataAvailability.DEFAULT_ADMIN_ROLE",
+        "dataAvailability.SEQUENCER_ADMIN_ROLE",
+        "dataCredits.DEFAULT_ADMIN_ROLE",
+        "rewardEmission.DEFAULT_ADMIN_ROLE",
+        "rewardEmission.GUARDIAN_ROLE",
+        "rewardDistributor.DEFAULT_ADMIN_ROLE",
+        "rewardDistributor.RULE_ADMIN_ROLE",
+        "rewardDistributor.VERIFIER_ADMIN_ROLE",
+        "rewardToken.DEFAULT_ADMIN_ROLE",
+        "timelock.DEFAULT_ADMIN_ROLE",
+      ].sort(),
+    );
+    // The only other admin-type holdings: the emission mints, the governor proposes/cancels.
+    expect(
+      admin
+        .filter((h) => h.holder !== timelock)
+        .map((h) => `${h.contract}.${h.role}:${h.holderName}`)
+        .sort(),
+    ).to.deep.equal(
+      ["rewardToken.MINTER_ROLE:rewardEmission", "timelock.CANCELLER_ROLE:governor", "timelock.PROPOSER_ROLE:governor"].sort(),
+    );
+    expect(report.holdings.some((h) => h.holder === f.deployer.address)).to.equal(false);
+    // Operational: the distributor mints epoch emissions.
+    expect(report.holdings.find((h) => h.role === "DISTRIBUTOR_ROLE")).to.include({
+      contract: "rewardEmission",
+      holderName: "rewardDistributor",
+      adminType: false,
+    });
+    expect(formatAudit(report)).to.match(/roles audit passed/);
+  });
+
+  it("fails on layer modules deployed without the hand-over, naming each deployer-held role", async function () {
+    await load();
+    const [deployer] = await ethers.getSigners();
+    const { priceFeed } = await ignition.deploy(MockPriceFeedModule);
+    const rewards = await ignition.deploy(RewardsModule, {
+      parameters: { Rewards: { genesisTime: 1_767_225_600n, priceFeed: await priceFeed.getAddress() } },
+    });
+    const directory = await ethers.deployContract("DeviceDirectoryMock");
+    const da = await ignition.deploy(DataAvailabilityModule, {
+      parameters: { DataAvailability: { deviceDirectory: await directory.getAddress() } },
+    });
+    const record = await recordDeployment(
+      ethers.provider,
+      { network: "hardhat", module: "layers" },
+      { rewardToken: rewards.rewardToken, rewardEmission: rewards.rewardEmission, dataAvailability: da.dataAvailability },
+    );
+    const report = await auditRoles(ethers.provider, record);
+    expect(report.ok).to.equal(false);
+    expect(report.violations.map((v) => `${v.contract}.${v.role}:${v.holder}:${v.kind}`).sort()).to.deep.equal(
+      [
+        "dataAvailability.DEFAULT_ADMIN_ROLE",
+        "dataAvailability.SEQUENCER_ADMIN_ROLE",
+        "rewardEmission.DEFAULT_ADMIN_ROLE",
+        "rewardEmission.GUARDIAN_ROLE",
+        "rewardToken.DEFAULT_ADMIN_ROLE",
+      ].map((r) => `${r}:${deployer.address}:eoa`),
+    );
+    expect(formatAudit(report)).to.match(/roles audit FAILED: 5 admin holding\(s\) by externally owned accounts/);
+  });
+
+  it("fails on a protocol copy where an EOA was granted a role and is the pending paymaster owner", async function () {
+    const f = await load();
+    const eoa = ethers.Wallet.createRandom().address;
+    const timelock = await f.timelock.getAddress();
+    await networkHelpers.impersonateAccount(timelock);
+    await networkHelpers.setBalance(timelock, 10n ** 18n);
+    const asTimelock = await ethers.getSigner(timelock);
+    await f.da.connect(asTimelock).grantRole(await f.da.SEQUENCER_ADMIN_ROLE(), eoa);
+    await f.paymaster.connect(asTimelock).transferOwnership(eoa);
+    // Revoked roles do not count: grant and revoke one more.
+    await f.credits.connect(asTimelock).grantRole(ethers.ZeroHash, eoa);
+    await f.credits.connect(asTimelock).revokeRole(ethers.ZeroHash, eoa);
+    await networkHelpers.stopImpersonatingAccount(timelock);
+    const report = await auditRoles(ethers.provider, f.deployment);
+    expect(report.violations.map((v) => `${v.contract}.${v.role}:${v.holder}`).sort()).to.deep.equal([
+      `claimPaymaster.pendingOwner:${eoa}`,
+      `dataAvailability.SEQUENCER_ADMIN_ROLE:${eoa}`,
+    ]);
+    expect(formatAudit(report)).to.match(/FAIL\s+dataAvailability\s+SEQUENCER_ADMIN_ROLE/);
+  });
+
+  it("an EIP-7702-delegated EOA still counts as an EOA; operational roles may be held by EOAs", async function () {
+    const f = await load();
+    const [keeper] = [f.voters[2]];
+    await networkHelpers.impersonateAccount(await f.timelock.getAddress());
+    await networkHelpers.setBalance(await f.timelock.getAddress(), 10n ** 18n);
+    const asTimelock = await ethers.getSigner(await f.timelock.getAddress());
+    await f.credits.connect(asTimelock).grantRole(await f.credits.OPERATOR_ROLE(), keeper.address);
+    await f.emission.connect(asTimelock).grantRole(await f.emission.GUARDIAN_ROLE(), f.other.address);
+    // A delegation designator (0xef0100 ‖ address) is what an EIP-7702 EOA's code looks like.
+    await networkHelpers.setCode(f.other.address, "0xef0100" + (await f.governor.getAddress()).slice(2).toLowerCase());
+    const report = await auditRoles(ethers.provider, f.deployment);
+    expect(report.violations.map((v) => `${v.contract}.${v.role}:${v.holder}:${v.kind}`)).to.deep.equal([
+      `rewardEmission.GUARDIAN_ROLE:${f.other.address}:eoa`,
+    ]);
+    expect(report.holdings.find((h) => h.role === "OPERATOR_ROLE")).to.include({ holder: keeper.address, violation: false });
+  });
+
+  it("the deployment record validates its fields and names the bad one", function () {
+    const good = { version: 1, chainId: 31337, network: "localhost", module: "DevProtocol", contracts: {} };
+    expect(parseDeployment(good).chainId).to.equal(31337);
+    expect(() => parseDeployment({ ...good, version: 2 }, "x.json")).to.throw("x.json: version must be 1 (got 2)");
+    expect(() => parseDeployment({ ...good, contracts: { governor: { address: "0x12", startBlock: 1 } } }, "x.json")).to.throw(
+      "x.json: contracts.governor.address is not an address (0x12)",
+    );
+    expect(() =>
+      parseDeployment({ ...good, contracts: { governor: { address: ethers.ZeroAddress, startBlock: -1 } } }, "x.json"),
+    ).to.throw("x.json: contracts.governor.startBlock must be a block number");
+  });
+});
