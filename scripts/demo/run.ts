@@ -62,6 +62,7 @@ export const SECOND_RULE: RewardRuleParams = { minValue: 300n, maxValue: 700n, c
 export const DEPTH = 4; // reward_rule_16: 16 readings per batch
 export const SLOTS = 4; // devices per batch the circuit can credit
 const EPOCH_LENGTH = 3600n;
+const FIRST_EPOCH = 0n;
 const EMISSION = 100_000n * 10n ** 18n + 7n;
 const CHALLENGE_WINDOW = 60n;
 const SETTLEMENT_DELAY = 300n;
@@ -171,6 +172,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
           timelockDelay: TIMELOCK_DELAY,
           deposit: TOKEN,
           challengeWindow: CHALLENGE_WINDOW,
+          firstEpoch: FIRST_EPOCH,
+          settlementDelay: SETTLEMENT_DELAY,
+          ruleMinValue: FIRST_RULE.minValue,
+          ruleMaxValue: FIRST_RULE.maxValue,
+          ruleCapPerBatch: FIRST_RULE.capPerBatch,
           retentionWindow: 7n * 86_400n,
           epochBudget: TOKEN,
           accountBudget: 10n ** 16n,
@@ -188,29 +194,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const governor = await ethers.getContractAt("ProtocolGovernor", await at(dep.governor));
     const entryPoint = await ethers.getContractAt("EntryPoint", await at(dep.entryPoint));
     const epoch0 = await emission.currentEpoch();
+    if (epoch0 !== FIRST_EPOCH) throw new Error(`chain is in epoch ${epoch0}, expected ${FIRST_EPOCH}`);
 
-    // The rewards distributor (not yet part of the Ignition composition): deployed here with the
-    // real reward_rule_16 verifier, then its admin roles go to the timelock like every other one.
-    const distributor = await ethers.deployContract("RewardDistributor", [
-      await da.getAddress(),
-      await emission.getAddress(),
-      await registry.getAddress(),
-      deployer.address,
-      SETTLEMENT_DELAY,
-      epoch0,
-      FIRST_RULE,
-    ]);
-    const verifier = await ethers.deployContract("RewardRule16Verifier");
-    await (await distributor.setVerifier(DEPTH, await verifier.getAddress(), SLOTS)).wait();
-    for (const role of [
-      await distributor.RULE_ADMIN_ROLE(),
-      await distributor.VERIFIER_ADMIN_ROLE(),
-      await distributor.DEFAULT_ADMIN_ROLE(),
-    ]) {
-      await (await distributor.grantRole(role, await timelock.getAddress())).wait();
-      await (await distributor.renounceRole(role, deployer.address)).wait();
-    }
+    const distributor = await ethers.getContractAt("RewardDistributor", await at(dep.rewardDistributor));
     const distributorAddress = await distributor.getAddress();
+    const verifierConfig = await distributor.verifierFor(DEPTH);
+    if (verifierConfig.slots !== BigInt(SLOTS))
+      throw new Error(
+        `the deployed distributor's depth-${DEPTH} verifier has ${verifierConfig.slots} slots, the demo expects ${SLOTS}`,
+      );
     const deployBlock = await ethers.provider.getBlockNumber();
     say(
       `deployed: registry ${await registry.getAddress()}, DA ${await da.getAddress()}, distributor ${distributorAddress}, governor ${await governor.getAddress()}; every admin role is the timelock's`,
@@ -242,15 +234,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       data: iface.encodeFunctionData(fn, args),
     });
 
-    await govern("Bootstrap: approve the maker, add the sequencer, let the distributor mint epochs, sponsor its claims", [
+    await govern("Bootstrap: approve the maker Acme Sensors, add the sequencer", [
       call(await registry.getAddress(), registry.interface, "approveMaker", [maker.address, "Acme Sensors (demo)"]),
       call(await da.getAddress(), da.interface, "addSequencer", [sequencer.address]),
-      call(await emission.getAddress(), emission.interface, "grantRole", [await emission.DISTRIBUTOR_ROLE(), distributorAddress]),
-      call(await paymaster.getAddress(), paymaster.interface, "setClaimCall", [
-        distributorAddress,
-        distributor.interface.getFunction("claim")!.selector,
-        "0xb61d27f6", // DeviceAccount.execute(address,uint256,bytes)
-      ]),
     ]);
     await (await da.connect(sequencer).depositBond({ value: TOKEN })).wait();
 
@@ -718,8 +704,8 @@ async function gasByCategory(
     for (const tx of block?.prefetchedTransactions ?? []) {
       const gasUsed = (await provider.getTransactionReceipt(tx.hash))?.gasUsed ?? 0n;
       let cat: string;
-      if (n <= deployBlock) cat = "deployment (Ignition + distributor, role hand-over)";
-      else if (tx.to === null) cat = "deployment (Ignition + distributor, role hand-over)";
+      if (n <= deployBlock) cat = "deployment (Ignition DevProtocol, role hand-over)";
+      else if (tx.to === null) cat = "deployment (Ignition DevProtocol, role hand-over)";
       else {
         const to = tx.to.toLowerCase();
         cat = targets.get(to) ?? "other";
