@@ -203,9 +203,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       throw new Error(
         `the deployed distributor's depth-${DEPTH} verifier has ${verifierConfig.slots} slots, the demo expects ${SLOTS}`,
       );
+    const admin = await distributor.DEFAULT_ADMIN_ROLE();
+    if (
+      !(await distributor.hasRole(admin, await timelock.getAddress())) ||
+      (await distributor.hasRole(admin, deployer.address))
+    ) {
+      throw new Error("the deployment did not hand the distributor's admin role to the timelock");
+    }
     const deployBlock = await ethers.provider.getBlockNumber();
     say(
-      `deployed: registry ${await registry.getAddress()}, DA ${await da.getAddress()}, distributor ${distributorAddress}, governor ${await governor.getAddress()}; every admin role is the timelock's`,
+      `deployed: registry ${await registry.getAddress()}, DA ${await da.getAddress()}, distributor ${distributorAddress}, governor ${await governor.getAddress()}; admin roles handed to the timelock ${await timelock.getAddress()}`,
     );
 
     // ------------------------------------------------------------------ governance helper
