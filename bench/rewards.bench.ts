@@ -161,6 +161,10 @@ const suite: BenchSuite = {
       figures.push(...(await measure(name, ctx)));
     }
     figures.push(...(await claimFigures()));
+    // snarkjs keeps the bn128 curve (and its worker threads) cached globally; release it so the
+    // bench process can exit (a later user rebuilds it on demand).
+    const curve = (await snarkjs.curves.getCurveFromName("bn128")) as { terminate(): Promise<void> };
+    await curve.terminate();
     // The un-suffixed keys: the largest B measured.
     const largest = 2 ** INSTANCES[names[names.length - 1]].depth;
     for (const key of ["constraintsPerReading", "proveSecondsPerBatch", "settlementGasPerBatch", "grothFloorGas", "settlementGasPerReading"]) {

@@ -171,11 +171,17 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
   });
 
   it("closes epochs in order, only after the settlement deadline", async () => {
-    const { distributor, networkHelpers } = await setup();
+    const { distributor, networkHelpers, ethers } = await setup();
     const at = await distributor.closableAt(E);
     expect(at).to.equal(GENESIS + (E + 1n) * EPOCH_LENGTH + SETTLEMENT_DELAY);
     await expect(distributor.closeEpoch(E)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosable").withArgs(E, at);
+    // Automation re-validates: performData from an early or forged check closes nothing.
+    const [needed, data] = await distributor.checkUpkeep("0x");
+    expect(needed).to.equal(false);
+    await expect(distributor.performUpkeep(data)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosable").withArgs(E, at);
     await networkHelpers.time.increaseTo(at);
+    const forged = ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [E + 3n]);
+    await expect(distributor.performUpkeep(forged)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext").withArgs(E + 3n, E);
     await expect(distributor.closeEpoch(E + 1n)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext").withArgs(E + 1n, E);
     // No points: closes without minting.
     await expect(distributor.closeEpoch(E)).to.emit(distributor, "EpochClosed").withArgs(E, 0, 0);
