@@ -25,6 +25,7 @@ Options:
   --broker URL       external MQTT broker (mqtt://host:port) instead of the embedded one
   --db URL           PostgreSQL (postgres://user@host:port/db) instead of embedded SQLite;
                      the demo works in a fresh schema and drops it at the end
+  --processes        run each keeper as its own process (keepers/cli.ts) instead of in this one
   --json             also print the summary as one JSON line (prefix "DEMO_SUMMARY ")
   --verbose          keepers' structured JSON logs on stderr
   --help             this text`;
@@ -89,6 +90,8 @@ function printSummary(s: DemoSummary): void {
     "governance",
     `${s.governance.executed}/${s.governance.proposals} proposals executed; rule from epoch ${s.governance.scheduledRule.fromEpoch}: ${s.governance.scheduledRule.minValue}..${s.governance.scheduledRule.maxValue}, cap ${s.governance.scheduledRule.capPerBatch}`,
   );
+  console.log("keepers:");
+  for (const [k, v] of Object.entries(s.keepers)) console.log(`  ${k.padEnd(10)} ${v}`);
   console.log("gas by category:");
   for (const [k, v] of Object.entries(s.gas)) console.log(`  ${k.padEnd(50)} ${BigInt(v).toLocaleString("en-US").padStart(14)}`);
   line(
@@ -144,6 +147,7 @@ async function main(): Promise<number> {
         db: { type: "string" },
         json: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
+        processes: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -165,6 +169,7 @@ async function main(): Promise<number> {
     broker: urlFlag("broker", values.broker, ["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"]),
     db: urlFlag("db", values.db, ["postgres:", "postgresql:"]),
     verbose: values.verbose,
+    processes: values.processes,
     say: (l: string) => console.log(l),
   };
   if (!values.verbose) quietSkippedTicks();

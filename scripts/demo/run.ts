@@ -18,15 +18,8 @@ import { JsonRpcProvider, Wallet, concat, solidityPacked, type BaseContract, typ
 import DevProtocolModule from "../../deploy/modules/DevProtocol.js";
 import { Device } from "../../firmware/device.js";
 import { fleetKey, fleetKeyType } from "../../firmware/simulator.js";
-import { Bridge, bridgeOptions } from "../../keepers/bridge/bridge.js";
 import { createLogger, silentLogger, type Logger } from "../../keepers/common/log.js";
-import { parseOptions } from "../../keepers/common/options.js";
 import { openStore, PostgresStore, type Store } from "../../keepers/common/store/index.js";
-import { DaKeeper, daOptions } from "../../keepers/da/da.js";
-import { EpochKeeper, epochOptions } from "../../keepers/epoch/epoch.js";
-import { Prover, proverOptions } from "../../keepers/prover/prover.js";
-import { Sequencer, sequencerOptions } from "../../keepers/sequencer/sequencer.js";
-import { Submitter, submitterOptions } from "../../keepers/submitter/submitter.js";
 import {
   KEY_TYPE_CODE,
   KeyTree,
@@ -39,6 +32,7 @@ import {
 } from "../../sdk/src/index.js";
 import { castVote, execute, propose, queue } from "../lib/dao.js";
 import type { Call } from "../lib/actions.js";
+import { freePort, startInProcess, startProcesses, type KeeperConfig } from "./keepers.js";
 import { rpcEndpoint } from "./rpc.js";
 
 export interface DemoOptions {
@@ -52,6 +46,8 @@ export interface DemoOptions {
   /** PostgreSQL URL; empty = embedded SQLite in a temporary directory. */
   db: string;
   verbose: boolean;
+  /** One keepers/cli.ts child process per keeper instead of running them in this process. */
+  processes: boolean;
   say: (line: string) => void;
 }
 
@@ -150,7 +146,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     cleanups.push(() => rpc.close());
     const provider = new JsonRpcProvider(rpc.url, undefined, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
     cleanups.push(() => provider.destroy());
-    const [deployer, maker, sequencer, bundler] = await ethers.getSigners();
+    const [deployer, maker, bundler] = await ethers.getSigners();
+    const sequencer = deterministicWallet("sequencer", provider);
+    await conn.provider.request({ method: "hardhat_setBalance", params: [sequencer.address, "0x56bc75e2d63100000"] });
     const now = BigInt(await networkHelpers.time.latest());
     const genesisTime = now - 60n; // epoch 0 started a minute ago and lasts an hour
     say(`in-process Hardhat chain ${chainId} at ${rpc.url}; deploying the protocol (DevProtocol Ignition module)…`);
@@ -245,7 +243,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       call(await registry.getAddress(), registry.interface, "approveMaker", [maker.address, "Acme Sensors (demo)"]),
       call(await da.getAddress(), da.interface, "addSequencer", [sequencer.address]),
     ]);
-    await (await da.connect(sequencer).depositBond({ value: TOKEN })).wait();
+    await (await (da.connect(sequencer) as typeof da).depositBond({ value: TOKEN })).wait();
 
     // ------------------------------------------------------------------ store
     const tmp = mkdtempSync(path.join(os.tmpdir(), "depin-demo-"));
@@ -275,6 +273,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       return s;
     };
     const store = await newStore();
+    cleanups.push(async () => {
+      for (const st of stores) await st.close();
+    });
 
     // ------------------------------------------------------------------ onboarding
     const owners = Array.from({ length: o.owners }, (_, k) => deterministicWallet(`owner/${k}`, provider));
@@ -310,103 +311,69 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
     // ------------------------------------------------------------------ keepers
     const bridgeClock = { offset: 0 };
-    const bridge = new Bridge(
-      parseOptions(bridgeOptions, {
-        store: storeUrl,
-        brokerUrl: o.broker,
-        mqttPort: 0,
-        rpcUrl: rpc.url,
-        directory: await registry.getAddress(),
-        networkId: chainId,
-        genesisTime,
-        epochLength: EPOCH_LENGTH,
-        directoryTtlMs: 2000,
-        clientId: `depin-demo-bridge-${process.pid}`,
-        metricsPort: 0,
-        schedule: "*/2 * * * * *",
-      }),
-      { store: await newStore(), log: keeperLog, now: () => Date.now() / 1000 + bridgeClock.offset },
-    );
-    const common = { metricsPort: 0 };
-    const sequencerKeeper = new Sequencer(
-      parseOptions(sequencerOptions, { store: storeUrl, depth: DEPTH, windowMs: 1500, schedule: "* * * * * *", ...common }),
-      {
-        store: await newStore(),
-        log: keeperLog,
-      },
-    );
-    const daKeeper = new DaKeeper(
-      parseOptions(daOptions, {
-        store: storeUrl,
-        rpcUrl: rpc.url,
-        da: await da.getAddress(),
-        schedule: "* * * * * *",
-        ...common,
-      }),
-      {
-        store: await newStore(),
-        signer: sequencer,
-        log: keeperLog,
-      },
-    );
     const submitterKey = deterministicWallet("submitter", provider);
     const epochKey = deterministicWallet("epoch-keeper", provider);
     for (const w of [submitterKey, epochKey])
       await conn.provider.request({ method: "hardhat_setBalance", params: [w.address, "0x56bc75e2d63100000"] });
-    const prover = new Prover(
-      parseOptions(proverOptions, {
-        store: storeUrl,
-        rpcUrl: rpc.url,
-        distributor: distributorAddress,
-        workers: Math.max(1, Math.min(2, os.availableParallelism())),
-        progress: "off",
-        schedule: "*/2 * * * * *",
-        ...common,
-      }),
-      { store: await newStore(), runner: provider, log: keeperLog },
-    );
-    const submitter = new Submitter(
-      parseOptions(submitterOptions, {
-        store: storeUrl,
-        rpcUrl: rpc.url,
-        distributor: distributorAddress,
-        privateKey: submitterKey.privateKey,
-        pollMs: 50,
-        schedule: "*/2 * * * * *",
-        ...common,
-      }),
-      { store: await newStore(), provider, log: keeperLog },
-    );
-    const epochKeeper = new EpochKeeper(
-      parseOptions(epochOptions, {
-        store: storeUrl,
-        rpcUrl: rpc.url,
-        distributor: distributorAddress,
-        privateKey: epochKey.privateKey,
-        pollMs: 50,
-        schedule: "*/2 * * * * *",
-        ...common,
-      }),
-      { store: await newStore(), provider, log: keeperLog },
-    );
-    const services = { bridge, sequencer: sequencerKeeper, da: daKeeper, prover, submitter, epoch: epochKeeper };
-    const schedules: Record<string, string> = {
-      bridge: "*/2 * * * * *",
-      sequencer: "* * * * * *",
-      da: "* * * * * *",
-      prover: "*/2 * * * * *",
-      submitter: "*/2 * * * * *",
-      epoch: "*/2 * * * * *",
-    };
-    const keeperPorts: Record<string, string> = {};
-    for (const [name, s] of Object.entries(services)) {
-      await s.start({ metricsPort: 0, schedule: schedules[name] });
-      cleanups.push(() => s.stop());
-      keeperPorts[name] = `http://127.0.0.1:${(s as unknown as { port?: number }).port ?? "-"}/status`;
-    }
-    const brokerUrl = o.broker || `mqtt://127.0.0.1:${bridge.mqttPort}`;
+    const every = (s: number) => (s === 1 ? "* * * * * *" : `*/${s} * * * * *`);
+    const chainOpts = { rpcUrl: rpc.url, store: storeUrl, metricsPort: 0 };
+    const configs: KeeperConfig[] = [
+      {
+        name: "bridge",
+        options: {
+          ...chainOpts,
+          brokerUrl: o.broker,
+          mqttPort: o.processes && !o.broker ? await freePort() : 0,
+          directory: await registry.getAddress(),
+          networkId: chainId,
+          genesisTime,
+          epochLength: EPOCH_LENGTH,
+          directoryTtlMs: 2000,
+          clientId: `depin-demo-bridge-${process.pid}`,
+          schedule: every(2),
+        },
+      },
+      { name: "sequencer", options: { store: storeUrl, metricsPort: 0, depth: DEPTH, windowMs: 1500, schedule: every(1) } },
+      { name: "da", options: { ...chainOpts, da: await da.getAddress(), privateKey: sequencer.privateKey, schedule: every(1) } },
+      {
+        name: "prover",
+        options: {
+          ...chainOpts,
+          distributor: distributorAddress,
+          workers: Math.max(1, Math.min(2, os.availableParallelism())),
+          progress: "off",
+          schedule: every(2),
+        },
+      },
+      {
+        name: "submitter",
+        options: {
+          ...chainOpts,
+          distributor: distributorAddress,
+          privateKey: submitterKey.privateKey,
+          pollMs: 50,
+          schedule: every(2),
+        },
+      },
+      {
+        name: "epoch",
+        options: {
+          ...chainOpts,
+          distributor: distributorAddress,
+          privateKey: epochKey.privateKey,
+          pollMs: 50,
+          schedule: every(2),
+        },
+      },
+    ];
+    say(o.processes ? "starting one keepers/cli.ts process per keeper…" : "starting the keepers in this process…");
+    const keeperSet = o.processes
+      ? await startProcesses(configs, { verbose: o.verbose })
+      : await startInProcess(configs, { log: keeperLog, bridgeNow: () => Date.now() / 1000 + bridgeClock.offset });
+    cleanups.push(() => keeperSet.stop());
+    const brokerUrl = o.broker || `mqtt://127.0.0.1:${keeperSet.mqttPort}`;
     say(
-      `keepers running (cron): ${Object.keys(services).join(", ")}; broker ${o.broker ? o.broker : `embedded aedes ${brokerUrl}`}; store ${storeLabel}`,
+      `keepers running (cron): ${keeperSet.keepers.map((k) => `${k.name}${o.processes ? ` pid ${k.pid}` : ""}`).join(", ")}; broker ${o.broker ? o.broker : `embedded aedes ${brokerUrl}`}; store ${storeLabel}`,
     );
 
     // ------------------------------------------------------------------ streaming
@@ -671,7 +638,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       },
       gas,
       timeTravelSeconds: timeTravel.toString(),
-      keepers: keeperPorts,
+      keepers: Object.fromEntries(keeperSet.keepers.map((k) => [k.name, `pid ${k.pid}, ${k.status}`])),
       wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
     };
     return summary;

@@ -51,6 +51,7 @@ interface Summary {
   };
   governance: { proposals: number; executed: number; scheduledRule: { minValue: string; maxValue: string } };
   gas: Record<string, string>;
+  keepers: Record<string, string>;
 }
 
 function summaryOf(run: Run): Summary {
@@ -126,7 +127,7 @@ describe("npm run demo", function () {
     checkConsistent(summaryOf(run), 5, 4);
   });
 
-  it("real services: the same on Mosquitto (127.0.0.1:1883) and PostgreSQL (a fresh schema, dropped afterwards)", async () => {
+  it("real services, one process per keeper: the same on Mosquitto (127.0.0.1:1883) and PostgreSQL (a fresh schema, dropped afterwards)", async () => {
     const run = await runDemo([
       "--devices",
       "3",
@@ -140,11 +141,20 @@ describe("npm run demo", function () {
       "mqtt://127.0.0.1:1883",
       "--db",
       "postgres://postgres@127.0.0.1:5432/test",
+      "--processes",
       "--json",
     ]);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.match(/store\s+PostgreSQL 127\.0\.0\.1:5432\/test schema demo_/);
-    checkConsistent(summaryOf(run), 3, 6);
+    const summary = summaryOf(run);
+    checkConsistent(summary, 3, 6);
+    // Six keeper processes, none of them the demo's own.
+    const pids = Object.values(summary.keepers).map((v) => Number(/^pid (\d+),/.exec(v)![1]));
+    expect(Object.keys(summary.keepers)).to.deep.equal(["bridge", "sequencer", "da", "prover", "submitter", "epoch"]);
+    expect(new Set(pids).size).to.equal(6);
+    for (const pid of pids) {
+      expect(() => process.kill(pid, 0), `keeper pid ${pid} is gone after the demo`).to.throw();
+    }
     const schema = /schema (demo_\d+_\d+)/.exec(run.stdout)![1];
     const pg = (await import("pg")).default;
     const c = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/test" });
