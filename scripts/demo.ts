@@ -8,7 +8,7 @@
  * summary. See docs/demo.md. The phases live in scripts/demo/run.ts.
  */
 import { parseArgs } from "node:util";
-import { fmt, runDemo, type DemoSummary } from "./demo/run.js";
+import { SLOTS, fmt, runDemo, type DemoSummary } from "./demo/run.js";
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -20,6 +20,8 @@ governance proposals and prints a summary. Ends by itself and cleans up.
 Options:
   --devices N        simulated devices (1..64, default 8)
   --readings N       readings per device (1..200, default 8)
+  --duration S       instead of --readings: stream for about S seconds (1..600); devices
+                     report in groups of 4 (the circuit's device slots), one group after another
   --owners N         device owners (1..devices, default 3, at most the device count)
   --interval MS      milliseconds between two readings of a device (10..10000, default 250)
   --broker URL       external MQTT broker (mqtt://host:port) instead of the embedded one
@@ -141,6 +143,7 @@ async function main(): Promise<number> {
       options: {
         devices: { type: "string" },
         readings: { type: "string" },
+        duration: { type: "string" },
         owners: { type: "string" },
         interval: { type: "string" },
         broker: { type: "string" },
@@ -161,11 +164,19 @@ async function main(): Promise<number> {
   }
   const devices = intFlag("devices", values.devices, 8, 1, 64);
   const owners = intFlag("owners", values.owners, Math.min(3, devices), 1, devices);
+  if (values.readings !== undefined && values.duration !== undefined)
+    throw new DemoUsageError("--readings and --duration exclude each other: give one");
+  const intervalMs = intFlag("interval", values.interval, 250, 10, 10_000);
+  let readings = intFlag("readings", values.readings, 8, 1, 200);
+  if (values.duration !== undefined) {
+    const seconds = intFlag("duration", values.duration, 0, 1, 600);
+    readings = Math.max(1, Math.min(200, Math.round((seconds * 1000) / (intervalMs * Math.ceil(devices / SLOTS)))));
+  }
   const opts = {
     devices,
     owners,
-    readings: intFlag("readings", values.readings, 8, 1, 200),
-    intervalMs: intFlag("interval", values.interval, 250, 10, 10_000),
+    readings,
+    intervalMs,
     broker: urlFlag("broker", values.broker, ["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"]),
     db: urlFlag("db", values.db, ["postgres:", "postgresql:"]),
     verbose: values.verbose,

@@ -175,6 +175,8 @@ describe("npm run demo", function () {
       [["--broker", "http://127.0.0.1:1883"], /--broker must use mqtt:/],
       [["--db", "not a url"], /--db must be a URL/],
       [["--fleet", "3"], /Unknown option '--fleet'/],
+      [["--readings", "4", "--duration", "10"], /--readings and --duration exclude each other/],
+      [["--duration", "0"], /--duration must be an integer in 1\.\.600 \(got "0"\)/],
     ];
     for (const [args, message] of cases) {
       const run = await runDemo(args, 60_000);
@@ -187,7 +189,7 @@ describe("npm run demo", function () {
   it("--help lists every flag", async () => {
     const run = await runDemo(["--help"], 60_000);
     expect(run.code).to.equal(0);
-    for (const flag of ["--devices", "--readings", "--owners", "--interval", "--broker", "--db", "--json"])
+    for (const flag of ["--devices", "--readings", "--duration", "--owners", "--interval", "--broker", "--db", "--json"])
       expect(run.stdout).to.include(flag);
   });
 });
