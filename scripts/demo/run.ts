@@ -638,7 +638,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       },
       gas,
       timeTravelSeconds: timeTravel.toString(),
-      keepers: Object.fromEntries(keeperSet.keepers.map((k) => [k.name, `pid ${k.pid}, ${k.status}`])),
+      keepers: Object.fromEntries(
+        keeperSet.keepers.map((k) => [k.name, o.processes ? `pid ${k.pid}, ${k.status}` : `in the demo's process, ${k.status}`]),
+      ),
       wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
     };
     return summary;
