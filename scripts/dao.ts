@@ -69,7 +69,7 @@ const delegate: Command = {
   name: "delegate",
   summary: "delegate your reward-token votes (to yourself to vote directly); needed once before voting",
   usage: `Usage: npx tsx scripts/dao.ts delegate [--to ADDRESS] [--from ACCOUNT]
-Voting power is checkpointed: it counts for proposals whose snapshot is after this transaction.
+Voting power is checkpointed: it counts for proposals created in a later block than this transaction.
   --to ADDRESS     delegatee (default: yourself)
 ${FROM_HELP}`,
   options: { to: { type: "string" }, ...FROM },
@@ -125,7 +125,7 @@ const state: Command = {
     if (args.json) console.log(toJson({ ...s, calls, description: p.description }));
     else {
       console.log(
-        `proposal ${id}: ${s.state} (clock ${s.clock}, snapshot ${s.snapshot}, deadline ${s.deadline}${s.eta ? `, executable at ${new Date(Number(s.eta) * 1000).toISOString()}` : ""})`,
+        `proposal ${id}: ${s.state} (clock ${s.clock}, votes read at ${s.votesTimepoint}, voting opens after ${s.snapshot}, deadline ${s.deadline}${s.eta ? `, executable at ${new Date(Number(s.eta) * 1000).toISOString()}` : ""})`,
       );
       console.log(`votes: for ${s.votes.for}, against ${s.votes.against}, abstain ${s.votes.abstain}; quorum ${s.quorum}`);
       console.log(`proposer ${s.proposer}`);

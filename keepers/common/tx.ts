@@ -233,17 +233,26 @@ export class DurableTxManager {
     return { maxFeePerGas: max, maxPriorityFeePerGas: tip > max ? max : tip };
   }
 
-  /** Broadcasts the last signed transaction; "already known" and "nonce too low" are not errors here. */
+  /**
+   * Broadcasts the last signed transaction; "already known" and "nonce too low" (mined meanwhile)
+   * are not errors here, and neither is an under-priced replacement (the earlier hash stays
+   * valid and is followed; the next bump offers more).
+   */
   private async broadcast(rec: TxRecord): Promise<void> {
     try {
       await this.rpc(() => this.provider.broadcastTransaction(rec.raw));
     } catch (e) {
       const msg = String((e as Error).message).toLowerCase();
-      if (
-        /already known|known transaction|already imported|nonce too low|nonce has already been used|replacement transaction underpriced/.test(
-          msg,
-        )
-      ) {
+      if (/underpriced/.test(msg)) {
+        this.log.warn("TxManager#underpriced", {
+          key: rec.key,
+          nonce: rec.nonce,
+          hash: rec.hashes.at(-1),
+          note: msg.slice(0, 200),
+        });
+        return;
+      }
+      if (/already known|known transaction|already imported|nonce too low|nonce has already been used/.test(msg)) {
         this.log.debug("TxManager#broadcast", { key: rec.key, note: msg.slice(0, 120) });
         return;
       }
@@ -261,7 +270,7 @@ export class DurableTxManager {
     }
     const started = Date.now();
     let lastSend = Date.now();
-    let foreignSeen = 0;
+    let foreignSince = 0;
     for (;;) {
       const receipt = await this.findReceipt(rec);
       if (receipt) {
@@ -285,9 +294,11 @@ export class DurableTxManager {
       }
       const latest = BigInt(await this.rpc(() => this.provider.getTransactionCount(this.address, "latest")));
       if (latest > rec.nonce) {
-        // The nonce is used but none of our hashes has a receipt: look twice (a receipt can lag
-        // the nonce by a poll), then report the foreign replacement.
-        if (++foreignSeen >= 3) {
+        // The nonce is used but none of our hashes has a receipt yet. A receipt can lag the
+        // nonce (load-balanced or caching RPC): only after a grace period with none of our
+        // hashes known as mined is it a foreign replacement.
+        foreignSince ||= Date.now();
+        if (Date.now() - foreignSince >= Math.max(5_000, 10 * this.opts.pollMs) && !(await this.anyMined(rec))) {
           rec.status = "reverted";
           await this.journal.saveTx(rec);
           throw new TxDroppedError(rec.key, rec.nonce);
@@ -301,6 +312,15 @@ export class DurableTxManager {
       }
       await sleep(this.opts.pollMs);
     }
+  }
+
+  /** True when the node reports one of the record's hashes in a block. */
+  private async anyMined(rec: TxRecord): Promise<boolean> {
+    for (const h of rec.hashes) {
+      const t = await this.rpc(() => this.provider.getTransaction(h));
+      if (t?.blockNumber != null) return true;
+    }
+    return false;
   }
 
   private async findReceipt(rec: TxRecord): Promise<TransactionReceipt | null> {

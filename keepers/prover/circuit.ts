@@ -13,8 +13,6 @@ export interface RewardInstance {
   shape: RewardCircuitShape;
   wasm: string;
   zkey: string;
-  /** Verification key (JSON), to check every proof before it is stored. */
-  vkey: unknown;
 }
 
 /** Loads instance `name` of circuits/circuits.json; throws a message saying how to build it. */
@@ -25,7 +23,7 @@ export function loadRewardInstance(name: string, buildDir?: string): RewardInsta
   const m = /RewardRule\(\s*(\d+)\s*,\s*(\d+)\s*\)/.exec(src);
   if (!m) throw new Error(`${c.main} is not a RewardRule(DEPTH, SLOTS) instance`);
   const art = artifactsOf(name, buildDir);
-  for (const f of [art.wasm, art.zkey, art.vkey]) {
+  for (const f of [art.wasm, art.zkey]) {
     if (!existsSync(f)) throw new Error(`${name}: ${f} is missing; run \`npm run build:circuits -- --only ${name}\``);
   }
   return {
@@ -33,6 +31,5 @@ export function loadRewardInstance(name: string, buildDir?: string): RewardInsta
     shape: { depth: Number(m[1]), slots: Number(m[2]) },
     wasm: art.wasm,
     zkey: art.zkey,
-    vkey: JSON.parse(readFileSync(art.vkey, "utf8")) as unknown,
   };
 }

@@ -88,6 +88,7 @@ export class ProverPool {
       const p = this.queue.shift()!;
       p.started = Date.now();
       this.busy.set(w, p);
+      w.ref(); // a running proof keeps the process alive; an idle worker does not
       w.postMessage(p.job);
     }
   }
@@ -95,6 +96,7 @@ export class ProverPool {
   private onReply(w: Worker, msg: ProveReply): void {
     const p = this.busy.get(w);
     this.busy.delete(w);
+    w.unref();
     this.idle.push(w);
     if (p) {
       if ("error" in msg) {

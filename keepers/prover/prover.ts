@@ -2,7 +2,8 @@
  * The prover keeper: for each committed, final DA batch not yet settled, builds the reward
  * circuit's input from the batch's stored readings under the rule version in force for the
  * batch's epoch (read from the RewardDistributor), proves it in a pool of worker threads
- * (snarkjs Groth16), checks the proof locally and stores it for the submitter.
+ * (snarkjs Groth16), checks the proof with the verifier contract the distributor calls (a static
+ * call) and stores it for the submitter.
  *
  * Idempotent per batch id: a proof is stored once (the store keeps the first "proven" row); a
  * restart after a crash re-proves only batches without a stored proof, so nothing is proven
@@ -13,9 +14,8 @@
  * --max-attempts times.
  */
 import os from "node:os";
-import { JsonRpcProvider, type ContractRunner, type Contract } from "ethers";
+import { Contract, Interface, JsonRpcProvider, type ContractRunner } from "ethers";
 import { Counter, Gauge, Histogram } from "prom-client";
-import * as snarkjs from "snarkjs";
 import {
   getPoseidon,
   hashReading,
@@ -86,6 +86,7 @@ export class Prover extends Service {
   instance!: RewardInstance;
   pool!: ProverPool;
   private hasher!: PoseidonHasher;
+  private runner!: ContractRunner;
   private progress?: Progress;
   /** Lowest batch id that may still need work (everything below is proven, settled or failed). */
   private cursor = 1n;
@@ -121,7 +122,7 @@ export class Prover extends Service {
     this.hasher = await getPoseidon();
     this.store = this.deps.store ?? openStore(this.opts.store);
     await this.store.init();
-    const runner = this.deps.runner ?? new JsonRpcProvider(this.opts.rpcUrl);
+    const runner = (this.runner = this.deps.runner ?? new JsonRpcProvider(this.opts.rpcUrl));
     this.distributor = rewardDistributor(this.opts.distributor, runner);
     this.da = batchViews((await this.distributor.batches()) as string, runner);
     const vc = (await this.distributor.verifierFor(this.instance.shape.depth)) as { verifier: string; slots: bigint };
@@ -223,10 +224,11 @@ export class Prover extends Service {
           `batch ${b.batchId}: public signals [${res.publicSignals.join(", ")}] differ from the expected [${expected.join(", ")}]`,
         );
       }
-      if (!(await snarkjs.groth16.verify(this.instance.vkey, res.publicSignals, res.proof))) {
+      const proof = toSolidityProof(res.proof);
+      if (!(await this.verifiesOnChain(job.verifier, proof, job.publicSignals))) {
         throw new ProveError(
           "PROOF_INVALID",
-          `batch ${b.batchId}: the proof does not verify against ${this.instance.name}'s verification key`,
+          `batch ${b.batchId}: the proof does not verify on the distributor's verifier ${job.verifier}`,
         );
       }
       const points = job.points.reduce((s, p) => s + p.points, 0n);
@@ -234,7 +236,7 @@ export class Prover extends Service {
         batchId: b.batchId,
         ruleVersion: job.ruleVersion,
         deviceWords: job.deviceWords,
-        proof: toSolidityProof(res.proof),
+        proof,
         points,
       });
       this.proven.inc();
@@ -315,11 +317,24 @@ export class Prover extends Service {
         { start: BigInt(start), end: BigInt(end) },
         epoch,
       );
-      return { ...job, ruleVersion };
+      return { ...job, ruleVersion, verifier: vc.verifier };
     } catch (e) {
       if (e instanceof RewardRuleError) throw new ProveError("RULE_UNPROVABLE", `batch ${b.batchId}: ${e.code}: ${e.message}`);
       throw e;
     }
+  }
+
+  /**
+   * Checks a proof with the verifier contract the distributor will call (a static call, no
+   * transaction), on the public signals the distributor derives from the chain for this batch.
+   * This also keeps snarkjs and its curve threads out of the keeper's main thread.
+   */
+  private async verifiesOnChain(verifier: string, p: ReturnType<typeof toSolidityProof>, pub: bigint[]): Promise<boolean> {
+    const iface = new Interface([
+      `function verifyProof(uint256[2] a, uint256[2][2] b, uint256[2] c, uint256[${pub.length}] pub) view returns (bool)`,
+    ]);
+    const c = new Contract(verifier, iface, this.runner);
+    return (await c.verifyProof(p.a, p.b, p.c, pub)) as boolean;
   }
 
   private async fail(batchId: bigint, e: ProveError): Promise<void> {

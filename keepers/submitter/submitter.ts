@@ -57,6 +57,7 @@ export class Submitter extends Service {
   store!: Store;
   distributor!: Contract;
   tx?: DurableTxManager;
+  private provider!: JsonRpcProvider;
   private readonly settled: Counter;
   private readonly refused: Counter;
   private readonly pending: Gauge;
@@ -90,8 +91,8 @@ export class Submitter extends Service {
     if (!this.opts.privateKey && !this.opts.dryRun) throw new Error("invalid option --private-key: is required unless --dry-run");
     this.store = this.deps.store ?? openStore(this.opts.store);
     await this.store.init();
-    const provider =
-      this.deps.provider ?? new JsonRpcProvider(this.opts.rpcUrl, undefined, { pollingInterval: this.opts.pollMs });
+    const provider = (this.provider =
+      this.deps.provider ?? new JsonRpcProvider(this.opts.rpcUrl, undefined, { pollingInterval: this.opts.pollMs }));
     let runner: ContractRunner = provider;
     if (this.opts.privateKey) {
       const wallet = new Wallet(this.opts.privateKey, provider);
@@ -122,10 +123,10 @@ export class Submitter extends Service {
     const id = p.batchId;
     const key = `settle:${id}`;
     if ((await this.distributor.isSettled(id)) as boolean) {
-      const j = await this.store.getTx(key);
-      await this.store.markSettled(id, j?.minedHash ?? "external");
-      this.settled.inc({ by: j?.minedHash ? "us" : "other" });
-      this.log.info("Submitter#alreadySettled", { batchId: id, tx: j?.minedHash ?? null });
+      const ours = await this.ourSettleTx(key);
+      await this.store.markSettled(id, ours ?? "external");
+      this.settled.inc({ by: ours ? "us" : "other" });
+      this.log.info("Submitter#alreadySettled", { batchId: id, tx: ours });
       return true;
     }
     if (!p.proof) return false;
@@ -156,14 +157,26 @@ export class Submitter extends Service {
     }
   }
 
+  /** Hash of our own mined settle for `key` (journal, else a receipt of any journaled hash). */
+  private async ourSettleTx(key: string): Promise<string | null> {
+    const j = await this.store.getTx(key);
+    if (!j) return null;
+    if (j.minedHash) return j.minedHash;
+    for (const h of j.hashes) {
+      const r = await this.provider.getTransactionReceipt(h);
+      if (r?.status === 1) return h;
+    }
+    return null;
+  }
+
   private async onFailure(p: ProofRecord, e: unknown): Promise<boolean> {
     const id = p.batchId;
     if (e instanceof TxRevertedError || e instanceof TxDroppedError || isRevert(e)) {
       // Whatever happened, the chain says whether the batch is settled.
       if ((await this.distributor.isSettled(id)) as boolean) {
-        const j = await this.store.getTx(`settle:${id}`);
-        await this.store.markSettled(id, j?.minedHash ?? "external");
-        this.settled.inc({ by: "other" });
+        const ours = await this.ourSettleTx(`settle:${id}`);
+        await this.store.markSettled(id, ours ?? "external");
+        this.settled.inc({ by: ours ? "us" : "other" });
         this.log.info("Submitter#alreadySettled", { batchId: id, note: "settled by another transaction" });
         return true;
       }

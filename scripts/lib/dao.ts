@@ -109,7 +109,10 @@ export interface ProposalStatus {
   proposalId: bigint;
   state: ProposalStateName;
   proposer: string;
+  /** End of the voting delay: Pending up to this block, Active after it. */
   snapshot: bigint;
+  /** The block before the proposal's: voting power and the quorum's supply are read here. */
+  votesTimepoint: bigint;
   deadline: bigint;
   /** Timelock ready time (unix seconds) once queued, else 0. */
   eta: bigint;
@@ -121,6 +124,7 @@ export interface ProposalStatus {
 export async function proposalStatus(governor: ProtocolGovernor, proposalId: bigint): Promise<ProposalStatus> {
   const state = PROPOSAL_STATES[Number(await governor.state(proposalId))];
   const snapshot = await governor.proposalSnapshot(proposalId);
+  const votesTimepoint = await governor.proposalVotesTimepoint(proposalId);
   const clock = await governor.clock();
   const [against, forVotes, abstain] = await governor.proposalVotes(proposalId);
   return {
@@ -128,10 +132,11 @@ export async function proposalStatus(governor: ProtocolGovernor, proposalId: big
     state,
     proposer: await governor.proposalProposer(proposalId),
     snapshot,
+    votesTimepoint,
     deadline: await governor.proposalDeadline(proposalId),
     eta: await governor.proposalEta(proposalId),
-    // quorum() needs a past timepoint: before the snapshot use the current supply's quorum.
-    quorum: await governor.quorum(snapshot < clock ? snapshot : clock - 1n),
+    // Always in the past, so final from the proposal's creation on.
+    quorum: await governor.quorum(votesTimepoint),
     votes: { against, for: forVotes, abstain },
     clock,
   };
