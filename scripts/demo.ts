@@ -1,122 +1,211 @@
 /**
- * `npm run demo` — the project's main job on embedded defaults (in-process chain, no services).
- *
- * Current scope (foundation slice): a small simulated fleet signs readings, the sequencer logic
- * of the shared module batches them under a Poseidon Merkle root, the BatchRoot circuit proves
- * each root with Groth16, and the generated Solidity verifier checks every proof on the
- * in-process Hardhat chain. Prints progress and a summary.
+ * `npm run demo` — the whole protocol on embedded defaults, end to end, in a few minutes:
+ * deploy (Ignition, roles handed to the timelock) → governance bootstrap proposal → maker and
+ * owners onboard a simulated fleet → devices stream signed readings over MQTT → bridge stores
+ * before it acknowledges → sequencer batches → DA keeper commits → prover makes Groth16 proofs →
+ * submitter settles them (verified on-chain) → epoch keeper closes the epoch → owners claim (one
+ * through a sponsored UserOperation) → a second proposal changes a future epoch's reward range →
+ * summary. See docs/demo.md. The phases live in scripts/demo/run.ts.
  */
-import { network } from "hardhat";
 import { parseArgs } from "node:util";
-import * as snarkjs from "snarkjs";
-import {
-  batchRootInput,
-  generateKeyPair,
-  getPoseidon,
-  hashReading,
-  merkleRoot,
-  signReading,
-  toSolidityProof,
-  verifyReading,
-  type DeviceKeyPair,
-  type SignedReading,
-} from "../sdk/src/index.js";
-import { artifactsOf } from "../tools/circuits/manifest.js";
+import { SLOTS, fmt, runDemo, type DemoSummary } from "./demo/run.js";
 
-const HELP = `Usage: npm run demo -- [--devices N] [--readings N]
+const HELP = `Usage: npm run demo -- [options]
 
-Runs the DePIN pipeline on embedded defaults and prints a summary.
-  --devices N    simulated devices (default 3)
-  --readings N   readings per device (default 4)
-  --help         this text`;
+Deploys the protocol to an in-process Hardhat chain, onboards a simulated fleet, runs the
+embedded MQTT broker and every keeper, streams readings, proves and settles batches, closes
+the epoch, lets owners claim (one through a sponsored ERC-4337 UserOperation), passes
+governance proposals and prints a summary. Ends by itself and cleans up.
 
-const DEPTH = 2; // batch_root_4: 4 readings per batch
+Options:
+  --devices N        simulated devices (1..64, default 8)
+  --readings N       readings per device (1..200, default 8)
+  --duration S       instead of --readings: stream for about S seconds (1..600); devices
+                     report in groups of 4 (the circuit's device slots), one group after another
+  --owners N         device owners (1..devices, default 3, at most the device count)
+  --interval MS      milliseconds between two readings of a device (10..10000, default 250)
+  --broker URL       external MQTT broker (mqtt://host:port) instead of the embedded one
+  --db URL           PostgreSQL (postgres://user@host:port/db) instead of embedded SQLite;
+                     the demo works in a fresh schema and drops it at the end
+  --processes        run each keeper as its own process (keepers/cli.ts) instead of in this one
+  --json             also print the summary as one JSON line (prefix "DEMO_SUMMARY ")
+  --verbose          keepers' structured JSON logs on stderr
+  --help             this text`;
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+export class DemoUsageError extends Error {}
+
+function intFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`--${name} must be an integer in 1..1000 (got ${raw})`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new DemoUsageError(`--${name} must be an integer in ${min}..${max} (got "${raw}")`);
   return n;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { devices: { type: "string" }, readings: { type: "string" }, help: { type: "boolean", default: false } },
-  });
+function urlFlag(name: string, raw: string | undefined, schemes: string[]): string {
+  if (raw === undefined) return "";
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new DemoUsageError(`--${name} must be a URL (${schemes.map((s) => `${s}//…`).join(" or ")}), got "${raw}"`);
+  }
+  if (!schemes.includes(u.protocol)) throw new DemoUsageError(`--${name} must use ${schemes.join(" or ")}, got "${u.protocol}"`);
+  return raw;
+}
+
+function printSummary(s: DemoSummary): void {
+  const line = (k: string, v: string | number) => console.log(`${k.padEnd(28)} ${v}`);
+  console.log("\n=================== DePIN demo summary ===================");
+  line("chain", `in-process Hardhat, chain id ${s.chainId}`);
+  line("broker", s.broker);
+  line("store", s.store);
+  line("devices / owners", `${s.devices} / ${s.owners}`);
+  line("readings sent", s.readings.sent);
+  line("readings acknowledged", s.readings.acknowledged);
+  line("readings stored", `${s.readings.stored} (rejected: ${s.readings.rejected})`);
+  line("batches sealed / committed", `${s.batches.sealed} / ${s.batches.committed} (depth ${s.batches.depth}, 16 slots)`);
+  line("proofs generated", s.proofs.generated);
+  line("proofs verified on-chain", `${s.proofs.verifiedOnChain} (Groth16, RewardRule16Verifier via settle())`);
+  line("points = sdk reference rule", s.proofs.referenceMatches ? "yes (recomputed from the stored batches)" : "NO");
+  line(
+    `epoch ${s.epoch.id}`,
+    `closed=${s.epoch.closed}, ${s.epoch.totalPoints} points, emission ${fmt(BigInt(s.epoch.emission))} DPR`,
+  );
+  line(
+    "points per device",
+    Object.entries(s.points)
+      .map(([d, p]) => `#${d}:${p}`)
+      .join(" "),
+  );
+  for (const [i, o] of s.claims.perOwner.entries()) {
+    line(`owner ${i + 1} ${o.address.slice(0, 10)}…`, `devices ${o.devices.join(",")}: ${fmt(BigInt(o.claimed))} DPR — ${o.via}`);
+  }
+  line("sum of claims", `${fmt(BigInt(s.claims.sum))} DPR (${s.claims.sum} wei)`);
+  line("emission", `${fmt(BigInt(s.claims.emission))} DPR (${s.claims.emission} wei)`);
+  line(
+    "rounding remainder",
+    `${s.claims.remainder} wei (each device's share is rounded down: < 1 wei per claiming device, ${s.claims.claimingDevices} here; stays in the distributor)`,
+  );
+  line("sponsored UserOperations", s.claims.sponsoredUserOps);
+  line(
+    "governance",
+    `${s.governance.executed}/${s.governance.proposals} proposals executed; rule from epoch ${s.governance.scheduledRule.fromEpoch}: ${s.governance.scheduledRule.minValue}..${s.governance.scheduledRule.maxValue}, cap ${s.governance.scheduledRule.capPerBatch}`,
+  );
+  console.log("keepers:");
+  for (const [k, v] of Object.entries(s.keepers)) console.log(`  ${k.padEnd(10)} ${v}`);
+  console.log("gas by category:");
+  for (const [k, v] of Object.entries(s.gas)) console.log(`  ${k.padEnd(50)} ${BigInt(v).toLocaleString("en-US").padStart(14)}`);
+  line(
+    "time travel",
+    `${s.timeTravelSeconds} s of chain time skipped (DA challenge window, epoch end + settlement delay, voting/timelock)`,
+  );
+  line("wall time", `${s.wallSeconds} s`);
+  console.log("===========================================================");
+}
+
+/** The invariants the demo promises; a violation fails the run (exit code 1). */
+export function checkSummary(s: DemoSummary): string[] {
+  const bad: string[] = [];
+  if (s.readings.stored !== s.readings.sent) bad.push(`stored ${s.readings.stored} ≠ sent ${s.readings.sent}`);
+  if (s.proofs.verifiedOnChain === 0) bad.push("no proof verified on-chain");
+  if (s.proofs.verifiedOnChain !== s.batches.committed)
+    bad.push(`${s.proofs.verifiedOnChain} settled of ${s.batches.committed} committed batches`);
+  if (!s.proofs.referenceMatches) bad.push("on-chain points differ from the sdk reference rule");
+  if (!s.epoch.closed) bad.push("epoch not closed");
+  const rem = BigInt(s.claims.remainder);
+  if (rem < 0n || rem >= BigInt(Math.max(1, s.claims.claimingDevices)))
+    bad.push(`claims remainder ${rem} outside 0..${s.claims.claimingDevices - 1}`);
+  if (BigInt(s.claims.sum) + rem !== BigInt(s.claims.emission)) bad.push("claims + remainder ≠ emission");
+  if (s.claims.sponsoredUserOps < 1) bad.push("no sponsored claim");
+  if (s.governance.executed !== s.governance.proposals) bad.push("a proposal was not executed");
+  return bad;
+}
+
+/**
+ * node-cron warns on stderr each time a keeper's tick is skipped because the previous one still
+ * runs (a Groth16 proof takes seconds; the keepers schedule with noOverlap on purpose), or a tick
+ * fired late because proving kept the CPU busy. In the demo both are expected, not warnings, and
+ * would bury the progress lines: those two node-cron messages only are dropped (--verbose keeps them).
+ */
+function quietSkippedTicks(): void {
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && /new execution blocked by overlap prevention|missed execution at/.test(args[0])) return;
+    warn(...args);
+  };
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        devices: { type: "string" },
+        readings: { type: "string" },
+        duration: { type: "string" },
+        owners: { type: "string" },
+        interval: { type: "string" },
+        broker: { type: "string" },
+        db: { type: "string" },
+        json: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
+        processes: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new DemoUsageError((e as Error).message);
+  }
   if (values.help) {
     console.log(HELP);
-    return;
+    return 0;
   }
-  const nDevices = positiveInt("devices", values.devices, 3);
-  const perDevice = positiveInt("readings", values.readings, 4);
-  const say = (m: string): void => console.log(`[demo] ${m}`);
-
-  const { ethers } = await network.create();
-  const networkId = (await ethers.provider.getNetwork()).chainId;
-  say(`in-process chain up (chain id ${networkId})`);
-  const verifier = await ethers.deployContract("BatchRoot4Verifier");
-  say(`deployed BatchRoot4Verifier at ${await verifier.getAddress()}`);
-
-  const keys: DeviceKeyPair[] = Array.from({ length: nDevices }, (_, i) => generateKeyPair(i % 2 === 0 ? "secp256k1" : "p256"));
-  const t0 = BigInt(Math.floor(Date.now() / 1000));
-  const readings: SignedReading[] = [];
-  for (let s = 0; s < perDevice; s++) {
-    keys.forEach((k, d) => {
-      readings.push(
-        signReading(networkId, k, {
-          deviceId: BigInt(d + 1),
-          seq: BigInt(s),
-          timestamp: t0 + BigInt(s * 60),
-          value: BigInt(1000 + d * 10 + s),
-        }),
-      );
-    });
+  const devices = intFlag("devices", values.devices, 8, 1, 64);
+  const owners = intFlag("owners", values.owners, Math.min(3, devices), 1, devices);
+  if (values.readings !== undefined && values.duration !== undefined)
+    throw new DemoUsageError("--readings and --duration exclude each other: give one");
+  const intervalMs = intFlag("interval", values.interval, 250, 10, 10_000);
+  let readings = intFlag("readings", values.readings, 8, 1, 200);
+  if (values.duration !== undefined) {
+    const seconds = intFlag("duration", values.duration, 0, 1, 600);
+    readings = Math.max(1, Math.min(200, Math.round((seconds * 1000) / (intervalMs * Math.ceil(devices / SLOTS)))));
   }
-  const verified = readings.filter((r) =>
-    verifyReading(networkId, keys[Number(r.deviceId) - 1].type, keys[Number(r.deviceId) - 1].publicId, r),
-  ).length;
-  say(`${nDevices} devices signed ${readings.length} readings (${verified} signatures verify; secp256k1 and P-256 keys)`);
-
-  const h = await getPoseidon();
-  const art = artifactsOf("batch_root_4");
-  let proofs = 0;
-  let gas = 0n;
-  const started = performance.now();
-  for (let b = 0; b * 4 < readings.length; b++) {
-    const batch = readings.slice(b * 4, b * 4 + 4);
-    const root = merkleRoot(
-      h,
-      batch.map((r) => hashReading(h, r)),
-      DEPTH,
-    );
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(batchRootInput(batch, DEPTH), art.wasm, art.zkey);
-    const p = toSolidityProof(proof);
-    const pub = publicSignals.map(BigInt) as [bigint, bigint];
-    if (pub[0] !== root) throw new Error(`batch ${b + 1}: circuit root differs from the sequencer root`);
-    const ok = await verifier.verifyProof(p.a, p.b, p.c, pub);
-    if (!ok) throw new Error(`batch ${b + 1}: proof rejected on-chain`);
-    gas += await verifier.verifyProof.estimateGas(p.a, p.b, p.c, pub);
-    proofs++;
-    say(`batch ${b + 1}: ${batch.length} readings, root ${root.toString(16).slice(0, 16)}…, proof verified on-chain`);
+  const opts = {
+    devices,
+    owners,
+    readings,
+    intervalMs,
+    broker: urlFlag("broker", values.broker, ["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"]),
+    db: urlFlag("db", values.db, ["postgres:", "postgresql:"]),
+    verbose: values.verbose,
+    processes: values.processes,
+    say: (l: string) => console.log(l),
+  };
+  if (!values.verbose) quietSkippedTicks();
+  const summary = await runDemo(opts);
+  printSummary(summary);
+  if (values.json) console.log(`DEMO_SUMMARY ${JSON.stringify(summary)}`);
+  const bad = checkSummary(summary);
+  if (bad.length > 0) {
+    console.error(`[demo] FAILED checks: ${bad.join("; ")}`);
+    return 1;
   }
-  const secs = (performance.now() - started) / 1000;
-  console.log("\n=== summary ===");
-  console.log(`devices              ${nDevices}`);
-  console.log(`readings             ${readings.length}`);
-  console.log(`batches (4 slots)    ${proofs}`);
-  console.log(`proofs verified      ${proofs} (on-chain, Groth16)`);
-  console.log(`prove+verify time    ${secs.toFixed(1)} s (${(secs / proofs).toFixed(2)} s per batch)`);
-  console.log(`verify gas           ${(gas / BigInt(proofs)).toString()} per batch`);
+  console.log(
+    "[demo] all checks passed: proofs verified on-chain, points match the reference rule, claims + remainder = emission",
+  );
+  return 0;
 }
 
 main().then(
-  async () => {
-    const curve = (globalThis as { curve_bn128?: { terminate(): Promise<void> } | null }).curve_bn128;
-    if (curve) await curve.terminate();
-    process.exit(0);
-  },
+  (code) => process.exit(code),
   (e: unknown) => {
-    console.error(`[demo] failed: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof DemoUsageError) {
+      console.error(`demo: ${e.message}\nRun with --help for the options.`);
+      process.exit(2);
+    }
+    console.error(`[demo] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   },
 );
