@@ -66,8 +66,14 @@ async function reachable(port: number): Promise<boolean> {
 }
 
 /** Publishes every message at QoS 1 from one connection per device group; resolves when all are PUBACKed. */
-async function publishAll(url: string, batches: { topic: string; payload: string }[][], auth?: (i: number) => { username: string; password: string }): Promise<MqttClient[]> {
-  const clients = await Promise.all(batches.map((_, i) => mqtt.connectAsync(url, { clean: true, protocolVersion: 4, ...(auth ? auth(i) : {}) })));
+async function publishAll(
+  url: string,
+  batches: { topic: string; payload: string }[][],
+  auth?: (i: number) => { username: string; password: string },
+): Promise<MqttClient[]> {
+  const clients = await Promise.all(
+    batches.map((_, i) => mqtt.connectAsync(url, { clean: true, protocolVersion: 4, ...(auth ? auth(i) : {}) })),
+  );
   await Promise.all(
     batches.map(async (msgs, i) => {
       const c = clients[i];
@@ -103,9 +109,14 @@ const suite: BenchSuite = {
     const publishers = 8;
     const base = 5_000_000_000n + BigInt(Math.floor(Math.random() * 1e6)) * 1024n;
     const now = BigInt(Math.floor(Date.now() / 1000));
-    const keys = Array.from({ length: deviceCount }, (_, i) => keyPairFromPrivate("secp256k1", bytesToHex(new Uint8Array(32).fill(i + 1))));
+    const keys = Array.from({ length: deviceCount }, (_, i) =>
+      keyPairFromPrivate("secp256k1", bytesToHex(new Uint8Array(32).fill(i + 1))),
+    );
     const devices = new Map<bigint, DeviceInfo>(
-      keys.map((k, i) => [base + BigInt(i), { status: DeviceStatus.Active, keys: [{ type: "secp256k1", publicId: k.publicId, validFrom: 0n, revokedAt: 0n }] }]),
+      keys.map((k, i) => [
+        base + BigInt(i),
+        { status: DeviceStatus.Active, keys: [{ type: "secp256k1", publicId: k.publicId, validFrom: 0n, revokedAt: 0n }] },
+      ]),
     );
     ctx.log(`signing ${total} readings`);
     const groups: { topic: string; payload: string }[][] = Array.from({ length: publishers }, () => []);
@@ -136,7 +147,10 @@ const suite: BenchSuite = {
         const c = await mqtt.connectAsync(url, { clean: true, protocolVersion: 4 });
         c.on("message", () => received++);
         const shards = TOPIC_SHARDS / CONNECTIONS;
-        await c.subscribeAsync(Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i)), { qos: 1 });
+        await c.subscribeAsync(
+          Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i)),
+          { qos: 1 },
+        );
         return c;
       }),
     );
@@ -175,7 +189,8 @@ const suite: BenchSuite = {
     rmSync(dir, { recursive: true, force: true });
     if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));
     server?.close();
-    if (stored !== total) throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
+    if (stored !== total)
+      throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
 
     const ingest = total / ingestSec;
     const raw = total / rawSec;
@@ -194,7 +209,10 @@ const suite: BenchSuite = {
         const c = await mqtt.connectAsync(plainUrl, { clean: true, protocolVersion: 4 });
         c.on("message", () => got++);
         const shards = TOPIC_SHARDS / CONNECTIONS;
-        await c.subscribeAsync(Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i)), { qos: 1 });
+        await c.subscribeAsync(
+          Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i)),
+          { qos: 1 },
+        );
         return c;
       }),
     );
@@ -233,12 +251,47 @@ const suite: BenchSuite = {
     const eRaw = total / eRawSec;
 
     return [
-      { key: "embeddedIngestReadingsPerSecond", label: "embedded bridge ingest (Aedes + SQLite, store-before-ack)", value: Math.round(eIngest), unit: "readings/s", note: `${total} readings` },
-      { key: "embeddedBrokerMessagesPerSecond", label: "raw Aedes QoS 1 end to end", value: Math.round(eRaw), unit: "msg/s", note: "same publishers and payloads" },
-      { key: "embeddedIngestRatio", label: "embedded ingest / raw Aedes", value: Number((eIngest / eRaw).toFixed(3)), unit: "ratio" },
-      { key: "ingestReadingsPerSecond", label: `bridge ingest, signed readings (store-before-ack, ${brokerName})`, value: Math.round(ingest), unit: "readings/s", note: `${total} readings, SQLite WAL fsync, ${CONNECTIONS} subscriber connections` },
-      { key: "brokerMessagesPerSecond", label: `raw ${brokerName} QoS 1 end to end`, value: Math.round(raw), unit: "msg/s", note: "same publishers, payloads and subscriber connections" },
-      { key: "ingestRatio", label: "ingest / raw broker", value: Number((ingest / raw).toFixed(3)), unit: "ratio", note: "goal ≥ 0.8" },
+      {
+        key: "embeddedIngestReadingsPerSecond",
+        label: "embedded bridge ingest (Aedes + SQLite, store-before-ack)",
+        value: Math.round(eIngest),
+        unit: "readings/s",
+        note: `${total} readings`,
+      },
+      {
+        key: "embeddedBrokerMessagesPerSecond",
+        label: "raw Aedes QoS 1 end to end",
+        value: Math.round(eRaw),
+        unit: "msg/s",
+        note: "same publishers and payloads",
+      },
+      {
+        key: "embeddedIngestRatio",
+        label: "embedded ingest / raw Aedes",
+        value: Number((eIngest / eRaw).toFixed(3)),
+        unit: "ratio",
+      },
+      {
+        key: "ingestReadingsPerSecond",
+        label: `bridge ingest, signed readings (store-before-ack, ${brokerName})`,
+        value: Math.round(ingest),
+        unit: "readings/s",
+        note: `${total} readings, SQLite WAL fsync, ${CONNECTIONS} subscriber connections`,
+      },
+      {
+        key: "brokerMessagesPerSecond",
+        label: `raw ${brokerName} QoS 1 end to end`,
+        value: Math.round(raw),
+        unit: "msg/s",
+        note: "same publishers, payloads and subscriber connections",
+      },
+      {
+        key: "ingestRatio",
+        label: "ingest / raw broker",
+        value: Number((ingest / raw).toFixed(3)),
+        unit: "ratio",
+        note: "goal ≥ 0.8",
+      },
     ];
   },
 };

@@ -18,7 +18,14 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
-import { epochWindow, getPoseidon, packDeviceWords, rewardRuleInput, toSolidityProof, type SignedReading } from "../sdk/src/index.js";
+import {
+  epochWindow,
+  getPoseidon,
+  packDeviceWords,
+  rewardRuleInput,
+  toSolidityProof,
+  type SignedReading,
+} from "../sdk/src/index.js";
 import { artifactsOf, ROOT } from "../tools/circuits/manifest.js";
 import { deployRewards, FIRST_EPOCH, RULE, SETTLEMENT_DELAY } from "../test/rewards/distributor.fixture.js";
 import { INSTANCES } from "../test/rewards/prove.js";
@@ -31,13 +38,20 @@ function ensureBuilt(name: string, log: (m: string) => void): void {
   const art = artifactsOf(name);
   if (existsSync(art.info) && existsSync(art.zkey) && existsSync(art.wasm)) return;
   log(`building ${name} (first run only; large instances take minutes)`);
-  const res = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "circuits", "build.ts"), "--only", name, "--if-missing"], {
+  const res = spawnSync(
+    path.join(ROOT, "node_modules", ".bin", "tsx"),
+    [path.join(ROOT, "tools", "circuits", "build.ts"), "--only", name, "--if-missing"],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  if (res.status !== 0) throw new Error(`building ${name} failed (exit ${res.status})`);
+  // The new verifier contract needs an artifact before the bench can deploy it.
+  const hh = spawnSync(path.join(ROOT, "node_modules", ".bin", "hardhat"), ["build"], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit"],
   });
-  if (res.status !== 0) throw new Error(`building ${name} failed (exit ${res.status})`);
-  // The new verifier contract needs an artifact before the bench can deploy it.
-  const hh = spawnSync(path.join(ROOT, "node_modules", ".bin", "hardhat"), ["build"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
   if (hh.status !== 0) throw new Error(`hardhat build failed (exit ${hh.status})`);
 }
 
@@ -61,12 +75,17 @@ async function measure(name: string, ctx: { log(m: string): void }): Promise<Fig
   const t1 = performance.now();
   const { proof, publicSignals } = await snarkjs.groth16.prove(art.zkey, wtns as unknown as Uint8Array);
   const t2 = performance.now();
-  if (publicSignals.map(BigInt).join() !== job.publicSignals.join()) throw new Error(`${name}: public signals differ from the builder's`);
+  if (publicSignals.map(BigInt).join() !== job.publicSignals.join())
+    throw new Error(`${name}: public signals differ from the builder's`);
   const sp = toSolidityProof(proof);
 
   const { ethers, networkHelpers } = await network.create();
   const f = await deployRewards(ethers, networkHelpers, devices);
-  await f.distributor.scheduleRule(E + 1n, { minValue: params.minValue, maxValue: params.maxValue, capPerBatch: params.capPerBatch });
+  await f.distributor.scheduleRule(E + 1n, {
+    minValue: params.minValue,
+    maxValue: params.maxValue,
+    capPerBatch: params.capPerBatch,
+  });
   // Rule version 1 (cap 1000) is in force from E+1: bench in epoch E+1 with its window.
   const E1 = E + 1n;
   await networkHelpers.time.increaseTo(GENESIS + E1 * EPOCH_LENGTH + 10n);
@@ -94,15 +113,45 @@ async function measure(name: string, ctx: { log(m: string): void }): Promise<Fig
   const verifyGas = await verifier.verifyProof.estimateGas(sp.a, sp.b, sp.c, job.publicSignals as never);
 
   const floor = 181_000 + 6_150 * info.publicSignals;
-  const fig = (key: string, label: string, value: number, unit: string, note?: string): Figure => ({ key: `${key}_${B}`, label: `${label} (B=${B})`, value, unit, note });
+  const fig = (key: string, label: string, value: number, unit: string, note?: string): Figure => ({
+    key: `${key}_${B}`,
+    label: `${label} (B=${B})`,
+    value,
+    unit,
+    note,
+  });
   return [
-    fig("constraintsPerReading", "reward circuit constraints per reading", Math.round(info.constraints / B), "constraints", `${info.constraints} total, ${shape.slots} device slots; goal <= 650`),
+    fig(
+      "constraintsPerReading",
+      "reward circuit constraints per reading",
+      Math.round(info.constraints / B),
+      "constraints",
+      `${info.constraints} total, ${shape.slots} device slots; goal <= 650`,
+    ),
     fig("witnessSecondsPerBatch", "witness per batch", (t1 - t0) / 1000, "s", "wasm witness generator"),
-    fig("proveSecondsPerBatch", "Groth16 prove per batch", (t2 - t1) / 1000, "s", "snarkjs in-process, this machine's shared cores"),
+    fig(
+      "proveSecondsPerBatch",
+      "Groth16 prove per batch",
+      (t2 - t1) / 1000,
+      "s",
+      "snarkjs in-process, this machine's shared cores",
+    ),
     fig("verifyGasPerBatch", "verifyProof gas", Number(verifyGas), "gas", `${info.publicSignals} public inputs, incl. 21k base`),
     fig("grothFloorGas", "Groth16 gas floor", floor, "gas", "181,000 + 6,150 x public inputs"),
-    fig("settlementGasPerBatch", "settle gas per batch (steady state)", Number(steady), "gas", `${(Number(steady) / floor).toFixed(2)}x floor; goal <= 1.5x`),
-    fig("settlementGasFirstBatch", "settle gas, first batch of the epoch", Number(first), "gas", `${(Number(first) / floor).toFixed(2)}x floor (fresh device-epoch slots)`),
+    fig(
+      "settlementGasPerBatch",
+      "settle gas per batch (steady state)",
+      Number(steady),
+      "gas",
+      `${(Number(steady) / floor).toFixed(2)}x floor; goal <= 1.5x`,
+    ),
+    fig(
+      "settlementGasFirstBatch",
+      "settle gas, first batch of the epoch",
+      Number(first),
+      "gas",
+      `${(Number(first) / floor).toFixed(2)}x floor (fresh device-epoch slots)`,
+    ),
     fig("settlementGasPerReading", "settle gas per reading (steady)", Math.round(Number(steady) / B), "gas"),
   ];
 }
@@ -129,25 +178,68 @@ async function claimFigures(): Promise<Figure[]> {
     { minValue: RULE.minValue, maxValue: RULE.maxValue, capPerBatch: RULE.capPerBatch },
   ]);
   await harness.setVerifier(8, await f.verifier.getAddress(), 16);
-  const noProof = { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] } as const;
+  const noProof = {
+    a: [0n, 0n],
+    b: [
+      [0n, 0n],
+      [0n, 0n],
+    ],
+    c: [0n, 0n],
+  } as const;
   const epochs = Array.from({ length: 10 }, (_, i) => FIRST_EPOCH + 1n + BigInt(i));
   let id = 1;
   for (const e of epochs) {
     await networkHelpers.time.increaseTo(GENESIS + e * EPOCH_LENGTH + 30n);
     await f.da.commit(id, 1n, 256, 8, e);
     await f.da.setFinal(id, true);
-    await harness.settle(id++, 0, packDeviceWords(devices.map((d, k) => ({ deviceId: d, points: BigInt(1 + k) })), 16), noProof as never);
+    await harness.settle(
+      id++,
+      0,
+      packDeviceWords(
+        devices.map((d, k) => ({ deviceId: d, points: BigInt(1 + k) })),
+        16,
+      ),
+      noProof as never,
+    );
   }
   await networkHelpers.time.increaseTo(GENESIS + (epochs[9] + 1n) * EPOCH_LENGTH + SETTLEMENT_DELAY);
   for (const e of [FIRST_EPOCH, ...epochs]) await harness.closeEpoch(e);
-  const gasOf = async (ids: bigint[], es: bigint[]) => Number((await (await harness.connect(f.owner).claim(ids, es)).wait())!.gasUsed);
-  const fresh = await gasOf(devices, devices.map(() => epochs[0]));
-  const returning = await gasOf(devices, devices.map(() => epochs[1]));
-  const many = await gasOf(epochs.slice(2).map(() => devices[0]), epochs.slice(2));
+  const gasOf = async (ids: bigint[], es: bigint[]) =>
+    Number((await (await harness.connect(f.owner).claim(ids, es)).wait())!.gasUsed);
+  const fresh = await gasOf(
+    devices,
+    devices.map(() => epochs[0]),
+  );
+  const returning = await gasOf(
+    devices,
+    devices.map(() => epochs[1]),
+  );
+  const many = await gasOf(
+    epochs.slice(2).map(() => devices[0]),
+    epochs.slice(2),
+  );
   return [
-    { key: "claimGasPerDeviceEpoch", label: "claim gas per device-epoch", value: Math.round(returning / 16), unit: "gas", note: "16 devices x 1 epoch in one call, accounts already holding tokens; goal <= 50k" },
-    { key: "claimGasPerDeviceEpochNewRecipient", label: "claim gas per device-epoch, first payment", value: Math.round(fresh / 16), unit: "gas", note: "same, accounts receiving their first tokens (+22.1k balance slot)" },
-    { key: "claimGasManyEpochs", label: "claim gas per device-epoch (1 device x 8 epochs)", value: Math.round(many / 8), unit: "gas", note: "one transfer for the run" },
+    {
+      key: "claimGasPerDeviceEpoch",
+      label: "claim gas per device-epoch",
+      value: Math.round(returning / 16),
+      unit: "gas",
+      note: "16 devices x 1 epoch in one call, accounts already holding tokens; goal <= 50k",
+    },
+    {
+      key: "claimGasPerDeviceEpochNewRecipient",
+      label: "claim gas per device-epoch, first payment",
+      value: Math.round(fresh / 16),
+      unit: "gas",
+      note: "same, accounts receiving their first tokens (+22.1k balance slot)",
+    },
+    {
+      key: "claimGasManyEpochs",
+      label: "claim gas per device-epoch (1 device x 8 epochs)",
+      value: Math.round(many / 8),
+      unit: "gas",
+      note: "one transfer for the run",
+    },
   ];
 }
 
@@ -167,7 +259,13 @@ const suite: BenchSuite = {
     await curve.terminate();
     // The un-suffixed keys: the largest B measured.
     const largest = 2 ** INSTANCES[names[names.length - 1]].depth;
-    for (const key of ["constraintsPerReading", "proveSecondsPerBatch", "settlementGasPerBatch", "grothFloorGas", "settlementGasPerReading"]) {
+    for (const key of [
+      "constraintsPerReading",
+      "proveSecondsPerBatch",
+      "settlementGasPerBatch",
+      "grothFloorGas",
+      "settlementGasPerReading",
+    ]) {
       const f = figures.find((x) => x.key === `${key}_${largest}`);
       if (f) figures.push({ ...f, key, label: `${f.label.replace(/ \(B=\d+\)$/, "")} (largest B)` });
     }

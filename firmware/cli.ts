@@ -44,7 +44,8 @@ function parseFaults(spec: string): Partial<Record<Fault, number>> {
   const out: Partial<Record<Fault, number>> = {};
   for (const part of spec.split(",").filter(Boolean)) {
     const [name, p] = part.split("=");
-    if (!(FAULTS as readonly string[]).includes(name)) throw new ConfigError("fault", `unknown fault ${JSON.stringify(name)} (known: ${FAULTS.join(", ")})`);
+    if (!(FAULTS as readonly string[]).includes(name))
+      throw new ConfigError("fault", `unknown fault ${JSON.stringify(name)} (known: ${FAULTS.join(", ")})`);
     const prob = Number(p ?? "0.01");
     if (!(prob >= 0 && prob <= 1)) throw new ConfigError("fault", `probability of ${name} must be in [0, 1], got ${p}`);
     out[name as Fault] = prob;

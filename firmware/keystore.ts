@@ -25,7 +25,8 @@ export function loadKey(file: string): { deviceId: bigint; key: DeviceKeyPair } 
   const raw = JSON.parse(readFileSync(file, "utf8")) as StoredKey;
   if (raw.type !== "secp256k1" && raw.type !== "p256") throw new Error(`${file}: unknown key type ${String(raw.type)}`);
   const key = keyPairFromPrivate(raw.type, raw.privateKey);
-  if (key.publicId.toLowerCase() !== raw.publicId.toLowerCase()) throw new Error(`${file}: public id does not match the private key`);
+  if (key.publicId.toLowerCase() !== raw.publicId.toLowerCase())
+    throw new Error(`${file}: public id does not match the private key`);
   return { deviceId: BigInt(raw.deviceId), key };
 }
 

@@ -107,24 +107,42 @@ export class Fleet {
     const topic = readingTopic(d.deviceId);
     const far = d.journal.nextSeq() + 1_000_000_000n; // never a real pending seq
     if (this.chance("bad-signature")) {
-      const bad = signReading(this.opts.networkId, generateKeyPair("secp256k1"), { deviceId: d.deviceId, seq: far, timestamp: BigInt(d.now()), value: 1n });
+      const bad = signReading(this.opts.networkId, generateKeyPair("secp256k1"), {
+        deviceId: d.deviceId,
+        seq: far,
+        timestamp: BigInt(d.now()),
+        value: 1n,
+      });
       d.publishRaw(topic, toWire(bad));
     }
     if (this.chance("replay") && d.journal.lastSeq !== null && d.journal.lastSeq > 0n) {
       const seq = d.journal.lastSeq - 1n;
       if (!d.journal.pending.has(seq)) {
-        const again = signReading(this.opts.networkId, d.opts.key, { deviceId: d.deviceId, seq, timestamp: BigInt(d.now()), value: 424242n });
+        const again = signReading(this.opts.networkId, d.opts.key, {
+          deviceId: d.deviceId,
+          seq,
+          timestamp: BigInt(d.now()),
+          value: 424242n,
+        });
         d.publishRaw(topic, toWire(again));
       }
     }
     if (this.chance("skew")) {
       const ahead = BigInt(d.now() + (this.opts.skewSec ?? 3600));
-      d.publishRaw(topic, toWire(signReading(this.opts.networkId, d.opts.key, { deviceId: d.deviceId, seq: far, timestamp: ahead, value: 1n })));
+      d.publishRaw(
+        topic,
+        toWire(signReading(this.opts.networkId, d.opts.key, { deviceId: d.deviceId, seq: far, timestamp: ahead, value: 1n })),
+      );
     }
     if (this.chance("oversize")) d.publishRaw(topic, JSON.stringify({ v: 1, pad: "x".repeat(2048) }));
     if (this.chance("foreign-topic") && this.devices.length > 1) {
       const other = this.devices[(index + 1) % this.devices.length];
-      const r = signReading(this.opts.networkId, d.opts.key, { deviceId: d.deviceId, seq: far, timestamp: BigInt(d.now()), value: 1n });
+      const r = signReading(this.opts.networkId, d.opts.key, {
+        deviceId: d.deviceId,
+        seq: far,
+        timestamp: BigInt(d.now()),
+        value: 1n,
+      });
       d.publishRaw(readingTopic(other.deviceId), toWire(r));
     }
     if (this.chance("storm")) d.dropConnection();

@@ -97,8 +97,20 @@ interface IRewardDistributor {
 
     event BatchSettled(uint256 indexed batchId, uint64 indexed epoch, uint256 ruleVersion, uint256 points);
     event EpochClosed(uint64 indexed epoch, uint256 totalPoints, uint256 emission);
-    event RewardClaimed(uint64 indexed deviceId, uint64 indexed epoch, address indexed recipient, uint256 points, uint256 amount);
-    event RuleScheduled(uint256 indexed version, uint64 fromEpoch, uint32 minValue, uint32 maxValue, uint32 capPerBatch);
+    event RewardClaimed(
+        uint64 indexed deviceId,
+        uint64 indexed epoch,
+        address indexed recipient,
+        uint256 points,
+        uint256 amount
+    );
+    event RuleScheduled(
+        uint256 indexed version,
+        uint64 fromEpoch,
+        uint32 minValue,
+        uint32 maxValue,
+        uint32 capPerBatch
+    );
     event VerifierSet(uint8 indexed depth, address verifier, uint16 slots);
 
     /// @notice Settles final batch `batchId` with a proof that the device points packed in
@@ -109,7 +121,12 @@ interface IRewardDistributor {
     /// @param deviceWords slots/2 words, each two (id u64, points u32) slots:
     /// id[2j] | points[2j] << 64 | id[2j+1] << 96 | points[2j+1] << 160 (sdk packDeviceWords);
     /// used slots first with strictly increasing ids, unused slots zero (the circuit enforces it).
-    function settle(uint256 batchId, uint256 ruleVersion, uint256[] calldata deviceWords, Proof calldata proof) external;
+    function settle(
+        uint256 batchId,
+        uint256 ruleVersion,
+        uint256[] calldata deviceWords,
+        Proof calldata proof
+    ) external;
 
     /// @notice Closes `epoch` (must be the next unclosed epoch, past its settlement deadline) and
     /// mints its emission to this contract if it has points. Anyone may call.

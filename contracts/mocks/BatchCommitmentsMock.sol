@@ -12,7 +12,14 @@ import {IBatchCommitments} from "../interfaces/IBatchCommitments.sol";
 contract BatchCommitmentsMock is IBatchCommitments {
     error BatchCommitmentsMockUnexpectedBatchId(uint256 batchId, uint256 expected);
 
-    event BatchCommitted(uint256 indexed batchId, uint256 root, uint32 leafCount, uint8 depth, uint64 epoch, string uri);
+    event BatchCommitted(
+        uint256 indexed batchId,
+        uint256 root,
+        uint32 leafCount,
+        uint8 depth,
+        uint64 epoch,
+        string uri
+    );
 
     mapping(uint256 batchId => Batch) private _batches;
     mapping(uint256 batchId => bool) private _final;

@@ -19,11 +19,13 @@ contract MerkleInclusionHelper {
     }
 
     /// @notice True when `leaf` sits at `index` of committed batch `batchId` of `da`.
-    function verifyInclusion(IBatchCommitments da, uint256 batchId, uint256 leaf, uint256 index, uint256[] calldata siblings)
-        external
-        view
-        returns (bool)
-    {
+    function verifyInclusion(
+        IBatchCommitments da,
+        uint256 batchId,
+        uint256 leaf,
+        uint256 index,
+        uint256[] calldata siblings
+    ) external view returns (bool) {
         IBatchCommitments.Batch memory b = da.getBatch(batchId);
         if (b.status != IBatchCommitments.BatchStatus.Committed || siblings.length != b.depth) return false;
         uint256 node = leaf;

@@ -78,14 +78,21 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     // ------------------------------------------------------------------ settlement
 
     /// @inheritdoc IRewardDistributor
-    function settle(uint256 batchId, uint256 ruleVersion_, uint256[] calldata deviceWords, Proof calldata proof) external {
+    function settle(
+        uint256 batchId,
+        uint256 ruleVersion_,
+        uint256[] calldata deviceWords,
+        Proof calldata proof
+    ) external {
         if (_isSettled(batchId)) revert RewardDistributorBatchAlreadySettled(batchId);
         IBatchCommitments.Batch memory b = _settleableBatch(batchId, ruleVersion_);
 
         VerifierConfig memory vc = _verifiers[b.depth];
         if (vc.verifier == address(0)) revert RewardDistributorNoVerifier(b.depth);
-        if (deviceWords.length != vc.slots / 2) revert RewardDistributorBadDeviceWords(deviceWords.length, vc.slots / 2);
-        if (!_verify(vc, _publicSignals(b, _rules[ruleVersion_].params, deviceWords), proof)) revert RewardDistributorInvalidProof(batchId);
+        if (deviceWords.length != vc.slots / 2)
+            revert RewardDistributorBadDeviceWords(deviceWords.length, vc.slots / 2);
+        if (!_verify(vc, _publicSignals(b, _rules[ruleVersion_].params, deviceWords), proof))
+            revert RewardDistributorInvalidProof(batchId);
 
         _settledBits[batchId >> 8] |= 1 << (batchId & 0xff);
         uint256 total = _credit(b.epoch, deviceWords);
@@ -94,9 +101,13 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
 
     /// @dev The batch, if it is committed, final, of an open epoch, and `ruleVersion_` is the
     /// rule version in force for its epoch.
-    function _settleableBatch(uint256 batchId, uint256 ruleVersion_) private view returns (IBatchCommitments.Batch memory b) {
+    function _settleableBatch(
+        uint256 batchId,
+        uint256 ruleVersion_
+    ) private view returns (IBatchCommitments.Batch memory b) {
         b = _batches.getBatch(batchId);
-        if (b.status != IBatchCommitments.BatchStatus.Committed) revert RewardDistributorBatchNotCommitted(batchId, b.status);
+        if (b.status != IBatchCommitments.BatchStatus.Committed)
+            revert RewardDistributorBatchNotCommitted(batchId, b.status);
         if (!_batches.isFinal(batchId)) revert RewardDistributorBatchNotFinal(batchId);
         if (b.epoch < _nextEpochToClose) revert RewardDistributorEpochClosed(batchId, b.epoch);
         uint256 expected = _ruleVersionFor(b.epoch);
@@ -145,7 +156,11 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
 
     /// @dev Calls the snarkjs verifier (static array ABI: the words follow the selector in
     /// order). Virtual only so the invariant tests can replace it.
-    function _verify(VerifierConfig memory vc, uint256[] memory pub, Proof calldata proof) internal view virtual returns (bool) {
+    function _verify(
+        VerifierConfig memory vc,
+        uint256[] memory pub,
+        Proof calldata proof
+    ) internal view virtual returns (bool) {
         bytes memory data = abi.encodePacked(vc.selector, proof.a, proof.b[0], proof.b[1], proof.c, pub);
         (bool ok, bytes memory ret) = vc.verifier.staticcall(data);
         return ok && ret.length == 32 && abi.decode(ret, (bool));
@@ -227,7 +242,8 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     /// caller is its owner or its recipient.
     function _checkController(uint256 index, uint64 deviceId) private view returns (address recipient) {
         IDeviceDirectory.DeviceStatus status = _directory.deviceStatus(deviceId);
-        if (status != IDeviceDirectory.DeviceStatus.Active) revert RewardDistributorDeviceNotActive(index, deviceId, status);
+        if (status != IDeviceDirectory.DeviceStatus.Active)
+            revert RewardDistributorDeviceNotActive(index, deviceId, status);
         recipient = _directory.rewardRecipient(deviceId);
         if (recipient == address(0)) revert RewardDistributorNoRecipient(index, deviceId);
         if (msg.sender != recipient && msg.sender != _directory.ownerOfDevice(deviceId)) {
@@ -256,10 +272,15 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
 
     /// @inheritdoc IRewardDistributor
     function setVerifier(uint8 depth, address verifier, uint16 slots) external onlyRole(VERIFIER_ADMIN_ROLE) {
-        if (verifier.code.length == 0 || slots == 0 || slots % 2 != 0) revert RewardDistributorBadVerifier(depth, verifier, slots);
+        if (verifier.code.length == 0 || slots == 0 || slots % 2 != 0)
+            revert RewardDistributorBadVerifier(depth, verifier, slots);
         bytes4 selector = bytes4(
             keccak256(
-                abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", Strings.toString(3 + slots / 2), "])")
+                abi.encodePacked(
+                    "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
+                    Strings.toString(3 + slots / 2),
+                    "])"
+                )
             )
         );
         _verifiers[depth] = VerifierConfig({verifier: verifier, slots: slots, selector: selector});

@@ -118,7 +118,10 @@ contract RewardDistributorFuzzTest {
         try dist.settle(id, 0, new uint256[](2), proof) {
             revert("batch settled twice");
         } catch (bytes memory err) {
-            require(bytes4(err) == IRewardDistributor.RewardDistributorBatchAlreadySettled.selector, "wrong replay error");
+            require(
+                bytes4(err) == IRewardDistributor.RewardDistributorBatchAlreadySettled.selector,
+                "wrong replay error"
+            );
         }
     }
 
@@ -155,7 +158,10 @@ contract RewardDistributorFuzzTest {
         try dist.claim(ids, epochs) {
             revert("claim paid twice");
         } catch (bytes memory err) {
-            require(bytes4(err) == IRewardDistributor.RewardDistributorAlreadyClaimed.selector, "wrong double-claim error");
+            require(
+                bytes4(err) == IRewardDistributor.RewardDistributorAlreadyClaimed.selector,
+                "wrong double-claim error"
+            );
         }
     }
 

@@ -45,7 +45,10 @@ import { recoverAddress } from "./verify.js";
 import { verifyDigest } from "../../sdk/src/index.js";
 
 export const bridgeOptions = {
-  store: opt.string("store: sqlite file path (sqlite:<file>) or postgres://… URL", { default: "sqlite:data/depin.sqlite", secret: false }),
+  store: opt.string("store: sqlite file path (sqlite:<file>) or postgres://… URL", {
+    default: "sqlite:data/depin.sqlite",
+    secret: false,
+  }),
   brokerUrl: opt.string("external broker URL (mqtt://host:port); empty = embedded broker", { default: "" }),
   mqttPort: opt.int("embedded broker TCP port (0 = any free port)", { default: 1883, min: 0, max: 65535 }),
   mqttHost: opt.string("embedded broker bind address", { default: "127.0.0.1" }),
@@ -53,7 +56,10 @@ export const bridgeOptions = {
   clientId: opt.string("client id prefix of the bridge's persistent sessions on an external broker", { default: "depin-bridge" }),
   brokerUsername: opt.string("username on the external broker", { default: "" }),
   brokerPassword: opt.string("password on the external broker", { default: "", secret: true }),
-  operatorPassword: opt.string("password of the `operator` MQTT user on the embedded broker (empty = disabled)", { default: "", secret: true }),
+  operatorPassword: opt.string("password of the `operator` MQTT user on the embedded broker (empty = disabled)", {
+    default: "",
+    secret: true,
+  }),
   rpcUrl: opt.url("JSON-RPC endpoint of the chain", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
   directory: opt.string("IDeviceDirectory contract address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   networkId: opt.bigint("network id (settlement chain id) that devices sign", { default: 31337n }),
@@ -64,9 +70,16 @@ export const bridgeOptions = {
   connectMaxSkewSec: opt.int("freshness window of a device's connect token (s)", { default: 600, min: 1 }),
   maxBatch: opt.int("messages per store transaction", { default: 512, min: 1, max: 10_000 }),
   directoryTtlMs: opt.int("directory cache TTL (ms)", { default: 60_000, min: 0 }),
-  drainTimeoutMs: opt.int("embedded broker: drop a client that does not drain its socket within this (ms)", { default: 5_000, min: 100 }),
+  drainTimeoutMs: opt.int("embedded broker: drop a client that does not drain its socket within this (ms)", {
+    default: 5_000,
+    min: 100,
+  }),
   responseQos: opt.int("QoS of receipts and rejections", { default: 1, min: 0, max: 1 }),
-  synchronous: opt.oneOf("SQLite synchronous mode: FULL survives power loss, NORMAL process crashes", ["FULL", "NORMAL"] as const, "FULL"),
+  synchronous: opt.oneOf(
+    "SQLite synchronous mode: FULL survives power loss, NORMAL process crashes",
+    ["FULL", "NORMAL"] as const,
+    "FULL",
+  ),
   schedule: opt.cron("node-cron schedule of the directory refresh tick", "*/10 * * * * *"),
   metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9101, min: -1, max: 65535 }),
   logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
@@ -101,7 +114,8 @@ export class Bridge extends Service {
     private readonly deps: BridgeDeps = {},
   ) {
     super("bridge", deps.log ?? silentLogger);
-    if (TOPIC_SHARDS % opts.connections !== 0) throw new Error(`invalid option --connections: must divide ${TOPIC_SHARDS}, got ${opts.connections}`);
+    if (TOPIC_SHARDS % opts.connections !== 0)
+      throw new Error(`invalid option --connections: must divide ${TOPIC_SHARDS}, got ${opts.connections}`);
   }
 
   private nowSec(): number {
@@ -113,7 +127,10 @@ export class Bridge extends Service {
     await this.store.init();
     this.directory =
       this.deps.directory ??
-      new OnChainDirectory(this.opts.directory, new JsonRpcProvider(this.opts.rpcUrl), { ttlMs: this.opts.directoryTtlMs, negativeTtlMs: Math.min(5_000, this.opts.directoryTtlMs) });
+      new OnChainDirectory(this.opts.directory, new JsonRpcProvider(this.opts.rpcUrl), {
+        ttlMs: this.opts.directoryTtlMs,
+        negativeTtlMs: Math.min(5_000, this.opts.directoryTtlMs),
+      });
     const responder: Responder = {
       receipt: (d, r) => this.respond(receiptTopic(d), encodeReceipt(r)),
       reject: (d, r) => this.respond(errorTopic(d), encodeRejection(r)),
@@ -140,7 +157,10 @@ export class Bridge extends Service {
   private respond(topic: string, payload: string): void {
     const qos = this.opts.responseQos as 0 | 1;
     if (this.broker) {
-      this.broker.publish({ cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, () => undefined);
+      this.broker.publish(
+        { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
+        () => undefined,
+      );
     } else {
       this.responder?.publish(topic, payload, { qos });
     }
@@ -176,14 +196,16 @@ export class Bridge extends Service {
       authorizeSubscribe: (client, sub, done) => {
         const p = this.principals.get(client);
         if (p?.kind === "operator") return done(null, sub);
-        if (p?.kind === "device" && (sub.topic === receiptTopic(p.deviceId) || sub.topic === errorTopic(p.deviceId))) return done(null, sub);
+        if (p?.kind === "device" && (sub.topic === receiptTopic(p.deviceId) || sub.topic === errorTopic(p.deviceId)))
+          return done(null, sub);
         done(new Error(`subscription to ${sub.topic} not allowed`));
       },
       authorizeForward: (client, packet) => {
         // Readings are never forwarded to devices; receipts/errors only to their own device.
         const p = this.principals.get(client);
         if (p?.kind === "operator") return packet;
-        if (p?.kind === "device" && (packet.topic === receiptTopic(p.deviceId) || packet.topic === errorTopic(p.deviceId))) return packet;
+        if (p?.kind === "device" && (packet.topic === receiptTopic(p.deviceId) || packet.topic === errorTopic(p.deviceId)))
+          return packet;
         return null;
       },
     };
@@ -219,7 +241,11 @@ export class Bridge extends Service {
     const sig = Buffer.from(token.signature.slice(2), "hex");
     const current = info.keys.filter((k) => k.revokedAt === 0n);
     const who = sig.length === 65 ? recoverAddress(digest, sig) : null;
-    const ok = current.some((k) => (k.type === "secp256k1" ? who !== null && k.publicId === who : sig.length === 64 && verifyDigest("p256", k.publicId, digest, token.signature)));
+    const ok = current.some((k) =>
+      k.type === "secp256k1"
+        ? who !== null && k.publicId === who
+        : sig.length === 64 && verifyDigest("p256", k.publicId, digest, token.signature),
+    );
     return ok ? { kind: "device", deviceId } : null;
   }
 

@@ -113,7 +113,10 @@ export class OnChainDirectory implements DeviceDirectory {
       }
     }
     const info = { status, keys };
-    this.cache.set(deviceId, { info, expires: this.now() + (status === DeviceStatus.None ? this.opts.negativeTtlMs : this.opts.ttlMs) });
+    this.cache.set(deviceId, {
+      info,
+      expires: this.now() + (status === DeviceStatus.None ? this.opts.negativeTtlMs : this.opts.ttlMs),
+    });
     return info;
   }
 }

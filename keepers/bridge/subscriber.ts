@@ -64,7 +64,11 @@ export class PipelinedSubscriber {
                 socket.destroy();
                 return;
               }
-              send({ cmd: "subscribe", messageId: 1, subscriptions: this.opts.filters.map((topic) => ({ topic, qos: 1 as const })) });
+              send({
+                cmd: "subscribe",
+                messageId: 1,
+                subscriptions: this.opts.filters.map((topic) => ({ topic, qos: 1 as const })),
+              });
               break;
             case "suback":
               if (first) {

@@ -38,7 +38,8 @@ export function recoverAddress(digest: Uint8Array, sig: Uint8Array): string | nu
   }
 }
 
-export type SignatureCheck = { ok: true; keyIndex: number } | { ok: false; code: "BAD_SIGNATURE" | "KEY_REVOKED"; message: string };
+export type SignatureCheck =
+  { ok: true; keyIndex: number } | { ok: false; code: "BAD_SIGNATURE" | "KEY_REVOKED"; message: string };
 
 /** Which of the device's keys signed `r`, and whether that key was in force at the reading's timestamp. */
 export function checkReadingSignature(networkId: bigint, r: SignedReading, keys: readonly DeviceKeyInfo[]): SignatureCheck {
@@ -54,10 +55,18 @@ export function checkReadingSignature(networkId: bigint, r: SignedReading, keys:
   if (signer < 0) return { ok: false, code: "BAD_SIGNATURE", message: "signature does not verify against any key of the device" };
   const k = keys[signer];
   if (k.revokedAt !== 0n && r.timestamp >= k.revokedAt) {
-    return { ok: false, code: "KEY_REVOKED", message: `key ${signer} was revoked at ${k.revokedAt}; reading is stamped ${r.timestamp}` };
+    return {
+      ok: false,
+      code: "KEY_REVOKED",
+      message: `key ${signer} was revoked at ${k.revokedAt}; reading is stamped ${r.timestamp}`,
+    };
   }
   if (r.timestamp < k.validFrom) {
-    return { ok: false, code: "KEY_REVOKED", message: `key ${signer} is valid from ${k.validFrom}; reading is stamped ${r.timestamp}` };
+    return {
+      ok: false,
+      code: "KEY_REVOKED",
+      message: `key ${signer} is valid from ${k.validFrom}; reading is stamped ${r.timestamp}`,
+    };
   }
   return { ok: true, keyIndex: signer };
 }

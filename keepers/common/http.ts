@@ -35,7 +35,8 @@ export class OpsServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const send = (status: number, body: unknown, type = "application/json"): void => {
-      const text = typeof body === "string" ? body : JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+      const text =
+        typeof body === "string" ? body : JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
       res.writeHead(status, { "content-type": type });
       res.end(text);
     };

@@ -126,7 +126,8 @@ export const opt = {
       description,
       default: def,
       parse(raw) {
-        if (typeof raw !== "string" || !/^(\S+\s+){4,5}\S+$/.test(raw.trim())) throw new Error(`not a cron expression: ${JSON.stringify(raw)}`);
+        if (typeof raw !== "string" || !/^(\S+\s+){4,5}\S+$/.test(raw.trim()))
+          throw new Error(`not a cron expression: ${JSON.stringify(raw)}`);
         return raw.trim();
       },
     };

@@ -34,8 +34,16 @@ export abstract class Service {
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: `depin_${name}_` });
     this.ticks = new Counter({ name: `depin_${name}_ticks_total`, help: "completed ticks", registers: [this.registry] });
-    this.tickErrors = new Counter({ name: `depin_${name}_tick_errors_total`, help: "ticks that threw", registers: [this.registry] });
-    this.lastTick = new Gauge({ name: `depin_${name}_last_tick_seconds`, help: "unix time of the last completed tick", registers: [this.registry] });
+    this.tickErrors = new Counter({
+      name: `depin_${name}_tick_errors_total`,
+      help: "ticks that threw",
+      registers: [this.registry],
+    });
+    this.lastTick = new Gauge({
+      name: `depin_${name}_last_tick_seconds`,
+      help: "unix time of the last completed tick",
+      registers: [this.registry],
+    });
     this.ops = new OpsServer(this.registry, () => this.status());
   }
 

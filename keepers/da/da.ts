@@ -28,7 +28,11 @@ export const daOptions = {
   store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
   rpcUrl: opt.url("JSON-RPC endpoint", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
   da: opt.string("DA contract (commitBatch / nextBatchId / getBatch) address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
-  privateKey: opt.string("key of the sequencer account that commits", { secret: true, pattern: /^0x[0-9a-fA-F]{64}$/, default: "" }),
+  privateKey: opt.string("key of the sequencer account that commits", {
+    secret: true,
+    pattern: /^0x[0-9a-fA-F]{64}$/,
+    default: "",
+  }),
   publicUrl: opt.string("base URL written into each commitment's uri", { default: "http://127.0.0.1:9103" }),
   archiveDir: opt.string("long-term storage directory (to serve pruned batches)", { default: "data/archive" }),
   maxCommitsPerTick: opt.int("commitments per tick at most", { default: 16, min: 1 }),
@@ -54,8 +58,16 @@ export class DaKeeper extends Service {
     private readonly deps: { store?: Store; signer?: ContractRunner; log?: Logger } = {},
   ) {
     super("da", deps.log ?? silentLogger);
-    this.commits = new Counter({ name: "depin_da_commits_total", help: "batch roots committed by this keeper", registers: [this.registry] });
-    this.committedGauge = new Gauge({ name: "depin_da_last_committed_batch", help: "highest batch id committed on-chain", registers: [this.registry] });
+    this.commits = new Counter({
+      name: "depin_da_commits_total",
+      help: "batch roots committed by this keeper",
+      registers: [this.registry],
+    });
+    this.committedGauge = new Gauge({
+      name: "depin_da_last_committed_batch",
+      help: "highest batch id committed on-chain",
+      registers: [this.registry],
+    });
   }
 
   async init(): Promise<void> {
@@ -64,7 +76,8 @@ export class DaKeeper extends Service {
     await this.store.init();
     let signer = this.deps.signer;
     if (!signer) {
-      if (!this.opts.privateKey && !this.opts.dryRun) throw new Error("invalid option --private-key: is required unless --dry-run");
+      if (!this.opts.privateKey && !this.opts.dryRun)
+        throw new Error("invalid option --private-key: is required unless --dry-run");
       const provider = new JsonRpcProvider(this.opts.rpcUrl);
       signer = this.opts.privateKey ? new Wallet(this.opts.privateKey, provider) : provider;
     }
@@ -144,9 +157,11 @@ export class DaKeeper extends Service {
     } else {
       const d = url.searchParams.get("deviceId");
       const s = url.searchParams.get("seq");
-      if (!d || !s || !/^\d{1,20}$/.test(d) || !/^\d{1,20}$/.test(s)) return { status: 400, body: { error: "expected /proofs/<batchId>/<index> or /proofs?deviceId=&seq=" } };
+      if (!d || !s || !/^\d{1,20}$/.test(d) || !/^\d{1,20}$/.test(s))
+        return { status: 400, body: { error: "expected /proofs/<batchId>/<index> or /proofs?deviceId=&seq=" } };
       const r = await this.store.getReading(BigInt(d), BigInt(s));
-      if (!r || r.batchId === null || r.batchIndex === null) return { status: 404, body: { error: `reading ${d}/${s} is not in a batch (yet)` } };
+      if (!r || r.batchId === null || r.batchIndex === null)
+        return { status: 404, body: { error: `reading ${d}/${s} is not in a batch (yet)` } };
       batchId = r.batchId;
       index = r.batchIndex;
     }
@@ -164,7 +179,13 @@ export class DaKeeper extends Service {
         leaf: proof.leaf.toString(),
         siblings: proof.siblings.map((x) => x.toString()),
         root: proof.root.toString(),
-        reading: { deviceId: r.deviceId.toString(), seq: r.seq.toString(), timestamp: r.timestamp.toString(), value: r.value.toString(), signature: r.signature },
+        reading: {
+          deviceId: r.deviceId.toString(),
+          seq: r.seq.toString(),
+          timestamp: r.timestamp.toString(),
+          value: r.value.toString(),
+          signature: r.signature,
+        },
       },
     };
   }

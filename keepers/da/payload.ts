@@ -18,6 +18,12 @@ export async function loadBatchPayload(store: Store, batchId: bigint, archiveDir
     epoch: b.epoch,
     depth: b.depth,
     root: b.root,
-    readings: rs.map((r) => ({ deviceId: r.deviceId, seq: r.seq, timestamp: r.timestamp, value: r.value, signature: r.signature })),
+    readings: rs.map((r) => ({
+      deviceId: r.deviceId,
+      seq: r.seq,
+      timestamp: r.timestamp,
+      value: r.value,
+      signature: r.signature,
+    })),
   };
 }

@@ -25,7 +25,11 @@ export const sequencerOptions = {
 export type SequencerOptions = OptionValues<typeof sequencerOptions>;
 
 /** Leaves and root of a batch's readings, in batch order (shared by sequencer, DA API, storage). */
-export function commitReadings(h: PoseidonHasher, readings: readonly StoredReading[], depth: number): { leaves: bigint[]; root: bigint } {
+export function commitReadings(
+  h: PoseidonHasher,
+  readings: readonly StoredReading[],
+  depth: number,
+): { leaves: bigint[]; root: bigint } {
   const leaves = readings.map((r) => hashReading(h, r));
   return { leaves, root: merkleRoot(h, leaves, depth) };
 }
@@ -42,8 +46,16 @@ export class Sequencer extends Service {
     private readonly deps: { store?: Store; log?: Logger; now?: () => number } = {},
   ) {
     super("sequencer", deps.log ?? silentLogger);
-    this.sealed = new Counter({ name: "depin_sequencer_batches_sealed_total", help: "batches sealed", registers: [this.registry] });
-    this.lastBatch = new Gauge({ name: "depin_sequencer_last_batch_id", help: "id of the last sealed batch", registers: [this.registry] });
+    this.sealed = new Counter({
+      name: "depin_sequencer_batches_sealed_total",
+      help: "batches sealed",
+      registers: [this.registry],
+    });
+    this.lastBatch = new Gauge({
+      name: "depin_sequencer_last_batch_id",
+      help: "id of the last sealed batch",
+      registers: [this.registry],
+    });
   }
 
   async init(): Promise<void> {
@@ -86,7 +98,12 @@ export class Sequencer extends Service {
   }
 
   status(): Record<string, unknown> {
-    return { service: "sequencer", store: this.store?.kind, depth: this.opts.depth, lastBatch: this.last?.batchId?.toString() ?? null };
+    return {
+      service: "sequencer",
+      store: this.store?.kind,
+      depth: this.opts.depth,
+      lastBatch: this.last?.batchId?.toString() ?? null,
+    };
   }
 
   async close(): Promise<void> {

@@ -41,7 +41,11 @@ export class StorageKeeper extends Service {
     private readonly deps: { store?: Store; runner?: ContractRunner; log?: Logger; now?: () => number } = {},
   ) {
     super("storage", deps.log ?? silentLogger);
-    this.exported = new Counter({ name: "depin_storage_exported_total", help: "batches exported and verified", registers: [this.registry] });
+    this.exported = new Counter({
+      name: "depin_storage_exported_total",
+      help: "batches exported and verified",
+      registers: [this.registry],
+    });
   }
 
   async init(): Promise<void> {

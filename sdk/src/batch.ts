@@ -25,7 +25,13 @@ export function encodeBatchPayload(p: BatchPayload): string {
     epoch: p.epoch.toString(),
     depth: p.depth,
     root: p.root.toString(),
-    readings: p.readings.map((r) => [r.deviceId.toString(), r.seq.toString(), r.timestamp.toString(), r.value.toString(), r.signature]),
+    readings: p.readings.map((r) => [
+      r.deviceId.toString(),
+      r.seq.toString(),
+      r.timestamp.toString(),
+      r.value.toString(),
+      r.signature,
+    ]),
   });
 }
 
@@ -43,7 +49,14 @@ export function parseBatchPayload(text: string): BatchPayload {
   } catch (e) {
     throw new EncodingError("MALFORMED_JSON", `batch payload is not JSON (${(e as Error).message})`);
   }
-  if (o.format !== "depin-batch-1" || typeof o.batchId !== "string" || typeof o.epoch !== "string" || typeof o.depth !== "number" || typeof o.root !== "string" || !Array.isArray(o.readings)) {
+  if (
+    o.format !== "depin-batch-1" ||
+    typeof o.batchId !== "string" ||
+    typeof o.epoch !== "string" ||
+    typeof o.depth !== "number" ||
+    typeof o.root !== "string" ||
+    !Array.isArray(o.readings)
+  ) {
     throw new EncodingError("WRONG_TYPE", "not a depin-batch-1 payload");
   }
   return {

@@ -38,7 +38,8 @@ export interface RewardCircuitShape {
   slots: number;
 }
 
-export type RewardRuleErrorCode = "BAD_RULE_PARAMS" | "TOO_MANY_DEVICES" | "BATCH_TOO_LARGE" | "UNPROVABLE_TIMESTAMP" | "BAD_SHAPE";
+export type RewardRuleErrorCode =
+  "BAD_RULE_PARAMS" | "TOO_MANY_DEVICES" | "BATCH_TOO_LARGE" | "UNPROVABLE_TIMESTAMP" | "BAD_SHAPE";
 
 export class RewardRuleError extends Error {
   readonly code: RewardRuleErrorCode;
@@ -203,15 +204,25 @@ export function rewardRuleInput(
     const a = r.timestamp - window.start + REWARD_TIME_REACH;
     const b = window.end - 1n - r.timestamp + REWARD_TIME_REACH;
     if (a < 0n || a > maxUint(33) || b < 0n || b > maxUint(33)) {
-      throw new RewardRuleError("UNPROVABLE_TIMESTAMP", `reading ${i}: timestamp ${r.timestamp} is 2^32 s or more outside the window [${window.start}, ${window.end})`);
+      throw new RewardRuleError(
+        "UNPROVABLE_TIMESTAMP",
+        `reading ${i}: timestamp ${r.timestamp} is 2^32 s or more outside the window [${window.start}, ${window.end})`,
+      );
     }
   }
   const counts = earningCounts(readings, params, window);
   if (counts.length > shape.slots) {
     throw new RewardRuleError("TOO_MANY_DEVICES", `${counts.length} earning devices do not fit ${shape.slots} device slots`);
   }
-  const points = counts.map(({ deviceId, points: raw }) => ({ deviceId, points: raw < params.capPerBatch ? raw : params.capPerBatch }));
-  const root = merkleRoot(h, readings.map((r) => hashReading(h, r)), shape.depth);
+  const points = counts.map(({ deviceId, points: raw }) => ({
+    deviceId,
+    points: raw < params.capPerBatch ? raw : params.capPerBatch,
+  }));
+  const root = merkleRoot(
+    h,
+    readings.map((r) => hashReading(h, r)),
+    shape.depth,
+  );
   const batchWord = packBatchWord(epoch, BigInt(readings.length));
   const ruleWord = packRuleWord(params, window);
   const deviceWords = packDeviceWords(points, shape.slots);

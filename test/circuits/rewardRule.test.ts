@@ -83,7 +83,10 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
     const job = rewardRuleInput(h, readings, SHAPE, PARAMS, W, EPOCH);
     expect(job.points).to.deep.equal(rewardPoints(readings, PARAMS, W));
     expect(await satisfies(job.input)).to.equal(true);
-    const full = batchOf(EPOCH, Array.from({ length: 16 }, (_, i) => ({ deviceId: BigInt(1 + (i % 4)), value: 150n, offset: BigInt(i) })));
+    const full = batchOf(
+      EPOCH,
+      Array.from({ length: 16 }, (_, i) => ({ deviceId: BigInt(1 + (i % 4)), value: 150n, offset: BigInt(i) })),
+    );
     const fullJob = rewardRuleInput(h, full, SHAPE, { ...PARAMS, capPerBatch: 100n }, W, EPOCH);
     expect(fullJob.points.map((p) => p.points)).to.deep.equal([4n, 4n, 4n, 4n]);
     expect(await satisfies(fullJob.input)).to.equal(true);
@@ -105,7 +108,10 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
       [p[0], p[1], { ...p[2], points: 2n }, { ...p[2], points: 1n }], // duplicate id
     ];
     for (const f of forgeries) {
-      expect(await satisfies(withPoints(job.input, f)), JSON.stringify(f, (_, v) => String(v))).to.equal(false);
+      expect(
+        await satisfies(withPoints(job.input, f)),
+        JSON.stringify(f, (_, v) => String(v)),
+      ).to.equal(false);
     }
   });
 
@@ -126,7 +132,9 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
     expect(await satisfies({ ...job.input, batchWord: packBatchWord(EPOCH, 17n).toString() })).to.equal(false);
     // The same readings with the rule's other parameters are a different statement.
     expect(await satisfies({ ...job.input, ruleWord: packRuleWord({ ...PARAMS, minValue: 99n }, W).toString() })).to.equal(false);
-    expect(await satisfies({ ...job.input, ruleWord: packRuleWord(PARAMS, { start: W.start, end: W.end + 1n }).toString() })).to.equal(false);
+    expect(
+      await satisfies({ ...job.input, ruleWord: packRuleWord(PARAMS, { start: W.start, end: W.end + 1n }).toString() }),
+    ).to.equal(false);
   });
 
   it("field-boundary inputs: packed words past their width, a value of p - 1, an unreachable timestamp", async () => {
@@ -135,11 +143,17 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
     expect(await satisfies({ ...job.input, batchWord: (BigInt(job.input.batchWord) + (1n << 96n)).toString() })).to.equal(false);
     // p - 1 has bits far above the 176-bit rule layout (snarkjs reduces inputs mod p, so "x + p" is x).
     expect(await satisfies({ ...job.input, ruleWord: (SNARK_SCALAR_FIELD - 1n).toString() })).to.equal(false);
-    expect(await satisfies({ ...job.input, deviceWords: [(BigInt(job.input.deviceWords[0]) + (1n << 192n)).toString(), job.input.deviceWords[1]] })).to.equal(false);
+    expect(
+      await satisfies({
+        ...job.input,
+        deviceWords: [(BigInt(job.input.deviceWords[0]) + (1n << 192n)).toString(), job.input.deviceWords[1]],
+      }),
+    ).to.equal(false);
 
     // A leaf whose value is the field element p - 1 (no signed reading has it): it can never
     // earn. Claiming that it earned is refused; counting it as 0 is the only witness.
-    const fields = (i: number) => [job.input.deviceId[i], job.input.seq[i], job.input.timestamp[i], job.input.value[i], job.input.sigHash[i]].map(BigInt);
+    const fields = (i: number) =>
+      [job.input.deviceId[i], job.input.seq[i], job.input.timestamp[i], job.input.value[i], job.input.sigHash[i]].map(BigInt);
     const leaves = Array.from({ length: readings.length }, (_, i) => h.hash(fields(i)));
     const slot = 13; // device 44's reading (earned nothing)
     const bad = [...fields(slot)];
@@ -160,9 +174,15 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
   });
 
   it("the builder refuses batches the instance cannot hold", () => {
-    const five = batchOf(EPOCH, [1n, 2n, 3n, 4n, 5n].map((d) => ({ deviceId: d, value: 150n, offset: 0n })));
+    const five = batchOf(
+      EPOCH,
+      [1n, 2n, 3n, 4n, 5n].map((d) => ({ deviceId: d, value: 150n, offset: 0n })),
+    );
     expect(() => rewardRuleInput(h, five, SHAPE, PARAMS, W, EPOCH)).to.throw(RewardRuleError, /5 earning devices do not fit 4/);
-    const seventeen = batchOf(EPOCH, Array.from({ length: 17 }, () => ({ deviceId: 1n, value: 150n, offset: 0n })));
+    const seventeen = batchOf(
+      EPOCH,
+      Array.from({ length: 17 }, () => ({ deviceId: 1n, value: 150n, offset: 0n })),
+    );
     expect(() => rewardRuleInput(h, seventeen, SHAPE, PARAMS, W, EPOCH)).to.throw(RewardRuleError, /17 readings exceed/);
   });
 

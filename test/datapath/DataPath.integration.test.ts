@@ -13,7 +13,18 @@ import { DaKeeper, daOptions } from "../../keepers/da/da.js";
 import { Sequencer, sequencerOptions } from "../../keepers/sequencer/sequencer.js";
 import { StorageKeeper, storageOptions } from "../../keepers/storage/storage.js";
 import { Fleet, fleetKey, fleetKeyType } from "../../firmware/simulator.js";
-import { MOSQUITTO, NETWORK_ID, POSTGRES, chain, deployDa, registerDevice, startBridge, tempDir, waitFor, wipeSessions } from "./fixtures.js";
+import {
+  MOSQUITTO,
+  NETWORK_ID,
+  POSTGRES,
+  chain,
+  deployDa,
+  registerDevice,
+  startBridge,
+  tempDir,
+  waitFor,
+  wipeSessions,
+} from "./fixtures.js";
 
 interface ProofBody {
   batchId: string;
@@ -48,12 +59,27 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
       for (let i = 0; i < fleetOpts.devices; i++) {
         await registerDevice(directory, firstDeviceId + BigInt(i), fleetKey(fleetOpts.seed, i, fleetKeyType(fleetOpts, i)));
       }
-      const bridge = await startBridge(ethers.provider, directoryAddress, real ? { brokerUrl: MOSQUITTO, connections: 4, clientId } : {}, { store: mkStore() });
+      const bridge = await startBridge(
+        ethers.provider,
+        directoryAddress,
+        real ? { brokerUrl: MOSQUITTO, connections: 4, clientId } : {},
+        { store: mkStore() },
+      );
       const fleet = new Fleet({ ...fleetOpts, brokerUrl: real ? MOSQUITTO : `mqtt://127.0.0.1:${bridge.mqttPort}` });
-      const sequencer = new Sequencer(parseOptions(sequencerOptions, { depth: 4, windowMs: 0, metricsPort: -1 }), { store: mkStore() });
-      const daKeeper = new DaKeeper(parseOptions(daOptions, { da: daAddress, metricsPort: 0, archiveDir: path.join(tmp.dir, "archive") }), { store: mkStore(), signer });
+      const sequencer = new Sequencer(parseOptions(sequencerOptions, { depth: 4, windowMs: 0, metricsPort: -1 }), {
+        store: mkStore(),
+      });
+      const daKeeper = new DaKeeper(
+        parseOptions(daOptions, { da: daAddress, metricsPort: 0, archiveDir: path.join(tmp.dir, "archive") }),
+        { store: mkStore(), signer },
+      );
       const storage = new StorageKeeper(
-        parseOptions(storageOptions, { da: daAddress, retentionSec: 0, archiveDir: path.join(tmp.dir, "archive"), metricsPort: -1 }),
+        parseOptions(storageOptions, {
+          da: daAddress,
+          retentionSec: 0,
+          archiveDir: path.join(tmp.dir, "archive"),
+          metricsPort: -1,
+        }),
         { store: mkStore(), runner: ethers.provider },
       );
       try {
@@ -76,7 +102,9 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
         const sealed = await sequencer.store.listBatches(1n, 10_000);
         expect(sealed.reduce((n, b) => n + b.leafCount, 0)).to.equal(recorded);
         expect(lastId >= BigInt(Math.ceil(recorded / 16))).to.equal(true);
-        expect(committed).to.deep.equal(Array.from({ length: Number(lastId) }, (_, i) => BigInt(i + 1)).slice(0, daKeeper.opts.maxCommitsPerTick));
+        expect(committed).to.deep.equal(
+          Array.from({ length: Number(lastId) }, (_, i) => BigInt(i + 1)).slice(0, daKeeper.opts.maxCommitsPerTick),
+        );
         while ((await da.nextBatchId()) <= lastId) await daKeeper.commitPending();
         expect(await da.nextBatchId()).to.equal(lastId + 1n);
         for (let id = 1n; id <= lastId; id++) {
@@ -105,7 +133,9 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
         const exported = await storage.exportDue();
         expect(exported).to.have.length(Number(lastId));
         expect(await sequencer.store.countReadings()).to.equal(0);
-        const again = (await (await fetch(`http://127.0.0.1:${port}/proofs/${proof.batchId}/${proof.index}`)).json()) as ProofBody;
+        const again = (await (
+          await fetch(`http://127.0.0.1:${port}/proofs/${proof.batchId}/${proof.index}`)
+        ).json()) as ProofBody;
         expect(again.root).to.equal(proof.root);
         expect(await helper.verifyInclusion(daAddress, again.batchId, again.leaf, again.index, again.siblings)).to.equal(true);
         expect(await storage.exportDue()).to.deep.equal([]);

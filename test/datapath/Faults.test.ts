@@ -44,7 +44,16 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       const port = await freePort();
       const clientId = `kill-${process.pid}-${Date.now()}`;
       const firstDeviceId = transport === "embedded" ? 9_000n : 900_000n + BigInt(Math.floor(Math.random() * 1e6)) * 16n;
-      const fleetOpts = { networkId: NETWORK_ID, devices: 5, rate: 20, firstDeviceId, keyType: "mixed" as const, seed: `kill-${transport}`, dataDir: path.join(tmp.dir, "fleet"), faults: {} };
+      const fleetOpts = {
+        networkId: NETWORK_ID,
+        devices: 5,
+        rate: 20,
+        firstDeviceId,
+        keyType: "mixed" as const,
+        seed: `kill-${transport}`,
+        dataDir: path.join(tmp.dir, "fleet"),
+        faults: {},
+      };
       for (let i = 0; i < fleetOpts.devices; i++) {
         await registerDevice(directory, firstDeviceId + BigInt(i), fleetKey(fleetOpts.seed, i, fleetKeyType(fleetOpts, i)));
       }
@@ -55,7 +64,9 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         "network-id": NETWORK_ID.toString(),
         "metrics-port": -1,
         "log-level": "warn",
-        ...(transport === "embedded" ? { "mqtt-port": port } : { "broker-url": MOSQUITTO, connections: 4, "client-id": clientId }),
+        ...(transport === "embedded"
+          ? { "mqtt-port": port }
+          : { "broker-url": MOSQUITTO, connections: 4, "client-id": clientId }),
       };
       const start = async () => {
         const k = await spawnKeeper("bridge", flags);
@@ -66,7 +77,11 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       // Ask the bridge child to log its start at info level so readiness is visible.
       flags["log-level"] = "info";
       let bridge = await start();
-      const fleet = new Fleet({ ...fleetOpts, brokerUrl: transport === "embedded" ? `mqtt://127.0.0.1:${port}` : MOSQUITTO, receiptTimeoutMs: 1_500 });
+      const fleet = new Fleet({
+        ...fleetOpts,
+        brokerUrl: transport === "embedded" ? `mqtt://127.0.0.1:${port}` : MOSQUITTO,
+        receiptTimeoutMs: 1_500,
+      });
       const acked = new Set<string>();
       fleet.devices.forEach((d) => d.on("receipt", (r) => acked.add(`${d.deviceId}:${r.seq}`)));
       try {
@@ -122,7 +137,15 @@ describe("Device power loss", function () {
     const key = generateKeyPair("p256");
     const journalFile = path.join(tmp.dir, "d.journal");
     const port = await freePort(); // nothing listens: the device is offline
-    const mk = () => new Device({ deviceId: 77n, key, networkId: NETWORK_ID, brokerUrl: `mqtt://127.0.0.1:${port}`, journalFile, reconnectPeriodMs: 60_000 });
+    const mk = () =>
+      new Device({
+        deviceId: 77n,
+        key,
+        networkId: NETWORK_ID,
+        brokerUrl: `mqtt://127.0.0.1:${port}`,
+        journalFile,
+        reconnectPeriodMs: 60_000,
+      });
     try {
       const d1 = mk();
       await d1.start(200);
@@ -151,7 +174,12 @@ describe("Sequencer SIGKILL mid-batch", function () {
     const key = generateKeyPair("secp256k1");
     const rs: NewReading[] = [];
     for (let i = 0; i < 1_600; i++) {
-      const r = signReading(NETWORK_ID, key, { deviceId: BigInt(1 + (i % 8)), seq: BigInt(Math.floor(i / 8)), timestamp: 10_000n + BigInt(i), value: BigInt(i) });
+      const r = signReading(NETWORK_ID, key, {
+        deviceId: BigInt(1 + (i % 8)),
+        seq: BigInt(Math.floor(i / 8)),
+        timestamp: 10_000n + BigInt(i),
+        value: BigInt(i),
+      });
       rs.push({ ...r, epoch: BigInt(Math.floor(i / 500)) });
     }
     const storeFile = path.join(tmp.dir, "s.sqlite");
@@ -161,14 +189,25 @@ describe("Sequencer SIGKILL mid-batch", function () {
     await victim.close();
     // Reference: an uninterrupted run on an identical store.
     const refStore = new SqliteStore(path.join(tmp.dir, "ref.sqlite"));
-    const ref = new Sequencer(parseOptions(sequencerOptions, { depth: 4, windowMs: 0, metricsPort: -1, maxBatchesPerTick: 1000 }), { store: refStore });
+    const ref = new Sequencer(
+      parseOptions(sequencerOptions, { depth: 4, windowMs: 0, metricsPort: -1, maxBatchesPerTick: 1000 }),
+      { store: refStore },
+    );
     await ref.init();
     for (let i = 0; i < rs.length; i += 200) await refStore.insertReadings(rs.slice(i, i + 200));
     await ref.tick();
     const refBatches = (await refStore.listBatches(1n, 10_000)).map((b) => [b.batchId, b.epoch, b.leafCount, b.root]);
     await ref.close();
 
-    const flags = { store: `sqlite:${storeFile}`, depth: 4, "window-ms": 0, "metrics-port": -1, "max-batches-per-tick": 1000, schedule: "* * * * * *", "log-level": "warn" };
+    const flags = {
+      store: `sqlite:${storeFile}`,
+      depth: 4,
+      "window-ms": 0,
+      "metrics-port": -1,
+      "max-batches-per-tick": 1000,
+      schedule: "* * * * * *",
+      "log-level": "warn",
+    };
     const reader = new SqliteStore(storeFile);
     await reader.init();
     let k = await spawnKeeper("sequencer", flags);
@@ -192,7 +231,10 @@ describe("Sequencer SIGKILL mid-batch", function () {
       const { da, signer, daAddress } = await deployDa(ethers);
       const first = (await reader.getBatch(1n))!;
       await (await da.commitBatch(1n, first.root, first.leafCount, first.depth, first.epoch, "crashed-keeper")).wait();
-      const keeper = new DaKeeper(parseOptions(daOptions, { da: daAddress, metricsPort: -1, maxCommitsPerTick: 1000 }), { store: reader, signer });
+      const keeper = new DaKeeper(parseOptions(daOptions, { da: daAddress, metricsPort: -1, maxCommitsPerTick: 1000 }), {
+        store: reader,
+        signer,
+      });
       await keeper.init();
       const committed = await keeper.commitPending();
       expect(committed).to.deep.equal(got.slice(1).map((b) => b[0]));

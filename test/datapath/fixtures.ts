@@ -128,8 +128,17 @@ export async function rpcProxy(provider: { request(a: { method: string; params?:
 /** A keeper daemon in a child process (`keepers/cli.ts <command> …`), so it can be SIGKILLed. */
 export async function spawnKeeper(command: string, flags: Record<string, string | number>) {
   const { spawn } = await import("node:child_process");
-  const args = ["--import", "tsx", "keepers/cli.ts", command, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
-  const child = spawn(process.execPath, args, { cwd: path.resolve(import.meta.dirname, "../.."), stdio: ["ignore", "pipe", "pipe"] });
+  const args = [
+    "--import",
+    "tsx",
+    "keepers/cli.ts",
+    command,
+    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: path.resolve(import.meta.dirname, "../.."),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr.on("data", (c: Buffer) => (out += c.toString()));

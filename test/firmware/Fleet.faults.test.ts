@@ -24,7 +24,8 @@ describe("Fleet simulator with faults (embedded bridge)", function () {
       skewSec: 3_600,
       receiptTimeoutMs: 1_000,
     };
-    for (let i = 0; i < opts.devices; i++) await registerDevice(directory, opts.firstDeviceId + BigInt(i), fleetKey(opts.seed, i, fleetKeyType(opts, i)));
+    for (let i = 0; i < opts.devices; i++)
+      await registerDevice(directory, opts.firstDeviceId + BigInt(i), fleetKey(opts.seed, i, fleetKeyType(opts, i)));
     const fleet = new Fleet({ ...opts, brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}` });
     try {
       await fleet.start();

@@ -34,7 +34,10 @@ describe("RewardDistributor claims", function () {
   async function closedEpochs() {
     const { ethers, networkHelpers } = await network.create();
     const f = await deployRewards(ethers, networkHelpers, [11n, 22n, 33n, 55n]);
-    for (const [id, p] of [[1, pe], [2, pe1]] as const) {
+    for (const [id, p] of [
+      [1, pe],
+      [2, pe1],
+    ] as const) {
       await f.da.commit(id, p.job.root, p.readings.length, DEPTH, p.epoch);
       await f.da.setFinal(id, true);
       const s = settleArgs(p);
@@ -72,11 +75,13 @@ describe("RewardDistributor claims", function () {
   it("the device's own account may claim; a stranger may not", async () => {
     const { distributor, token, stranger, recipients, ethers } = await closedEpochs();
     await expect(distributor.connect(stranger).claim([11n], [E]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorNotDeviceController").withArgs(0, 11n, stranger.address);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorNotDeviceController")
+      .withArgs(0, 11n, stranger.address);
     const account = await ethers.getImpersonatedSigner(recipients.get(11n)!);
     await stranger.sendTransaction({ to: account.address, value: 10n ** 18n });
     await expect(distributor.connect(account).claim([11n], [E]))
-      .to.emit(distributor, "RewardClaimed").withArgs(11n, E, account.address, 1n, EMISSION / 6n);
+      .to.emit(distributor, "RewardClaimed")
+      .withArgs(11n, E, account.address, 1n, EMISSION / 6n);
     expect(await token.balanceOf(account.address)).to.equal(EMISSION / 6n);
   });
 
@@ -85,37 +90,45 @@ describe("RewardDistributor claims", function () {
     await distributor.connect(owner).claim([22n], [E]);
     const before = await token.balanceOf(recipients.get(11n)!);
     await expect(distributor.connect(owner).claim([11n, 33n, 22n], [E, E, E]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorAlreadyClaimed").withArgs(2, 22n, E);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorAlreadyClaimed")
+      .withArgs(2, 22n, E);
     expect(await token.balanceOf(recipients.get(11n)!)).to.equal(before);
     expect(await distributor.pointsOf(11n, E)).to.deep.equal([1n, false]);
     await expect(distributor.connect(owner).claim([22n], [E]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorAlreadyClaimed").withArgs(0, 22n, E);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorAlreadyClaimed")
+      .withArgs(0, 22n, E);
   });
 
   it("refuses an open epoch, a device without points, mismatched lengths", async () => {
     const { distributor, owner } = await closedEpochs();
     await expect(distributor.connect(owner).claim([11n], [E + 2n]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosed").withArgs(0, E + 2n);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosed")
+      .withArgs(0, E + 2n);
     await expect(distributor.connect(owner).claim([11n, 55n], [E, E]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorNothingToClaim").withArgs(1, 55n, E);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorNothingToClaim")
+      .withArgs(1, 55n, E);
     await expect(distributor.connect(owner).claim([11n], []))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorLengthMismatch").withArgs(1, 0);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorLengthMismatch")
+      .withArgs(1, 0);
   });
 
   it("only Active devices are paid: a suspended device waits, a decommissioned one forfeits", async () => {
     const { distributor, directory, owner, token, recipients } = await closedEpochs();
     await directory.setStatus(22n, Status.Suspended);
     await expect(distributor.connect(owner).claim([22n], [E]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorDeviceNotActive").withArgs(0, 22n, Status.Suspended);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorDeviceNotActive")
+      .withArgs(0, 22n, Status.Suspended);
     await directory.setStatus(22n, Status.Active);
     await distributor.connect(owner).claim([22n], [E]);
     expect(await token.balanceOf(recipients.get(22n)!)).to.equal((2n * EMISSION) / 6n);
 
     await directory.setStatus(33n, Status.Decommissioned);
     await expect(distributor.connect(owner).claim([33n], [E]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorDeviceNotActive").withArgs(0, 33n, Status.Decommissioned);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorDeviceNotActive")
+      .withArgs(0, 33n, Status.Decommissioned);
     await directory.setRewardRecipient(11n, "0x0000000000000000000000000000000000000000");
     await expect(distributor.connect(owner).claim([11n], [E]))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorNoRecipient").withArgs(0, 11n);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorNoRecipient")
+      .withArgs(0, 11n);
   });
 });

@@ -59,7 +59,12 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     await commit(2, B);
     await expect(settle(1, A)).to.emit(distributor, "BatchSettled").withArgs(1, E, 0, 6);
     await expect(settle(2, B)).to.emit(distributor, "BatchSettled").withArgs(2, E, 0, 5);
-    const expected = new Map([[11n, 2n], [22n, 3n], [33n, 3n], [44n, 3n]]);
+    const expected = new Map([
+      [11n, 2n],
+      [22n, 3n],
+      [33n, 3n],
+      [44n, 3n],
+    ]);
     for (const [d, pts] of expected) expect((await distributor.pointsOf(d, E))[0]).to.equal(pts);
     expect((await distributor.epochInfo(E)).totals.totalPoints).to.equal(11n);
 
@@ -73,7 +78,10 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     expect(await emission.emissionFor(E)).to.equal(EMISSION);
 
     // The owner claims all four devices in one call; each device's account receives its share.
-    const tx = distributor.connect(owner).claim(DEVICES, DEVICES.map(() => E));
+    const tx = distributor.connect(owner).claim(
+      DEVICES,
+      DEVICES.map(() => E),
+    );
     const share = (pts: bigint) => (pts * EMISSION) / 11n;
     await expect(tx).to.emit(distributor, "RewardClaimed").withArgs(33n, E, recipients.get(33n), 3n, share(3n));
     let paid = 0n;
@@ -119,18 +127,22 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
       [p11, p22],
     ]) {
       await expect(distributor.settle(1, 0, packDeviceWords(forged, SLOTS), s.proof))
-        .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(1);
+        .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof")
+        .withArgs(1);
     }
     // The DA says the same root belongs to epoch E+1: the proof (for E's window) does not verify.
     await commit(2, A, E + 1n);
     await expect(settle(2, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(2);
     await expect(distributor.settle(1, 0, [...s.deviceWords, 0n], s.proof))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadDeviceWords").withArgs(3, 2);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadDeviceWords")
+      .withArgs(3, 2);
     // Words past their 192-bit layout, or past the field, never verify.
     await expect(distributor.settle(1, 0, [s.deviceWords[0] + (1n << 192n), s.deviceWords[1]], s.proof))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(1);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof")
+      .withArgs(1);
     await expect(distributor.settle(1, 0, [s.deviceWords[0] + SNARK_SCALAR_FIELD, s.deviceWords[1]], s.proof))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(1);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof")
+      .withArgs(1);
   });
 
   it("rejects a batch of a closed epoch and a depth without verifier", async () => {
@@ -139,7 +151,9 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     await da.setFinal(5, true);
     await expect(settle(5, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorNoVerifier").withArgs(5);
     await commit(1, A, E - 1n); // before the first epoch: never payable
-    await expect(settle(1, A)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochClosed").withArgs(1, E - 1n);
+    await expect(settle(1, A))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochClosed")
+      .withArgs(1, E - 1n);
     await networkHelpers.time.increaseTo(await distributor.closableAt(E));
     await distributor.closeEpoch(E);
     await commit(2, A);
@@ -149,22 +163,31 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
   it("applies a rule change only from a future epoch and rejects proofs for the stale rule", async () => {
     const { distributor, admin, commit, settle, networkHelpers } = await setup();
     await expect(distributor.connect(admin).scheduleRule(E, NEW_RULE))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorRuleNotFuture").withArgs(E, E + 1n);
-    await expect(distributor.scheduleRule(E + 1n, NEW_RULE)).to.emit(distributor, "RuleScheduled").withArgs(1, E + 1n, 100, 200, 2);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorRuleNotFuture")
+      .withArgs(E, E + 1n);
+    await expect(distributor.scheduleRule(E + 1n, NEW_RULE))
+      .to.emit(distributor, "RuleScheduled")
+      .withArgs(1, E + 1n, 100, 200, 2);
     expect(await distributor.ruleVersionFor(E)).to.equal(0n);
     expect(await distributor.ruleVersionFor(E + 1n)).to.equal(1n);
 
     // Epoch E still settles under version 0.
     await commit(1, A);
-    await expect(settle(1, A, 1n)).to.be.revertedWithCustomError(distributor, "RewardDistributorStaleRule").withArgs(1, 1, 0);
+    await expect(settle(1, A, 1n))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorStaleRule")
+      .withArgs(1, 1, 0);
     await settle(1, A, 0n);
 
     // Epoch E+1: a proof built for the old parameters is refused, by version or by the verifier.
     await networkHelpers.time.increaseTo(GENESIS + (E + 1n) * EPOCH_LENGTH + 10n);
     const old = await proveBatch(batchOf(E + 1n, SPECS_A), E + 1n, RULE);
     await commit(2, old);
-    await expect(settle(2, old, 0n)).to.be.revertedWithCustomError(distributor, "RewardDistributorStaleRule").withArgs(2, 0, 1);
-    await expect(settle(2, old, 1n)).to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof").withArgs(2);
+    await expect(settle(2, old, 0n))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorStaleRule")
+      .withArgs(2, 0, 1);
+    await expect(settle(2, old, 1n))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorInvalidProof")
+      .withArgs(2);
     await settle(2, next, 1n);
     expect((await distributor.pointsOf(33n, E + 1n))[0]).to.equal(2n); // the new cap
     expect((await distributor.pointsOf(33n, E))[0]).to.equal(3n); // E unchanged
@@ -174,18 +197,28 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     const { distributor, networkHelpers, ethers } = await setup();
     const at = await distributor.closableAt(E);
     expect(at).to.equal(GENESIS + (E + 1n) * EPOCH_LENGTH + SETTLEMENT_DELAY);
-    await expect(distributor.closeEpoch(E)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosable").withArgs(E, at);
+    await expect(distributor.closeEpoch(E))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosable")
+      .withArgs(E, at);
     // Automation re-validates: performData from an early or forged check closes nothing.
     const [needed, data] = await distributor.checkUpkeep("0x");
     expect(needed).to.equal(false);
-    await expect(distributor.performUpkeep(data)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosable").withArgs(E, at);
+    await expect(distributor.performUpkeep(data))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotClosable")
+      .withArgs(E, at);
     await networkHelpers.time.increaseTo(at);
     const forged = ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [E + 3n]);
-    await expect(distributor.performUpkeep(forged)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext").withArgs(E + 3n, E);
-    await expect(distributor.closeEpoch(E + 1n)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext").withArgs(E + 1n, E);
+    await expect(distributor.performUpkeep(forged))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext")
+      .withArgs(E + 3n, E);
+    await expect(distributor.closeEpoch(E + 1n))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext")
+      .withArgs(E + 1n, E);
     // No points: closes without minting.
     await expect(distributor.closeEpoch(E)).to.emit(distributor, "EpochClosed").withArgs(E, 0, 0);
-    await expect(distributor.closeEpoch(E)).to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext").withArgs(E, E + 1n);
+    await expect(distributor.closeEpoch(E))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorEpochNotNext")
+      .withArgs(E, E + 1n);
     expect(await distributor.nextEpochToClose()).to.equal(E + 1n);
   });
 
@@ -193,19 +226,28 @@ describe("RewardDistributor: readings → committed batch → real proof → poi
     const { distributor, stranger, verifier } = await setup();
     const role = await distributor.RULE_ADMIN_ROLE();
     await expect(distributor.connect(stranger).scheduleRule(E + 5n, RULE))
-      .to.be.revertedWithCustomError(distributor, "AccessControlUnauthorizedAccount").withArgs(stranger.address, role);
+      .to.be.revertedWithCustomError(distributor, "AccessControlUnauthorizedAccount")
+      .withArgs(stranger.address, role);
     await expect(distributor.connect(stranger).setVerifier(DEPTH, await verifier.getAddress(), 4))
-      .to.be.revertedWithCustomError(distributor, "AccessControlUnauthorizedAccount").withArgs(stranger.address, await distributor.VERIFIER_ADMIN_ROLE());
+      .to.be.revertedWithCustomError(distributor, "AccessControlUnauthorizedAccount")
+      .withArgs(stranger.address, await distributor.VERIFIER_ADMIN_ROLE());
     await expect(distributor.setVerifier(DEPTH, stranger.address, 4))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadVerifier").withArgs(DEPTH, stranger.address, 4);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadVerifier")
+      .withArgs(DEPTH, stranger.address, 4);
     await expect(distributor.setVerifier(DEPTH, await verifier.getAddress(), 3))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadVerifier").withArgs(DEPTH, await verifier.getAddress(), 3);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadVerifier")
+      .withArgs(DEPTH, await verifier.getAddress(), 3);
     await expect(distributor.scheduleRule(E + 5n, { minValue: 9, maxValue: 8, capPerBatch: 1 }))
-      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadRule").withArgs(9, 8);
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorBadRule")
+      .withArgs(9, 8);
     // A pending change can be replaced; an earlier one cannot be slipped in before it.
     await distributor.scheduleRule(E + 5n, RULE);
-    await expect(distributor.scheduleRule(E + 5n, { ...RULE, capPerBatch: 9n })).to.emit(distributor, "RuleScheduled").withArgs(1, E + 5n, 100, 200, 9);
-    await expect(distributor.scheduleRule(E + 4n, RULE)).to.be.revertedWithCustomError(distributor, "RewardDistributorRuleNotFuture").withArgs(E + 4n, E + 5n);
+    await expect(distributor.scheduleRule(E + 5n, { ...RULE, capPerBatch: 9n }))
+      .to.emit(distributor, "RuleScheduled")
+      .withArgs(1, E + 5n, 100, 200, 9);
+    await expect(distributor.scheduleRule(E + 4n, RULE))
+      .to.be.revertedWithCustomError(distributor, "RewardDistributorRuleNotFuture")
+      .withArgs(E + 4n, E + 5n);
     expect(await distributor.ruleVersionCount()).to.equal(2n);
   });
 });

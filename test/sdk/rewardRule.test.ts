@@ -21,17 +21,32 @@ describe("sdk reward rule: reference, packing, input checks", function () {
     expect(packBatchWord(5n, 16n)).to.equal(5n + (16n << 64n));
     const w = packRuleWord({ minValue: 1n, maxValue: 2n, capPerBatch: 3n }, { start: 4n, end: 5n });
     expect(w).to.equal(1n + (2n << 32n) + (3n << 64n) + (4n << 96n) + (5n << 136n));
-    const words = packDeviceWords([{ deviceId: 7n, points: 2n }, { deviceId: 9n, points: 1n }, { deviceId: 12n, points: 3n }], 4);
+    const words = packDeviceWords(
+      [
+        { deviceId: 7n, points: 2n },
+        { deviceId: 9n, points: 1n },
+        { deviceId: 12n, points: 3n },
+      ],
+      4,
+    );
     expect(words).to.deep.equal([7n + (2n << 64n) + ((9n + (1n << 64n)) << 96n), 12n + (3n << 64n)]);
   });
 
   it("rejects out-of-range parameters with the field named", () => {
     expect(() => packBatchWord(1n << 64n, 1n)).to.throw(EncodingError, /epoch: must fit in 64 bits/);
     expect(() => packRuleWord({ minValue: 0n, maxValue: 1n << 32n, capPerBatch: 1n }, W)).to.throw(EncodingError, /maxValue/);
-    expect(() => packRuleWord({ minValue: 0n, maxValue: 1n, capPerBatch: 1n }, { start: 0n, end: 1n << 40n })).to.throw(EncodingError, /window.end/);
+    expect(() => packRuleWord({ minValue: 0n, maxValue: 1n, capPerBatch: 1n }, { start: 0n, end: 1n << 40n })).to.throw(
+      EncodingError,
+      /window.end/,
+    );
     expect(() => packDeviceWords([{ deviceId: 1n, points: 1n << 32n }], 2)).to.throw(EncodingError, /points/);
     expect(() => packDeviceWords([{ deviceId: 1n, points: 1n }], 3)).to.throw(RewardRuleError, /even/);
-    expect(() => packDeviceWords([1n, 2n, 3n].map((d) => ({ deviceId: d, points: 1n })), 2)).to.throw(RewardRuleError, /3 devices do not fit 2/);
+    expect(() =>
+      packDeviceWords(
+        [1n, 2n, 3n].map((d) => ({ deviceId: d, points: 1n })),
+        2,
+      ),
+    ).to.throw(RewardRuleError, /3 devices do not fit 2/);
   });
 
   it("a cap of 0 lists earning devices with 0 points (they still need a slot)", () => {

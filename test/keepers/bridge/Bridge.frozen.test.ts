@@ -13,13 +13,24 @@ describe("Bridge (embedded) with a frozen client", function () {
   it("drops the frozen client after drainTimeout and keeps storing devices' readings", async function () {
     const { ethers, directory, directoryAddress } = await chain();
     const tmp = tempDir("frozen");
-    const bridge = await startBridge(ethers.provider, directoryAddress, { store: path.join(tmp.dir, "s.sqlite"), operatorPassword: "op", drainTimeoutMs: 500 });
+    const bridge = await startBridge(ethers.provider, directoryAddress, {
+      store: path.join(tmp.dir, "s.sqlite"),
+      operatorPassword: "op",
+      drainTimeoutMs: 500,
+    });
     const url = `mqtt://127.0.0.1:${bridge.mqttPort}`;
     const key = fleetKey("frozen", 0, "secp256k1");
     await registerDevice(directory, 4_242n, key);
     const frozen = await mqtt.connectAsync(url, { username: "operator", password: "op", reconnectPeriod: 0 });
     const feeder = await mqtt.connectAsync(url, { username: "operator", password: "op" });
-    const device = new Device({ deviceId: 4_242n, key, networkId: NETWORK_ID, brokerUrl: url, journalFile: path.join(tmp.dir, "d.journal"), fsync: false });
+    const device = new Device({
+      deviceId: 4_242n,
+      key,
+      networkId: NETWORK_ID,
+      brokerUrl: url,
+      journalFile: path.join(tmp.dir, "d.journal"),
+      fsync: false,
+    });
     try {
       await frozen.subscribeAsync("bulk/#", { qos: 0 });
       let frozenClosed = false;

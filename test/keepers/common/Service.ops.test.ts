@@ -29,19 +29,30 @@ describe("Keeper options", function () {
       }
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as ConfigError).option).to.equal(option);
-      expect((err as Error).message).to.match(msg).and.to.include(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      expect((err as Error).message)
+        .to.match(msg)
+        .and.to.include(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     }
     expect(() => parseOptions(bridgeOptions, {})).to.throw(ConfigError, "--directory: is required");
     expect(() => parseOptions(bridgeOptions, { directory: "0x12" })).to.throw(ConfigError, "--directory");
-    expect(() => parseOptions(bridgeOptions, { directory: "0x" + "11".repeat(20), rpcUrl: "ftp://x" })).to.throw(ConfigError, "--rpc-url");
+    expect(() => parseOptions(bridgeOptions, { directory: "0x" + "11".repeat(20), rpcUrl: "ftp://x" })).to.throw(
+      ConfigError,
+      "--rpc-url",
+    );
   });
 
   it("the CLI exits with code 2 and names the option", function () {
     const root = path.resolve(import.meta.dirname, "../../..");
-    const r = spawnSync(process.execPath, ["--import", "tsx", "keepers/cli.ts", "sequencer", "--depth", "0"], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "keepers/cli.ts", "sequencer", "--depth", "0"], {
+      cwd: root,
+      encoding: "utf8",
+    });
     expect(r.status).to.equal(2);
     expect(r.stderr).to.include("invalid option --depth: must be >= 1, got 0");
-    const help = spawnSync(process.execPath, ["--import", "tsx", "keepers/cli.ts", "da", "--help"], { cwd: root, encoding: "utf8" });
+    const help = spawnSync(process.execPath, ["--import", "tsx", "keepers/cli.ts", "da", "--help"], {
+      cwd: root,
+      encoding: "utf8",
+    });
     expect(help.status).to.equal(0);
     expect(help.stdout).to.include("--private-key").and.include("--dry-run");
   });

@@ -78,7 +78,13 @@ for (const kind of ["sqlite", "postgres"] as const) {
         // Arrival order inside a batch, recorded indexes, root from the shared module.
         expect(members.map((m) => m.batchIndex)).to.deep.equal(members.map((_, i) => i));
         expect(members.map((m) => m.id)).to.deep.equal([...members.map((m) => m.id)].sort((a, b) => (a < b ? -1 : 1)));
-        expect(b.root).to.equal(merkleRoot(h, members.map((m) => hashReading(h, m)), 2));
+        expect(b.root).to.equal(
+          merkleRoot(
+            h,
+            members.map((m) => hashReading(h, m)),
+            2,
+          ),
+        );
       }
       expect(total).to.equal(30);
       await store.close();
@@ -87,7 +93,8 @@ for (const kind of ["sqlite", "postgres"] as const) {
     it("a crash inside sealing leaves no trace; the restart seals the same roots as an uninterrupted run", async function () {
       const rs = readings(20);
       // Reference run.
-      const refStore = kind === "sqlite" ? new SqliteStore(path.join(tmp.dir, "ref.sqlite")) : new PostgresStore(POSTGRES, `${schema}_ref`);
+      const refStore =
+        kind === "sqlite" ? new SqliteStore(path.join(tmp.dir, "ref.sqlite")) : new PostgresStore(POSTGRES, `${schema}_ref`);
       const ref = seq(refStore, 2, 0);
       await ref.init();
       await refStore.insertReadings(rs);
@@ -102,8 +109,32 @@ for (const kind of ["sqlite", "postgres"] as const) {
       let calls = 0;
       const h = await getPoseidon();
       // Crash on the third batch, after leaves were computed, before commit.
-      await store.sealBatch({ depth: 2, windowMs: 0, now: Date.now(), commit: (r) => ({ leaves: r.map((x) => hashReading(h, x)), root: merkleRoot(h, r.map((x) => hashReading(h, x)), 2) }) });
-      await store.sealBatch({ depth: 2, windowMs: 0, now: Date.now(), commit: (r) => ({ leaves: r.map((x) => hashReading(h, x)), root: merkleRoot(h, r.map((x) => hashReading(h, x)), 2) }) });
+      await store.sealBatch({
+        depth: 2,
+        windowMs: 0,
+        now: Date.now(),
+        commit: (r) => ({
+          leaves: r.map((x) => hashReading(h, x)),
+          root: merkleRoot(
+            h,
+            r.map((x) => hashReading(h, x)),
+            2,
+          ),
+        }),
+      });
+      await store.sealBatch({
+        depth: 2,
+        windowMs: 0,
+        now: Date.now(),
+        commit: (r) => ({
+          leaves: r.map((x) => hashReading(h, x)),
+          root: merkleRoot(
+            h,
+            r.map((x) => hashReading(h, x)),
+            2,
+          ),
+        }),
+      });
       let crashed: unknown;
       await store
         .sealBatch({

@@ -20,14 +20,21 @@ describe("Storage keeper", function () {
     const tmp = tempDir("archive");
     const store = new SqliteStore(path.join(tmp.dir, "s.sqlite"));
     const key = generateKeyPair("secp256k1");
-    const rs: NewReading[] = Array.from({ length: 10 }, (_, i) => ({ ...signReading(NETWORK_ID, key, { deviceId: 1n, seq: BigInt(i), timestamp: 100n, value: BigInt(i) }), epoch: 0n }));
+    const rs: NewReading[] = Array.from({ length: 10 }, (_, i) => ({
+      ...signReading(NETWORK_ID, key, { deviceId: 1n, seq: BigInt(i), timestamp: 100n, value: BigInt(i) }),
+      epoch: 0n,
+    }));
     const seq = new Sequencer(parseOptions(sequencerOptions, { depth: 2, windowMs: 0 }), { store });
     await seq.init();
     await store.insertReadings(rs);
     await seq.tick(); // batches 1..3 (4 + 4 + 2)
     let now = Date.now();
     const archiveDir = path.join(tmp.dir, "archive");
-    const keeper = new StorageKeeper(parseOptions(storageOptions, { da: daAddress, archiveDir, retentionSec: 60 }), { store, runner: ethers.provider, now: () => now });
+    const keeper = new StorageKeeper(parseOptions(storageOptions, { da: daAddress, archiveDir, retentionSec: 60 }), {
+      store,
+      runner: ethers.provider,
+      now: () => now,
+    });
     try {
       await keeper.init();
       // Sealed but not committed: nothing exported even past retention.
@@ -58,7 +65,21 @@ describe("Storage keeper", function () {
       const cid = (await store.getBatch(1n))!.exportCid!;
       const payload = readArchived(archiveDir, cid);
       const h = await getPoseidon();
-      expect(commitReadings(h, payload.readings.map((r, i) => ({ ...r, epoch: 0n, id: BigInt(i), receivedAt: 0, batchId: 1n, batchIndex: i, leaf: null })), 2).root).to.equal(b1.root);
+      expect(
+        commitReadings(
+          h,
+          payload.readings.map((r, i) => ({
+            ...r,
+            epoch: 0n,
+            id: BigInt(i),
+            receivedAt: 0,
+            batchId: 1n,
+            batchIndex: i,
+            leaf: null,
+          })),
+          2,
+        ).root,
+      ).to.equal(b1.root);
       expect(writeArchived(archiveDir, payload)).to.equal(cid);
       const file = archivePath(archiveDir, cid);
       writeFileSync(file, readFileSync(file, "utf8").replace(/"1","0","100","0"/, '"1","0","100","7"'));
