@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { network } from "hardhat";
 import type { Device } from "../../firmware/device.js";
 import { Fleet, fleetKey, fleetKeyType } from "../../firmware/simulator.js";
@@ -513,13 +514,17 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+// Only when run as a script (`npm run test:reliability`): `hardhat test` loads every file under
+// test/, and this one must not start a chaos run there.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
 
 function fleet0Ids(n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => 1_000n + BigInt(i));
