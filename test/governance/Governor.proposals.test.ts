@@ -252,6 +252,28 @@ describe("Governance — end-to-end proposals", function () {
     }
   });
 
+  it("replace verifier: a new circuit instance (reward_rule_256: 256 readings, 16 slots) is enabled at depth 8", async function () {
+    const f = await load();
+    // The generated verifier of the large instance (contracts/verifiers/RewardRule256Verifier.sol).
+    const next = await ethers.deployContract("RewardRule256Verifier");
+    const before = await f.distributor.verifierFor(8);
+    const { calls, description } = proposalCalls(f, {
+      title: "Enable 256-reading batches",
+      actions: [{ action: "replace verifier", depth: 8, verifier: await next.getAddress(), slots: 16 }],
+    });
+    await pass(f, calls, description);
+    const after = await f.distributor.verifierFor(8);
+    expect(after.verifier).to.equal(await next.getAddress());
+    expect(after.verifier).to.not.equal(before.verifier);
+    expect(after.slots).to.equal(16n);
+    const verifierAdmin = await f.distributor.VERIFIER_ADMIN_ROLE();
+    for (const s of others(f)) {
+      await expect(f.distributor.connect(s).setVerifier(8, await next.getAddress(), 16))
+        .to.be.revertedWithCustomError(f.distributor, "AccessControlUnauthorizedAccount")
+        .withArgs(s.address, verifierAdmin);
+    }
+  });
+
   it("an unsafe implementation is refused before anything is deployed", async function () {
     await load();
     const blockBefore = await ethers.provider.getBlockNumber();
