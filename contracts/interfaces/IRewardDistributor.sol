@@ -79,6 +79,8 @@ interface IRewardDistributor {
     /// @notice settle() needs exactly one device word per two device slots of the verifier.
     error RewardDistributorBadDeviceWords(uint256 words, uint256 expected);
     error RewardDistributorInvalidProof(uint256 batchId);
+    /// @notice A device's points in one epoch would exceed 2^63 - 1 (the width of its storage lane).
+    error RewardDistributorPointsOverflow(uint64 deviceId, uint64 epoch);
     /// @notice Epochs close in order: `epoch` is not the next one (`nextEpoch`).
     error RewardDistributorEpochNotNext(uint64 epoch, uint64 nextEpoch);
     /// @notice The epoch's settlement deadline has not passed.

@@ -28,6 +28,14 @@ contract RewardDistributorHarness is RewardDistributor {
         _accept = accept;
     }
 
+    /// @notice Sets the points lane of `deviceId` in `epoch` (claimed bit cleared), e.g. near its
+    /// 2^63 - 1 limit, which no test can reach by settling batches.
+    function forcePoints(uint64 epoch, uint64 deviceId, uint256 points) external {
+        uint256 at = (deviceId & 3) * 64;
+        uint256 word = _points[epoch][deviceId >> 2];
+        _points[epoch][deviceId >> 2] = (word & ~(uint256(type(uint64).max) << at)) | (points << at);
+    }
+
     function _verify(VerifierConfig memory, uint256[] memory, Proof calldata) internal view override returns (bool) {
         return _accept;
     }

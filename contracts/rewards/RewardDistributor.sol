@@ -24,9 +24,14 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     /// @notice Sets verifiers per batch depth (the governance timelock).
     bytes32 public constant VERIFIER_ADMIN_ROLE = keccak256("VERIFIER_ADMIN_ROLE");
 
-    /// @dev Bit 255 of a points slot marks it claimed; the low 128 bits hold the points.
-    uint256 private constant CLAIMED_BIT = 1 << 255;
-    uint256 private constant POINTS_MASK = type(uint128).max;
+    /// @dev Device-epoch points are packed four to a storage word: device `id` lives in lane
+    /// `id & 3` (bits 64·lane .. 64·lane + 63) of word `_points[epoch][id >> 2]`. In a lane, bit 63
+    /// marks the points claimed and bits 0..62 hold them. Device ids are minted consecutively and
+    /// the sequencer cuts batches along id order, so a batch's devices usually share words: a
+    /// settlement writes one word per group of four consecutive ids instead of one per device.
+    uint256 private constant LANE_BITS = 64;
+    uint256 private constant LANE_CLAIMED = 1 << 63;
+    uint256 private constant LANE_POINTS = (1 << 63) - 1;
 
     IBatchCommitments private immutable _batches;
     IRewardEmission private immutable _emission;
@@ -41,7 +46,8 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     /// @dev One bit per batch id (256 batches per word).
     mapping(uint256 word => uint256) private _settledBits;
     mapping(uint64 epoch => EpochTotals) private _epochs;
-    mapping(uint64 epoch => mapping(uint64 deviceId => uint256)) private _points;
+    /// @dev Internal only for the test harness, which forces a lane near its limit.
+    mapping(uint64 epoch => mapping(uint64 group => uint256)) internal _points;
     uint64 private _nextEpochToClose;
 
     /// @param batches_ the DA layer (IBatchCommitments).
@@ -115,22 +121,46 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     }
 
     /// @dev Adds each slot's points to its device in `epoch`; returns the batch's total. The
-    /// proof fixes every slot: ids distinct, points the capped rule result (a uint32 each).
+    /// proof fixes every slot: used slots first, ids strictly increasing, points the capped rule
+    /// result (a uint32 each). Increasing ids make a group's slots adjacent, so each touched
+    /// storage word is read and written once.
     function _credit(uint64 epoch, uint256[] calldata deviceWords) private returns (uint256 total) {
         mapping(uint64 => uint256) storage epochPoints = _points[epoch];
-        uint256 n = deviceWords.length;
-        for (uint256 j; j < n; ++j) {
+        // No id >> 2 reaches 2^62: this group is "none loaded yet".
+        uint64 group = type(uint64).max;
+        uint256 word;
+        for (uint256 j; j < deviceWords.length; ++j) {
             uint256 w = deviceWords[j];
             for (uint256 shift; shift < 192; shift += 96) {
                 uint256 p = uint32(w >> (shift + 64));
                 if (p == 0) continue;
-                // A device-epoch total stays far below the 2^128 the slot layout allows: each
-                // batch adds at most 2^32 - 1.
-                epochPoints[uint64(w >> shift)] += p;
+                uint64 id = uint64(w >> shift);
+                if (id >> 2 != group) {
+                    if (group != type(uint64).max) epochPoints[group] = word;
+                    group = id >> 2;
+                    word = epochPoints[group];
+                }
+                word = _addToLane(word, id, epoch, p);
                 total += p;
             }
         }
+        if (group != type(uint64).max) epochPoints[group] = word;
         if (total != 0) _epochs[epoch].totalPoints += uint128(total);
+    }
+
+    /// @dev `word` with `p` points added to the lane of `id`. Never reached in practice (each
+    /// batch adds < 2^32, so it takes 2^31 batches of one device in one epoch), but a lane must
+    /// not carry into its claimed bit.
+    function _addToLane(uint256 word, uint64 id, uint64 epoch, uint256 p) private pure returns (uint256) {
+        uint256 at = (id & 3) * LANE_BITS;
+        if (((word >> at) & LANE_POINTS) + p > LANE_POINTS) revert RewardDistributorPointsOverflow(id, epoch);
+        return word + (p << at);
+    }
+
+    /// @dev The lane of `deviceId` in its epoch word, and the bit offset of that lane.
+    function _lane(uint64 epoch, uint64 deviceId) private view returns (uint256 lane, uint256 at) {
+        at = (deviceId & 3) * LANE_BITS;
+        lane = (_points[epoch][deviceId >> 2] >> at) & type(uint64).max;
     }
 
     /// @dev The verifier's public signals, built from the DA batch, the rule and the epoch clock;
@@ -218,11 +248,11 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
             }
             if (epoch >= _nextEpochToClose) revert RewardDistributorEpochNotClosed(i, epoch);
             EpochTotals memory e = _epochs[epoch];
-            uint256 slot = _points[epoch][deviceId];
-            if (slot & CLAIMED_BIT != 0) revert RewardDistributorAlreadyClaimed(i, deviceId, epoch);
-            uint256 pts = slot & POINTS_MASK;
+            (uint256 lane, uint256 at) = _lane(epoch, deviceId);
+            if (lane & LANE_CLAIMED != 0) revert RewardDistributorAlreadyClaimed(i, deviceId, epoch);
+            uint256 pts = lane & LANE_POINTS;
             if (pts == 0) revert RewardDistributorNothingToClaim(i, deviceId, epoch);
-            _points[epoch][deviceId] = slot | CLAIMED_BIT;
+            _points[epoch][deviceId >> 2] |= LANE_CLAIMED << at;
             // Rounded down: the device-epoch shares of an epoch sum to its emission minus less
             // than one token unit per claiming device.
             uint256 amount = (pts * e.emission) / e.totalPoints;
@@ -341,16 +371,16 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
 
     /// @inheritdoc IRewardDistributor
     function pointsOf(uint64 deviceId, uint64 epoch) external view returns (uint256 points, bool claimed) {
-        uint256 slot = _points[epoch][deviceId];
-        return (slot & POINTS_MASK, slot & CLAIMED_BIT != 0);
+        (uint256 lane, ) = _lane(epoch, deviceId);
+        return (lane & LANE_POINTS, lane & LANE_CLAIMED != 0);
     }
 
     /// @inheritdoc IRewardDistributor
     function claimable(uint64 deviceId, uint64 epoch) external view returns (uint256) {
         EpochTotals memory e = _epochs[epoch];
-        uint256 slot = _points[epoch][deviceId];
-        if (epoch >= _nextEpochToClose || slot & CLAIMED_BIT != 0 || e.totalPoints == 0) return 0;
-        return ((slot & POINTS_MASK) * e.emission) / e.totalPoints;
+        (uint256 lane, ) = _lane(epoch, deviceId);
+        if (epoch >= _nextEpochToClose || lane & LANE_CLAIMED != 0 || e.totalPoints == 0) return 0;
+        return ((lane & LANE_POINTS) * e.emission) / e.totalPoints;
     }
 
     /// @inheritdoc IRewardDistributor

@@ -85,6 +85,83 @@ contract RewardDistributorFuzzTest {
         }
     }
 
+    /// Devices 4..7 share one storage word per epoch (and 8 starts the next): crediting and
+    /// claiming one lane leaves its neighbours' points and claimed flags as they were.
+    function test_neighbourLanesAreIndependent() public {
+        _setUp();
+        for (uint64 d = 7; d <= 8; d++) {
+            directory.setStatus(d, IDeviceDirectory.DeviceStatus.Active);
+            directory.setOwner(d, address(this));
+            directory.setRewardRecipient(d, _recipient(d));
+        }
+        uint256[] memory words = new uint256[](2);
+        words[0] = _slot(4, 3) | (_slot(5, 7) << 96);
+        words[1] = _slot(7, 1) | (_slot(8, 6) << 96);
+        da.commit(1, 11, 16, 4, 0);
+        da.setFinal(1, true);
+        IRewardDistributor.Proof memory proof;
+        dist.settle(1, 0, words, proof);
+        words[0] = _slot(5, 2) | (_slot(6, 4) << 96);
+        words[1] = 0;
+        da.commit(2, 12, 16, 4, 0);
+        da.setFinal(2, true);
+        dist.settle(2, 0, words, proof);
+        _expectPoints(0, [uint256(3), 9, 4, 1, 6], [false, false, false, false, false]);
+
+        VM.warp(dist.closableAt(0));
+        dist.closeEpoch(0);
+        uint64[] memory ids = new uint64[](2);
+        uint64[] memory epochs = new uint64[](2);
+        ids[0] = 5;
+        ids[1] = 7;
+        dist.claim(ids, epochs);
+        _expectPoints(0, [uint256(3), 9, 4, 1, 6], [false, true, false, true, false]);
+        require(dist.claimable(4, 0) == (3 * EMISSION) / 23, "neighbour still claimable");
+    }
+
+    /// A lane holds at most 2^63 - 1 points: a settlement that would carry into the claimed bit
+    /// reverts and changes nothing.
+    function test_laneOverflowReverts() public {
+        _setUp();
+        uint256 limit = (uint256(1) << 63) - 1;
+        dist.forcePoints(0, 5, limit - 2);
+        uint256[] memory words = new uint256[](2);
+        words[0] = _slot(4, 1) | (_slot(5, 3) << 96);
+        da.commit(1, 11, 16, 4, 0);
+        da.setFinal(1, true);
+        IRewardDistributor.Proof memory proof;
+        try dist.settle(1, 0, words, proof) {
+            revert("overflowing settlement accepted");
+        } catch (bytes memory err) {
+            require(
+                keccak256(err) ==
+                    keccak256(
+                        abi.encodeWithSelector(IRewardDistributor.RewardDistributorPointsOverflow.selector, 5, 0)
+                    ),
+                "wrong overflow error"
+            );
+        }
+        (uint256 pts, bool claimed) = dist.pointsOf(5, 0);
+        require(pts == limit - 2 && !claimed, "lane changed");
+        (pts, ) = dist.pointsOf(4, 0);
+        require(pts == 0 && !dist.isSettled(1), "state changed");
+        words[0] = _slot(4, 1) | (_slot(5, 2) << 96);
+        dist.settle(1, 0, words, proof);
+        (pts, claimed) = dist.pointsOf(5, 0);
+        require(pts == limit && !claimed, "lane filled to its limit");
+    }
+
+    function _slot(uint64 id, uint32 points) private pure returns (uint256) {
+        return uint256(id) | (uint256(points) << 64);
+    }
+
+    function _expectPoints(uint64 epoch, uint256[5] memory pts, bool[5] memory claimed) private view {
+        for (uint64 d = 4; d <= 8; d++) {
+            (uint256 p, bool c) = dist.pointsOf(d, epoch);
+            require(p == pts[d - 4] && c == claimed[d - 4], "device lane");
+        }
+    }
+
     function _currentEpoch() private view returns (uint64) {
         return uint64((block.timestamp - GENESIS) / EPOCH);
     }
