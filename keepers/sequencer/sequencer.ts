@@ -9,6 +9,7 @@
 import { Counter, Gauge } from "prom-client";
 import { getPoseidon, hashReading, merkleRoot, type PoseidonHasher } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
+import { rewardSlotsForDepth } from "../common/circuits.js";
 import { opt, type OptionValues } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type BatchRecord, type Store, type StoredReading } from "../common/store/index.js";
@@ -16,6 +17,10 @@ import { openStore, type BatchRecord, type Store, type StoredReading } from "../
 export const sequencerOptions = {
   store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
   depth: opt.int("batch tree depth (capacity 2^depth; must match the reward circuit)", { default: 8, min: 1, max: 20 }),
+  maxDevices: opt.int(
+    "distinct devices per batch at most, the reward circuit's device slots (0 = the slots of the circuits/circuits.json reward instance of this depth; no limit if there is none)",
+    { default: 0, min: 0, max: 1 << 16 },
+  ),
   windowMs: opt.int("seal a partial batch once its oldest reading waited this long (ms)", { default: 10_000, min: 0 }),
   maxBatchesPerTick: opt.int("batches sealed per tick at most", { default: 64, min: 1 }),
   schedule: opt.cron("node-cron schedule", "* * * * * *"),
@@ -36,6 +41,8 @@ export function commitReadings(
 
 export class Sequencer extends Service {
   store!: Store;
+  /** Distinct devices per batch at most (resolved from the circuit manifest when 0). */
+  readonly maxDevices: number;
   private hasher!: PoseidonHasher;
   private readonly sealed: Counter;
   private readonly lastBatch: Gauge;
@@ -46,6 +53,13 @@ export class Sequencer extends Service {
     private readonly deps: { store?: Store; log?: Logger; now?: () => number } = {},
   ) {
     super("sequencer", deps.log ?? silentLogger);
+    this.maxDevices = opts.maxDevices || (rewardSlotsForDepth(opts.depth) ?? Number.MAX_SAFE_INTEGER);
+    if (this.maxDevices === Number.MAX_SAFE_INTEGER) {
+      // A DA-only network needs no reward circuit; a rewarded one must prove these batches.
+      this.log.warn("Sequencer#maxDevices", {
+        msg: `no reward circuit instance has depth ${opts.depth}: batches are not limited in devices and may be unprovable`,
+      });
+    }
     this.sealed = new Counter({
       name: "depin_sequencer_batches_sealed_total",
       help: "batches sealed",
@@ -85,6 +99,7 @@ export class Sequencer extends Service {
     for (let i = 0; i < this.opts.maxBatchesPerTick; i++) {
       const b = await this.store.sealBatch({
         depth: this.opts.depth,
+        maxDevices: this.maxDevices,
         windowMs: this.opts.windowMs,
         now: this.deps.now?.() ?? Date.now(),
         commit: (rs) => commitReadings(this.hasher, rs, this.opts.depth),
@@ -102,6 +117,7 @@ export class Sequencer extends Service {
       service: "sequencer",
       store: this.store?.kind,
       depth: this.opts.depth,
+      maxDevices: this.maxDevices === Number.MAX_SAFE_INTEGER ? null : this.maxDevices,
       lastBatch: this.last?.batchId?.toString() ?? null,
     };
   }

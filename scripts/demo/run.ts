@@ -408,9 +408,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     };
     await fleet.start();
     cleanups.push(() => fleet.stop());
-    // reward_rule_16 credits at most SLOTS (4) distinct devices per batch and the sequencer seals in
-    // arrival order, so devices report in groups of SLOTS (think: one gateway per site), each
-    // group's batches sealed before the next group starts.
+    // reward_rule_16 credits at most SLOTS (4) distinct devices per batch, so the sequencer cuts
+    // batches at 4 devices (--max-devices). Devices report in groups of SLOTS (think: one gateway
+    // per site) so that, in a run this short, every batch is full rather than cut by the window.
     const sealedLeaves = async () => (await store.listBatches(1n, 100_000)).reduce((n, b) => n + b.leafCount, 0);
     const groups = Math.ceil(o.devices / SLOTS);
     say(

@@ -18,7 +18,7 @@ import type {
   TxRecord,
   TxStatus,
 } from "./types.js";
-import { fromDb, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
+import { fromDb, pickDevices, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
 
 /** Advisory lock key that serialises batch sealing ("DEPINSEQ"). */
 const SEAL_LOCK = 0x4445_5049_4e53_4551n;
@@ -314,31 +314,67 @@ export class PostgresStore implements Store {
           "SELECT epoch, COUNT(*) AS n, MIN(received_at) AS oldest, MIN(id) AS first FROM readings WHERE batch_id IS NULL GROUP BY epoch ORDER BY first",
         )
       ).rows;
-      const due = epochs.find((e) => Number(e.n) >= capacity || policy.now - Number(e.oldest) >= policy.windowMs);
-      if (!due) return null;
-      const rows = (
-        await c.query<Row>("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT $2", [
-          due.epoch,
-          capacity,
-        ])
-      ).rows.map(reading);
-      const { leaves, root } = policy.commit(rows);
-      const last = (await c.query<{ b: string }>("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches")).rows[0].b;
-      const batchId = BigInt(last) + 1n;
-      await c.query(
-        "INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        [batchId.toString(), due.epoch, policy.depth, rows.length, root.toString(), policy.now],
-      );
-      const upd = await c.query(
-        `UPDATE readings AS r SET batch_id = $1, batch_index = v.idx, leaf = v.leaf
-         FROM (SELECT UNNEST($2::bigint[]) AS id, UNNEST($3::int[]) AS idx, UNNEST($4::text[]) AS leaf) AS v
-         WHERE r.id = v.id AND r.batch_id IS NULL`,
-        [batchId.toString(), rows.map((r) => r.id.toString()), rows.map((_, i) => i), leaves.map((l) => l.toString())],
-      );
-      if (upd.rowCount !== rows.length)
-        throw new Error(`batch ${batchId}: ${rows.length - (upd.rowCount ?? 0)} readings were sealed concurrently`);
-      return (await this.getBatchWith(c, batchId))!;
+      for (const e of epochs) {
+        const waited = policy.now - Number(e.oldest) >= policy.windowMs;
+        if (!waited && Number(e.n) < capacity) continue;
+        const rows = await this.candidates(c, e.epoch, capacity, policy.maxDevices);
+        // Full, or the oldest reading has waited long enough: seal what there is.
+        if (waited || rows.length === capacity) return this.seal(c, e.epoch, rows, policy);
+      }
+      return null;
     });
+  }
+
+  /** The next batch's readings of `epoch`, in arrival order, from at most `maxDevices` devices. */
+  private async candidates(c: pg.PoolClient, epoch: string, capacity: number, maxDevices: number): Promise<StoredReading[]> {
+    const pending = (
+      await c.query<{ d: string }>(
+        "SELECT DISTINCT device_id AS d FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY device_id",
+        [epoch],
+      )
+    ).rows.map((r) => BigInt(r.d));
+    if (pending.length <= maxDevices) {
+      const all = await c.query<Row>("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT $2", [
+        epoch,
+        capacity,
+      ]);
+      return all.rows.map(reading);
+    }
+    const oldest = (
+      await c.query<{ d: string }>(
+        "SELECT device_id AS d FROM readings WHERE batch_id IS NULL AND epoch = $1 ORDER BY id LIMIT 1",
+        [epoch],
+      )
+    ).rows[0].d;
+    const chosen = pickDevices(pending, BigInt(oldest), maxDevices).map(String);
+    const some = await c.query<Row>(
+      "SELECT * FROM readings WHERE batch_id IS NULL AND epoch = $1 AND device_id = ANY($2::bigint[]) ORDER BY id LIMIT $3",
+      [epoch, chosen, capacity],
+    );
+    return some.rows.map(reading);
+  }
+
+  private async seal(c: pg.PoolClient, epoch: string, rows: StoredReading[], policy: SealPolicy): Promise<BatchRecord> {
+    const { leaves, root } = policy.commit(rows);
+    const last = (await c.query<{ b: string }>("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches")).rows[0].b;
+    const batchId = BigInt(last) + 1n;
+    await c.query("INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
+      batchId.toString(),
+      epoch,
+      policy.depth,
+      rows.length,
+      root.toString(),
+      policy.now,
+    ]);
+    const upd = await c.query(
+      `UPDATE readings AS r SET batch_id = $1, batch_index = v.idx, leaf = v.leaf
+       FROM (SELECT UNNEST($2::bigint[]) AS id, UNNEST($3::int[]) AS idx, UNNEST($4::text[]) AS leaf) AS v
+       WHERE r.id = v.id AND r.batch_id IS NULL`,
+      [batchId.toString(), rows.map((r) => r.id.toString()), rows.map((_, i) => i), leaves.map((l) => l.toString())],
+    );
+    if (upd.rowCount !== rows.length)
+      throw new Error(`batch ${batchId}: ${rows.length - (upd.rowCount ?? 0)} readings were sealed concurrently`);
+    return (await this.getBatchWith(c, batchId))!;
   }
 
   private async getBatchWith(c: pg.Pool | pg.PoolClient, batchId: bigint): Promise<BatchRecord | null> {

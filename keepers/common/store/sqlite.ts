@@ -25,7 +25,7 @@ import type {
   TxRecord,
   TxStatus,
 } from "./types.js";
-import { fromDb, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
+import { fromDb, pickDevices, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
 
 type Row = Record<string, bigint | string | null>;
 
@@ -229,6 +229,13 @@ export class SqliteStore implements Store {
         "SELECT epoch, COUNT(*) AS n, MIN(received_at) AS oldest, MIN(id) AS first FROM readings WHERE batch_id IS NULL GROUP BY epoch ORDER BY first",
       ),
       candidates: db.prepare("SELECT * FROM readings WHERE batch_id IS NULL AND epoch = ? ORDER BY id LIMIT ?"),
+      pendingDevices: db.prepare(
+        "SELECT DISTINCT device_id AS d FROM readings WHERE batch_id IS NULL AND epoch = ? ORDER BY device_id",
+      ),
+      oldestDevice: db.prepare("SELECT device_id AS d FROM readings WHERE batch_id IS NULL AND epoch = ? ORDER BY id LIMIT 1"),
+      candidatesOf: db.prepare(
+        "SELECT * FROM readings WHERE batch_id IS NULL AND epoch = ? AND device_id IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?",
+      ),
       lastBatch: db.prepare("SELECT COALESCE(MAX(batch_id), 0) AS b FROM batches"),
       insertBatch: db.prepare(
         "INSERT INTO batches (batch_id, epoch, depth, leaf_count, root, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -324,19 +331,36 @@ export class SqliteStore implements Store {
     const capacity = 2 ** policy.depth;
     const row = this.transaction((): Row | null => {
       const epochs = this.stmts.dueEpochs.all() as { epoch: bigint; n: bigint; oldest: bigint }[];
-      const due = epochs.find((e) => Number(e.n) >= capacity || policy.now - Number(e.oldest) >= policy.windowMs);
-      if (!due) return null;
-      const rows = (this.stmts.candidates.all(due.epoch, capacity) as Row[]).map(reading);
-      const { leaves, root } = policy.commit(rows);
-      const batchId = BigInt((this.stmts.lastBatch.get() as { b: bigint }).b) + 1n;
-      this.stmts.insertBatch.run(batchId, due.epoch, policy.depth, rows.length, root.toString(), policy.now);
-      rows.forEach((r, i) => {
-        const info = this.stmts.assign.run(batchId, i, leaves[i].toString(), r.id);
-        if (Number(info.changes) !== 1) throw new Error(`reading ${r.id} was sealed concurrently`);
-      });
-      return this.stmts.batch.get(batchId) as Row;
+      for (const e of epochs) {
+        const waited = policy.now - Number(e.oldest) >= policy.windowMs;
+        if (!waited && Number(e.n) < capacity) continue;
+        const rows = this.candidates(e.epoch, capacity, policy.maxDevices);
+        // Full, or the oldest reading has waited long enough: seal what there is.
+        if (waited || rows.length === capacity) return this.seal(e.epoch, rows, policy);
+      }
+      return null;
     });
     return row ? batch(row) : null;
+  }
+
+  /** The next batch's readings of `epoch`, in arrival order, from at most `maxDevices` devices. */
+  private candidates(epoch: bigint, capacity: number, maxDevices: number): StoredReading[] {
+    const pending = (this.stmts.pendingDevices.all(epoch) as { d: bigint }[]).map((r) => r.d);
+    if (pending.length <= maxDevices) return (this.stmts.candidates.all(epoch, capacity) as Row[]).map(reading);
+    const oldest = (this.stmts.oldestDevice.get(epoch) as { d: bigint }).d;
+    const chosen = `[${pickDevices(pending, oldest, maxDevices).join(",")}]`;
+    return (this.stmts.candidatesOf.all(epoch, chosen, capacity) as Row[]).map(reading);
+  }
+
+  private seal(epoch: bigint, rows: StoredReading[], policy: SealPolicy): Row {
+    const { leaves, root } = policy.commit(rows);
+    const batchId = BigInt((this.stmts.lastBatch.get() as { b: bigint }).b) + 1n;
+    this.stmts.insertBatch.run(batchId, epoch, policy.depth, rows.length, root.toString(), policy.now);
+    rows.forEach((r, i) => {
+      const info = this.stmts.assign.run(batchId, i, leaves[i].toString(), r.id);
+      if (Number(info.changes) !== 1) throw new Error(`reading ${r.id} was sealed concurrently`);
+    });
+    return this.stmts.batch.get(batchId) as Row;
   }
 
   async getBatch(batchId: bigint): Promise<BatchRecord | null> {

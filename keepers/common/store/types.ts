@@ -97,6 +97,11 @@ export interface TxRecord {
 
 export interface SealPolicy {
   depth: number;
+  /**
+   * Distinct devices per batch at most: the reward circuit's device slots. A batch with more
+   * devices could not be proven; readings of further devices wait for a later batch.
+   */
+  maxDevices: number;
   /** A partial batch is sealed once its oldest reading has waited this long (ms). */
   windowMs: number;
   now: number;
@@ -188,3 +193,17 @@ export const wordsFromJson = (s: string): bigint[] => (JSON.parse(s) as string[]
 export const U64_OFFSET = 1n << 63n;
 export const toDb = (v: bigint): bigint => v - U64_OFFSET;
 export const fromDb = (v: bigint | number | string): bigint => BigInt(v) + U64_OFFSET;
+
+/**
+ * The devices of the next batch of one epoch when more than `max` devices have pending readings:
+ * the device of the oldest pending reading (so no reading waits forever) and its neighbours in
+ * device-id order, `max` in all. Consecutive ids let settlement pack their points into shared
+ * storage words (RewardDistributor). `pending` is sorted ascending and contains `oldest`.
+ */
+export function pickDevices<T>(pending: readonly T[], oldest: T, max: number): T[] {
+  if (pending.length <= max) return [...pending];
+  const at = pending.indexOf(oldest);
+  if (at < 0) throw new Error("pickDevices: the oldest reading's device is not pending");
+  const start = Math.min(at, pending.length - max);
+  return pending.slice(start, start + max);
+}

@@ -79,6 +79,7 @@ describe("Bridge sequence ordering", function () {
     // Seal everything into batch 1 and export + prune it, as the storage keeper does.
     const sealed = await bridge.store.sealBatch({
       depth: 3,
+      maxDevices: 16,
       windowMs: 0,
       now: Date.now() + 1_000,
       commit: (rs) => ({ leaves: rs.map((_, i) => BigInt(i + 1)), root: 1n }),

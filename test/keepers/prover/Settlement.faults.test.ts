@@ -238,8 +238,9 @@ describe("Settlement keepers under faults (SQLite, real processes)", function ()
   });
 
   it("rejects a batch whose stored readings were tampered with and one the circuit cannot hold; not retried, others settle", async () => {
-    // Batch 1 honest; batch 2 tampered after commitment; batch 3 has 5 earning devices (4 slots).
-    await f.ingestAndCommit([batch(f, [11n, 22n]), batch(f, [33n]), batch(f, DEVICES, 10)]);
+    // Batch 1 honest; batch 2 tampered after commitment; batch 3 has 5 earning devices (4 slots),
+    // sealed by a sequencer misconfigured with more devices per batch than the circuit's slots.
+    await f.ingestAndCommit([batch(f, [11n, 22n]), batch(f, [33n]), batch(f, DEVICES, 10)], undefined, { maxDevices: 8 });
     await f.tamper("UPDATE readings SET value = value + 1 WHERE batch_id = 2 AND batch_index = 0");
     await f.networkHelpers.time.increase(DAY + 1n);
     const prover = await f.makeProver({ maxAttempts: 3 });

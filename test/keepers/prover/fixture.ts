@@ -154,9 +154,15 @@ export async function setup(kind: StoreKind) {
       return signReading(chainId, keyOf(s.deviceId), r);
     });
 
-  /** Stores readings (as the bridge does), seals them into batches, commits them on-chain. */
-  const ingestAndCommit = async (batches: SignedReading[][], inEpoch = epoch) => {
-    const sequencer = new Sequencer(parseOptions(sequencerOptions, { depth: DEPTH, windowMs: 0, metricsPort: -1 }), { store });
+  /**
+   * Stores readings (as the bridge does), seals them into batches, commits them on-chain.
+   * `sequencerExtra` overrides sequencer options (e.g. a misconfigured --max-devices).
+   */
+  const ingestAndCommit = async (batches: SignedReading[][], inEpoch = epoch, sequencerExtra: Record<string, unknown> = {}) => {
+    const sequencer = new Sequencer(
+      parseOptions(sequencerOptions, { depth: DEPTH, windowMs: 0, metricsPort: -1, ...sequencerExtra }),
+      { store },
+    );
     await sequencer.init();
     for (const rs of batches) {
       await store.insertReadings(rs.map((r) => ({ ...r, epoch: inEpoch })));

@@ -9,6 +9,7 @@ import path from "node:path";
 import { generateKeyPair, getPoseidon, hashReading, merkleRoot, signReading } from "../../../sdk/src/index.js";
 import { PostgresStore, SqliteStore, type NewReading, type Store } from "../../../keepers/common/store/index.js";
 import { Sequencer, sequencerOptions } from "../../../keepers/sequencer/sequencer.js";
+import { rewardInstanceShapes } from "../../../keepers/common/circuits.js";
 import { parseOptions } from "../../../keepers/common/options.js";
 import { NETWORK_ID, POSTGRES, tempDir } from "../../datapath/fixtures.js";
 
@@ -26,9 +27,22 @@ function readings(n: number, devices = 3, epochs = 2): NewReading[] {
   return out;
 }
 
-function seq(store: Store, depth: number, windowMs: number, now = () => Date.now()): Sequencer {
-  return new Sequencer(parseOptions(sequencerOptions, { depth, windowMs, metricsPort: -1 }), { store, now });
+function seq(store: Store, depth: number, windowMs: number, now = () => Date.now(), maxDevices = 0): Sequencer {
+  return new Sequencer(parseOptions(sequencerOptions, { depth, windowMs, maxDevices, metricsPort: -1 }), { store, now });
 }
+
+describe("Sequencer --max-devices", function () {
+  it("defaults to the device slots of the reward circuit instance of the batch depth; no limit without one", function () {
+    const store = new SqliteStore(":memory:");
+    const shapes = rewardInstanceShapes();
+    expect(shapes.length).to.be.greaterThan(1);
+    for (const { shape } of shapes) expect(seq(store, shape.depth, 0).maxDevices).to.equal(shape.slots);
+    expect(seq(store, shapes[0].shape.depth, 0, undefined, 3).maxDevices).to.equal(3);
+    const free = seq(store, 19, 0);
+    expect(free.maxDevices).to.equal(Number.MAX_SAFE_INTEGER);
+    expect(free.status()).to.include({ maxDevices: null });
+  });
+});
 
 for (const kind of ["sqlite", "postgres"] as const) {
   describe(`Sequencer (${kind})`, function () {
@@ -111,6 +125,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       // Crash on the third batch, after leaves were computed, before commit.
       await store.sealBatch({
         depth: 2,
+        maxDevices: 16,
         windowMs: 0,
         now: Date.now(),
         commit: (r) => ({
@@ -124,6 +139,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       });
       await store.sealBatch({
         depth: 2,
+        maxDevices: 16,
         windowMs: 0,
         now: Date.now(),
         commit: (r) => ({
@@ -139,6 +155,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       await store
         .sealBatch({
           depth: 2,
+          maxDevices: 16,
           windowMs: 0,
           now: Date.now(),
           commit: () => {
@@ -163,6 +180,53 @@ for (const kind of ["sqlite", "postgres"] as const) {
       const roots = (await again.listBatches(1n, 100)).map((b) => [b.batchId, b.epoch, b.root]);
       expect(roots).to.deep.equal(refRoots);
       await again.close();
+    });
+
+    it("never seals more distinct devices than --max-devices: the oldest reading's device and its id neighbours go first, nothing is left behind", async function () {
+      const store = open();
+      // Capacity 8, at most 3 devices per batch; six devices arrive in the order 5, 1, 9, 2, 7, 3.
+      const s = seq(store, 3, 60_000, undefined, 3);
+      await s.init();
+      const order = [5n, 1n, 9n, 2n, 7n, 3n];
+      const rs: NewReading[] = [];
+      for (let round = 0n; round < 3n; round++) {
+        for (const deviceId of order) {
+          rs.push({ ...signReading(NETWORK_ID, key, { deviceId, seq: round, timestamp: 1_000n, value: round }), epoch: 0n });
+        }
+      }
+      await store.insertReadings(rs);
+      // Only full batches are due. First the oldest reading's device (5) and its id neighbours
+      // among pending devices (7, 9); then, oldest first again, 1, 2, 3. One reading of each
+      // group is left over.
+      await s.tick();
+      let batches = await store.listBatches(1n, 100);
+      expect(batches.map((b) => b.leafCount)).to.deep.equal([8, 8]);
+      let members = await store.batchReadings(1n);
+      expect(members[0].deviceId).to.equal(5n);
+      const devicesOf = async (id: bigint) =>
+        [...new Set((await store.batchReadings(id)).map((m) => m.deviceId))].sort((a, b) => (a < b ? -1 : 1));
+      expect(await devicesOf(1n)).to.deep.equal([5n, 7n, 9n]);
+      expect(await devicesOf(2n)).to.deep.equal([1n, 2n, 3n]);
+
+      const late = seq(store, 3, 0, undefined, 3);
+      await late.init();
+      await late.tick(); // after the window, everything is sealed
+      batches = await store.listBatches(1n, 100);
+      expect(batches.map((b) => b.leafCount)).to.deep.equal([8, 8, 2]);
+      expect(await devicesOf(3n)).to.deep.equal([3n, 7n]);
+      const seen = new Set<bigint>();
+      for (const b of batches) {
+        members = await store.batchReadings(b.batchId);
+        expect(new Set(members.map((m) => m.deviceId)).size).to.be.at.most(3);
+        for (const m of members) {
+          expect(seen.has(m.id)).to.equal(false);
+          seen.add(m.id);
+        }
+        expect(await s.verifyBatch(b.batchId)).to.equal(true);
+      }
+      expect(seen.size).to.equal(rs.length);
+      expect((await store.allReadings()).every((r) => r.batchId !== null)).to.equal(true);
+      await store.close();
     });
 
     it("a tick with nothing due seals nothing (idempotent)", async function () {
