@@ -35,7 +35,7 @@ import {
   type Rejection,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
@@ -60,7 +60,7 @@ export const bridgeOptions = {
     default: "",
     secret: true,
   }),
-  rpcUrl: opt.url("JSON-RPC endpoint of the chain", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
+  rpcUrl: rpcUrlOption(),
   directory: opt.string("IDeviceDirectory contract address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   networkId: opt.bigint("network id (settlement chain id) that devices sign", { default: 31337n }),
   genesisTime: opt.bigint("epoch 0 start (unix s)", { default: 0n }),
@@ -80,9 +80,11 @@ export const bridgeOptions = {
     ["FULL", "NORMAL"] as const,
     "FULL",
   ),
-  schedule: opt.cron("node-cron schedule of the directory refresh tick", "*/10 * * * * *"),
-  metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9101, min: -1, max: 65535 }),
-  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  ...daemonOptions({
+    schedule: "*/10 * * * * *",
+    metricsPort: 9101,
+    scheduleHelp: "node-cron schedule of the directory refresh tick",
+  }),
 };
 export type BridgeOptions = OptionValues<typeof bridgeOptions>;
 

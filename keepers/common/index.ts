@@ -1,8 +1,8 @@
 /**
- * Common daemon plumbing for every keeper (bridge, sequencer, da, storage, and the prover /
- * submitter keepers to come). A new keeper:
+ * Common daemon plumbing for every keeper (bridge, sequencer, da, storage, prover, submitter,
+ * epoch). A new keeper:
  *
- *   export const myOptions = { store: opt.string("…", { default: "sqlite:data/depin.sqlite" }), schedule: opt.cron("…", "*\/5 * * * * *"), metricsPort: opt.int("…", { default: 9110, min: -1 }), logLevel: opt.oneOf("…", ["debug", "info", "warn", "error"] as const, "info") };
+ *   export const myOptions = { store: opt.string("…", { default: "sqlite:data/depin.sqlite" }), rpcUrl: rpcUrlOption(), ...daemonOptions({ schedule: "*\/5 * * * * *", metricsPort: 9110 }) };
  *   class MyKeeper extends Service { init() { … } tick() { … idempotent … } status() { … } close() { … } }
  *   // register it in keepers/cli.ts COMMANDS; `run()` gives cron ticks without overlap, /metrics,
  *   // /status, JSON logs and a clean SIGTERM.
@@ -17,3 +17,4 @@ export * from "./service.js";
 export * from "./tx.js";
 export * from "./cli.js";
 export * from "./store/index.js";
+export * from "./net.js";

@@ -138,6 +138,27 @@ export const opt = {
  * Validates `input` (camelCase or kebab-case keys) against `specs`. Unknown keys, missing
  * required options and unparsable values throw ConfigError naming the option.
  */
+/** The JSON-RPC endpoint option of keepers that read or write the chain. */
+export function rpcUrlOption(description = "JSON-RPC endpoint of the chain"): OptionSpec<string> {
+  return opt.url(description, ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" });
+}
+
+/**
+ * The options every keeper daemon has: its node-cron tick schedule, the /metrics + /status port
+ * and the log level. Spread into a keeper's option specs with that keeper's defaults.
+ */
+export function daemonOptions(d: { schedule: string; metricsPort: number; scheduleHelp?: string; metricsHelp?: string }) {
+  return {
+    schedule: opt.cron(d.scheduleHelp ?? "node-cron schedule", d.schedule),
+    metricsPort: opt.int(d.metricsHelp ?? "/metrics and /status port (-1 = off, 0 = any)", {
+      default: d.metricsPort,
+      min: -1,
+      max: 65535,
+    }),
+    logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  };
+}
+
 export function parseOptions<S extends OptionSpecs>(specs: S, input: Record<string, unknown>): OptionValues<S> {
   const out: Record<string, unknown> = {};
   const seen = new Set<string>();

@@ -17,7 +17,7 @@ import { JsonRpcProvider, Wallet, type Contract, type ContractRunner } from "eth
 import { Counter, Gauge } from "prom-client";
 import { batchInclusionProof, encodeBatchPayload, getPoseidon, type PoseidonHasher } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { TxManager, isRevert } from "../common/tx.js";
@@ -26,7 +26,7 @@ import { loadBatchPayload } from "./payload.js";
 
 export const daOptions = {
   store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
-  rpcUrl: opt.url("JSON-RPC endpoint", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
+  rpcUrl: rpcUrlOption(),
   da: opt.string("DA contract (commitBatch / nextBatchId / getBatch) address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   privateKey: opt.string("key of the sequencer account that commits", {
     secret: true,
@@ -38,9 +38,11 @@ export const daOptions = {
   maxCommitsPerTick: opt.int("commitments per tick at most", { default: 16, min: 1 }),
   confirmations: opt.int("confirmations to wait for", { default: 1, min: 1 }),
   dryRun: opt.bool("log what would be committed, send nothing"),
-  schedule: opt.cron("node-cron schedule", "*/5 * * * * *"),
-  metricsPort: opt.int("/metrics, /status and the batch API port (-1 = off, 0 = any)", { default: 9103, min: -1, max: 65535 }),
-  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  ...daemonOptions({
+    schedule: "*/5 * * * * *",
+    metricsPort: 9103,
+    metricsHelp: "/metrics, /status and the batch API port (-1 = off, 0 = any)",
+  }),
 };
 export type DaOptions = OptionValues<typeof daOptions>;
 

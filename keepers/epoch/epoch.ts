@@ -8,7 +8,7 @@
 import { AbiCoder, JsonRpcProvider, Wallet, type Contract, type ContractRunner } from "ethers";
 import { Counter, Gauge } from "prom-client";
 import { silentLogger, type Logger } from "../common/log.js";
-import { opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
 import { decodeDistributorError, distributorInterface, rewardDistributor } from "../common/rewards.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
@@ -25,7 +25,7 @@ export const epochOptions = {
   store: opt.string("store holding the transaction journal: sqlite:<file> or postgres://… URL", {
     default: "sqlite:data/depin.sqlite",
   }),
-  rpcUrl: opt.url("JSON-RPC endpoint", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
+  rpcUrl: rpcUrlOption(),
   distributor: opt.string("RewardDistributor address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   privateKey: opt.string("key of the account that sends closeEpoch() (any funded account)", {
     secret: true,
@@ -36,9 +36,7 @@ export const epochOptions = {
   pollMs: opt.int("receipt polling interval (ms)", { default: 1000, min: 10 }),
   maxClosesPerTick: opt.int("epochs closed per tick at most", { default: 24, min: 1 }),
   dryRun: opt.bool("log which epoch would be closed, send nothing"),
-  schedule: opt.cron("node-cron schedule", "*/30 * * * * *"),
-  metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9107, min: -1, max: 65535 }),
-  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  ...daemonOptions({ schedule: "*/30 * * * * *", metricsPort: 9107 }),
 };
 export type EpochOptions = OptionValues<typeof epochOptions>;
 

@@ -28,7 +28,7 @@ import {
   type SignedReading,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
 import { BatchStatus, batchViews, rewardDistributor, type ChainBatchView } from "../common/rewards.js";
 import { Service } from "../common/service.js";
 import { openStore, type BatchRecord, type Store } from "../common/store/index.js";
@@ -38,7 +38,7 @@ import { Progress } from "./progress.js";
 
 export const proverOptions = {
   store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
-  rpcUrl: opt.url("JSON-RPC endpoint", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
+  rpcUrl: rpcUrlOption(),
   distributor: opt.string("RewardDistributor address (the DA contract is read from it)", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   circuit: opt.string("reward circuit instance of circuits/circuits.json", {
     default: "reward_rule_16",
@@ -49,9 +49,7 @@ export const proverOptions = {
   maxBatchesPerTick: opt.int("batches proven per tick at most", { default: 8, min: 1 }),
   maxAttempts: opt.int("attempts for a batch whose proving failed transiently", { default: 3, min: 1 }),
   progress: opt.oneOf("progress line on stderr: auto = when stderr is a terminal", ["auto", "on", "off"] as const, "auto"),
-  schedule: opt.cron("node-cron schedule", "*/5 * * * * *"),
-  metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9105, min: -1, max: 65535 }),
-  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  ...daemonOptions({ schedule: "*/5 * * * * *", metricsPort: 9105 }),
 };
 export type ProverOptions = OptionValues<typeof proverOptions>;
 

@@ -10,7 +10,7 @@ import { Counter, Gauge } from "prom-client";
 import { getPoseidon, hashReading, merkleRoot, type PoseidonHasher } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
 import { rewardSlotsForDepth } from "../common/circuits.js";
-import { opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type BatchRecord, type Store, type StoredReading } from "../common/store/index.js";
 
@@ -23,9 +23,7 @@ export const sequencerOptions = {
   ),
   windowMs: opt.int("seal a partial batch once its oldest reading waited this long (ms)", { default: 10_000, min: 0 }),
   maxBatchesPerTick: opt.int("batches sealed per tick at most", { default: 64, min: 1 }),
-  schedule: opt.cron("node-cron schedule", "* * * * * *"),
-  metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9102, min: -1, max: 65535 }),
-  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  ...daemonOptions({ schedule: "* * * * * *", metricsPort: 9102 }),
 };
 export type SequencerOptions = OptionValues<typeof sequencerOptions>;
 

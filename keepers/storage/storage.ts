@@ -8,7 +8,7 @@ import { JsonRpcProvider, type Contract, type ContractRunner } from "ethers";
 import { Counter } from "prom-client";
 import { getPoseidon, verifyBatchPayload, type BatchPayload, type PoseidonHasher } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { batchCommitments, type ChainBatch } from "../da/contract.js";
@@ -17,15 +17,13 @@ import { readArchived, writeArchived } from "./archive.js";
 
 export const storageOptions = {
   store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
-  rpcUrl: opt.url("JSON-RPC endpoint", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
+  rpcUrl: rpcUrlOption(),
   da: opt.string("DA contract address (roots are checked against it)", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   archiveDir: opt.string("long-term storage directory (files named by content hash)", { default: "data/archive" }),
   retentionSec: opt.int("keep batches in the hot store this long after sealing (s)", { default: 7 * 86_400, min: 0 }),
   prune: opt.bool("delete exported readings from the hot store", true),
   maxPerTick: opt.int("exports per tick at most", { default: 32, min: 1 }),
-  schedule: opt.cron("node-cron schedule", "0 * * * * *"),
-  metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9104, min: -1, max: 65535 }),
-  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  ...daemonOptions({ schedule: "0 * * * * *", metricsPort: 9104 }),
 };
 export type StorageOptions = OptionValues<typeof storageOptions>;
 

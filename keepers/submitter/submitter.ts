@@ -12,7 +12,7 @@
 import { JsonRpcProvider, Wallet, type Contract, type ContractRunner } from "ethers";
 import { Counter, Gauge } from "prom-client";
 import { silentLogger, type Logger } from "../common/log.js";
-import { opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
 import { decodeDistributorError, distributorInterface, rewardDistributor } from "../common/rewards.js";
 import { Service } from "../common/service.js";
 import { openStore, type ProofRecord, type Store } from "../common/store/index.js";
@@ -27,7 +27,7 @@ import {
 
 export const submitterOptions = {
   store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
-  rpcUrl: opt.url("JSON-RPC endpoint", ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" }),
+  rpcUrl: rpcUrlOption(),
   distributor: opt.string("RewardDistributor address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   privateKey: opt.string("key of the account that sends settle() (any funded account)", {
     secret: true,
@@ -38,9 +38,7 @@ export const submitterOptions = {
   pollMs: opt.int("receipt polling interval (ms)", { default: 1000, min: 10 }),
   maxSettlesPerTick: opt.int("settlements per tick at most", { default: 16, min: 1 }),
   dryRun: opt.bool("log what would be settled, send nothing"),
-  schedule: opt.cron("node-cron schedule", "*/5 * * * * *"),
-  metricsPort: opt.int("/metrics and /status port (-1 = off, 0 = any)", { default: 9106, min: -1, max: 65535 }),
-  logLevel: opt.oneOf("log level", ["debug", "info", "warn", "error"] as const, "info"),
+  ...daemonOptions({ schedule: "*/5 * * * * *", metricsPort: 9106 }),
 };
 export type SubmitterOptions = OptionValues<typeof submitterOptions>;
 

@@ -5,7 +5,6 @@
  * them). Either way they share only the store and the chain.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Bridge, bridgeOptions } from "../../keepers/bridge/bridge.js";
@@ -59,14 +58,6 @@ const CLASS: Record<KeeperName, string> = {
   submitter: "Submitter",
   epoch: "EpochKeeper",
 };
-
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** In the demo's process; the bridge gets `now` (the chain's clock) injected. */
 export async function startInProcess(

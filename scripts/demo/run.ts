@@ -32,8 +32,8 @@ import {
 } from "../../sdk/src/index.js";
 import { castVote, execute, propose, queue } from "../lib/dao.js";
 import type { Call } from "../lib/actions.js";
-import { freePort, startInProcess, startProcesses, type KeeperConfig } from "./keepers.js";
-import { rpcEndpoint } from "./rpc.js";
+import { startInProcess, startProcesses, type KeeperConfig } from "./keepers.js";
+import { freePort, rpcEndpoint } from "../../keepers/common/net.js";
 
 export interface DemoOptions {
   devices: number;

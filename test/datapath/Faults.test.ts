@@ -22,15 +22,13 @@ import {
   NETWORK_ID,
   chain,
   deployDa,
-  freePort,
-  portOpen,
   registerDevice,
-  rpcProxy,
   spawnKeeper,
   tempDir,
   waitFor,
   wipeSessions,
 } from "./fixtures.js";
+import { freePort, portOpen, rpcEndpoint } from "../../keepers/common/net.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,7 +36,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
   describe(`Bridge SIGKILL mid-stream (${transport})`, function () {
     it("acknowledged readings are stored exactly once; offline readings replay; nothing is lost", async function () {
       const { conn, directory, directoryAddress } = await chain();
-      const rpc = await rpcProxy(conn.provider);
+      const rpc = await rpcEndpoint(conn.provider);
       const tmp = tempDir(`kill-${transport}`);
       const storeFile = path.join(tmp.dir, "bridge.sqlite");
       const port = await freePort();

@@ -91,40 +91,6 @@ export async function deployDa(ethers: Awaited<ReturnType<typeof chain>>["ethers
   return { da, helper, signer, daAddress: await da.getAddress() };
 }
 
-/**
- * Serves the in-process chain over HTTP JSON-RPC so keeper child processes (killed and restarted
- * by the fault tests) can read it with their ordinary JsonRpcProvider.
- */
-export async function rpcProxy(provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> }) {
-  const http = await import("node:http");
-  const one = async (m: { id: unknown; method: string; params?: unknown[] }) => {
-    try {
-      return { jsonrpc: "2.0", id: m.id, result: await provider.request({ method: m.method, params: m.params ?? [] }) };
-    } catch (e) {
-      return { jsonrpc: "2.0", id: m.id, error: { code: -32000, message: (e as Error).message } };
-    }
-  };
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      const msg = JSON.parse(body) as Parameters<typeof one>[0] | Parameters<typeof one>[0][];
-      void (Array.isArray(msg) ? Promise.all(msg.map(one)) : one(msg)).then((out) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(out));
-      });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as { port: number }).port;
-  const close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return { url: `http://127.0.0.1:${port}`, close };
-}
-
 /** A keeper daemon in a child process (`keepers/cli.ts <command> …`), so it can be SIGKILLed. */
 export async function spawnKeeper(command: string, flags: Record<string, string | number>) {
   const { spawn } = await import("node:child_process");
@@ -144,27 +110,4 @@ export async function spawnKeeper(command: string, flags: Record<string, string 
   child.stderr.on("data", (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   return { child, exited, output: () => out };
-}
-
-export async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-export async function portOpen(port: number): Promise<boolean> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }

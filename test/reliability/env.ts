@@ -12,9 +12,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import http from "node:http";
-import type { Socket } from "node:net";
 import path from "node:path";
+import { portOpen } from "../../keepers/common/net.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -316,93 +315,4 @@ export class PrivatePostgres {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** JSON-RPC over the in-process chain; `down(ms)` makes it unreachable for a while. */
-export async function switchableRpc(provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> }) {
-  let isDown = false;
-  let requests = 0;
-  let refused = 0;
-  const sockets = new Set<Socket>();
-  const one = async (m: { id: unknown; method: string; params?: unknown[] }) => {
-    try {
-      return { jsonrpc: "2.0", id: m.id, result: await provider.request({ method: m.method, params: m.params ?? [] }) };
-    } catch (e) {
-      const err = e as { message: string; data?: unknown };
-      const data = typeof err.data === "string" ? err.data : (err.data as { data?: unknown } | undefined)?.data;
-      return { jsonrpc: "2.0", id: m.id, error: { code: 3, message: err.message, data } };
-    }
-  };
-  const server = http.createServer((req, res) => {
-    requests++;
-    if (isDown) {
-      refused++;
-      req.socket.destroy();
-      return;
-    }
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      let msg: Parameters<typeof one>[0] | Parameters<typeof one>[0][];
-      try {
-        msg = JSON.parse(body) as typeof msg;
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      void (Array.isArray(msg) ? Promise.all(msg.map(one)) : one(msg)).then((out) => {
-        if (isDown) {
-          res.socket?.destroy();
-          return;
-        }
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(out));
-      });
-    });
-  });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return {
-    url,
-    stats: () => ({ requests, refused }),
-    /** Unreachable for `ms`: open connections are cut, every request in that time is dropped. */
-    async outage(ms: number): Promise<void> {
-      isDown = true;
-      for (const s of sockets) s.destroy();
-      await sleep(ms);
-      isDown = false;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-export async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-export async function portOpen(port: number): Promise<boolean> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }

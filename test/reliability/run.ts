@@ -23,7 +23,8 @@ import { openStore, type Store } from "../../keepers/common/store/index.js";
 import { deployDa } from "../da/fixture.js";
 import { audit, printReport, type Faults } from "./check.js";
 import * as settlement from "./settlement.js";
-import { Keeper, Mosquitto, PrivatePostgres, freePort, prng, sleep, switchableRpc, waitFor } from "./env.js";
+import { Keeper, Mosquitto, PrivatePostgres, prng, sleep, waitFor } from "./env.js";
+import { freePort, rpcEndpoint } from "../../keepers/common/net.js";
 
 /** Hardhat's well-known dev account #1 (the bonded sequencer of the DA fixture). */
 const SEQUENCER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -192,7 +193,7 @@ async function main(): Promise<number> {
     const conn = await network.create();
     const da = await deployDa(conn);
     const chainId = da.chainId;
-    const rpc = await switchableRpc(conn.provider);
+    const rpc = await rpcEndpoint(conn.provider);
     cleanups.push(() => rpc.close());
 
     // ---- broker

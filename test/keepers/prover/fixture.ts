@@ -6,7 +6,6 @@
  * endpoint over the in-process chain for keepers in child processes and for the transaction
  * manager (which signs raw transactions).
  */
-import http from "node:http";
 import path from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { network } from "hardhat";
@@ -28,6 +27,7 @@ import { Sequencer, sequencerOptions } from "../../../keepers/sequencer/sequence
 import { Submitter, submitterOptions } from "../../../keepers/submitter/submitter.js";
 import { deployDa } from "../../da/fixture.js";
 import { tempDir } from "../../datapath/fixtures.js";
+import { rpcEndpoint } from "../../../keepers/common/net.js";
 
 export const GENESIS = 1_767_225_600n; // 2026-01-01T00:00:00Z
 export const EPOCH_LENGTH = 3600n;
@@ -47,41 +47,6 @@ const testLog = () =>
   process.env.DEPIN_TEST_LOGS ? createLogger({ level: "debug", write: (l) => console.error(l) }) : undefined;
 
 export type StoreKind = "sqlite" | "postgres";
-
-/** A JSON-RPC HTTP endpoint forwarding to the in-process chain; errors keep their revert data. */
-export async function rpcEndpoint(provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> }) {
-  const one = async (m: { id: unknown; method: string; params?: unknown[] }) => {
-    try {
-      return { jsonrpc: "2.0", id: m.id, result: await provider.request({ method: m.method, params: m.params ?? [] }) };
-    } catch (e) {
-      const err = e as { message: string; data?: unknown };
-      if (process.env.DEPIN_TEST_LOGS) console.error("RPC error", m.method, err.message.slice(0, 300));
-      const data = typeof err.data === "string" ? err.data : (err.data as { data?: unknown } | undefined)?.data;
-      return { jsonrpc: "2.0", id: m.id, error: { code: 3, message: err.message, data } };
-    }
-  };
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      const msg = JSON.parse(body) as Parameters<typeof one>[0] | Parameters<typeof one>[0][];
-      void (Array.isArray(msg) ? Promise.all(msg.map(one)) : one(msg)).then((out) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(out));
-      });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return {
-    url,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 const KEYS = new Map<bigint, DeviceKeyPair>();
 function keyOf(deviceId: bigint): DeviceKeyPair {
@@ -116,7 +81,10 @@ export async function setup(kind: StoreKind) {
   for (const key of [SUBMITTER_KEY, EPOCH_KEY]) {
     await conn.provider.request({ method: "hardhat_setBalance", params: [new Wallet(key).address, "0x56bc75e2d63100000"] });
   }
-  const rpc = await rpcEndpoint(conn.provider);
+  const rpc = await rpcEndpoint(
+    conn.provider,
+    process.env.DEPIN_TEST_LOGS ? (method, message) => console.error("RPC error", method, message.slice(0, 300)) : undefined,
+  );
   const provider = new JsonRpcProvider(rpc.url, undefined, { staticNetwork: true, pollingInterval: 50 });
   const tmp = tempDir("prover");
   const sqliteFile = path.join(tmp.dir, "depin.sqlite");
