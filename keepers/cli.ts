@@ -14,6 +14,7 @@ import { parseArgv } from "./common/cli.js";
 import { createLogger, type LogLevel } from "./common/log.js";
 import { ConfigError, describeOptions, optionsFromEnv, parseOptions, redact, type OptionSpecs } from "./common/options.js";
 import type { Service } from "./common/service.js";
+import { loadDeploymentFile, withDeployment } from "./common/deployment.js";
 import { DaKeeper, daOptions } from "./da/da.js";
 import { EpochKeeper, epochOptions } from "./epoch/epoch.js";
 import { Prover, proverOptions } from "./prover/prover.js";
@@ -73,6 +74,8 @@ function usage(): string {
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`),
     "",
     "Run `<command> --help` for its options. Options may also be set as DEPIN_<NAME> environment variables.",
+    "--deployment <deployments/<chainId>.json> (or DEPIN_DEPLOYMENT) fills the contract addresses",
+    "(--directory, --da, --distributor) and the bridge's --network-id from a deploy script's record.",
   ].join("\n");
 }
 
@@ -89,12 +92,16 @@ async function main(): Promise<number> {
     return 2;
   }
   if (flags.help) {
-    console.log(`Usage: npx tsx keepers/cli.ts ${name} [options]\n\n${cmd.summary}\n\nOptions:\n${describeOptions(cmd.specs)}`);
+    console.log(
+      `Usage: npx tsx keepers/cli.ts ${name} [--deployment <file>] [options]\n\n${cmd.summary}\n\nOptions:\n${describeOptions(cmd.specs)}`,
+    );
     return 0;
   }
   let opts: Record<string, unknown>;
   try {
-    opts = parseOptions(cmd.specs, { ...optionsFromEnv(cmd.specs), ...flags });
+    const { deployment = process.env.DEPIN_DEPLOYMENT, ...given } = { ...optionsFromEnv(cmd.specs), ...flags };
+    const input = deployment === undefined ? given : withDeployment(cmd.specs, given, loadDeploymentFile(String(deployment)));
+    opts = parseOptions(cmd.specs, input);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`${name}: ${e.message}`);

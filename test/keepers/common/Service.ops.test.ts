@@ -10,6 +10,12 @@ import { Sequencer, sequencerOptions } from "../../../keepers/sequencer/sequence
 import { SqliteStore } from "../../../keepers/common/store/index.js";
 import { bridgeOptions } from "../../../keepers/bridge/bridge.js";
 import { tempDir } from "../../datapath/fixtures.js";
+import { writeFileSync } from "node:fs";
+import { getAddress } from "ethers";
+import { loadDeploymentFile, withDeployment } from "../../../keepers/common/deployment.js";
+import { daOptions } from "../../../keepers/da/da.js";
+import { proverOptions } from "../../../keepers/prover/prover.js";
+import { parseDeployment } from "../../../scripts/lib/deployments.js";
 
 describe("Keeper options", function () {
   it("names the bad option in the error", function () {
@@ -55,6 +61,61 @@ describe("Keeper options", function () {
     });
     expect(help.status).to.equal(0);
     expect(help.stdout).to.include("--private-key").and.include("--dry-run");
+  });
+});
+
+describe("Keeper options from a deployment record (--deployment)", function () {
+  const address = (n: number) => getAddress("0x" + n.toString(16).padStart(40, "0"));
+  const record = {
+    version: 1,
+    chainId: 84532,
+    network: "baseSepolia",
+    module: "Protocol",
+    contracts: {
+      deviceRegistry: { address: address(1), startBlock: 10 },
+      dataAvailability: { address: address(2), startBlock: 11 },
+      rewardDistributor: { address: address(3), startBlock: 12 },
+    },
+  };
+
+  it("fills each keeper's contract addresses and the bridge's network id; explicit options win", function () {
+    const d = parseDeployment(record);
+    const bridge = parseOptions(bridgeOptions, withDeployment(bridgeOptions, {}, d));
+    expect(bridge.directory).to.equal(address(1));
+    expect(bridge.networkId).to.equal(84532n);
+    expect(parseOptions(daOptions, withDeployment(daOptions, { "private-key": "0x" + "11".repeat(32) }, d)).da).to.equal(
+      address(2),
+    );
+    expect(parseOptions(proverOptions, withDeployment(proverOptions, {}, d)).distributor).to.equal(address(3));
+    const own = parseOptions(bridgeOptions, withDeployment(bridgeOptions, { directory: address(9), "network-id": "7" }, d));
+    expect(own.directory).to.equal(address(9));
+    expect(own.networkId).to.equal(7n);
+    // The sequencer has no contract options: nothing is added.
+    expect(withDeployment(sequencerOptions, {}, d)).to.deep.equal({});
+  });
+
+  it("a record without the contract, or an unreadable file, is an error naming --deployment", function () {
+    const partial = parseDeployment({ ...record, contracts: { deviceRegistry: record.contracts.deviceRegistry } });
+    expect(() => withDeployment(proverOptions, {}, partial)).to.throw(
+      ConfigError,
+      "invalid option --deployment: the deployment (chain 84532) has no rewardDistributor for --distributor",
+    );
+    const tmp = tempDir("deployment");
+    try {
+      const file = path.join(tmp.dir, "84532.json");
+      writeFileSync(file, JSON.stringify({ ...record, version: 2 }));
+      expect(() => loadDeploymentFile(file)).to.throw(ConfigError, /--deployment: .*84532\.json: version must be 1/);
+      const root = path.resolve(import.meta.dirname, "../../..");
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "keepers/cli.ts", "epoch", "--deployment", path.join(tmp.dir, "missing.json")],
+        { cwd: root, encoding: "utf8" },
+      );
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.include("epoch: invalid option --deployment: cannot read");
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 
