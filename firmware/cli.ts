@@ -10,7 +10,7 @@
  */
 import { generateKeyPair } from "../sdk/src/index.js";
 import { parseArgv } from "../keepers/common/cli.js";
-import { ConfigError, describeOptions, opt, parseOptions } from "../keepers/common/options.js";
+import { ConfigError, describeOptions, opt, parseOptions, topicRootOption } from "../keepers/common/options.js";
 import { saveKey } from "./keystore.js";
 import { FAULTS, Fleet, fleetKey, fleetKeyType, type Fault } from "./simulator.js";
 
@@ -30,6 +30,7 @@ const fleetOptions = {
 const simulateOptions = {
   ...fleetOptions,
   brokerUrl: opt.url("broker URL", ["mqtt", "mqtts", "tcp", "ws", "wss"], { default: "mqtt://127.0.0.1:1883" }),
+  topicRoot: topicRootOption(),
   networkId: opt.bigint("network id the devices sign for", { default: 31337n }),
   rate: opt.int("readings per second per device", { default: 1, min: 1, max: 1000 }),
   duration: opt.int("seconds of recording", { default: 10, min: 1 }),

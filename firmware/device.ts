@@ -9,6 +9,8 @@
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
 import {
+  DEFAULT_TOPIC_ROOT,
+  checkTopicRoot,
   connectPassword,
   errorTopic,
   parseReceipt,
@@ -29,6 +31,8 @@ export interface DeviceOptions {
   key: DeviceKeyPair;
   networkId: bigint;
   brokerUrl: string;
+  /** MQTT topic root of the network (default `depin`; see sdk topics). */
+  topicRoot?: string;
   journalFile: string;
   /** fsync the journal on every write (default true; simulators may turn it off). */
   fsync?: boolean;
@@ -50,6 +54,8 @@ export interface DeviceEvents {
 
 export class Device extends EventEmitter<DeviceEvents> {
   readonly journal: Journal;
+  /** The network's topic root this device publishes and listens under. */
+  readonly topicRoot: string;
   client?: MqttClient;
   /** seq → time it was last published (ms). */
   private readonly inflight = new Map<bigint, number>();
@@ -62,6 +68,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   constructor(readonly opts: DeviceOptions) {
     super();
     this.journal = new Journal(opts.journalFile, { fsync: opts.fsync ?? true });
+    this.topicRoot = checkTopicRoot(opts.topicRoot ?? DEFAULT_TOPIC_ROOT);
   }
 
   get deviceId(): bigint {
@@ -98,10 +105,14 @@ export class Device extends EventEmitter<DeviceEvents> {
     client.on("connect", () => {
       this.inflight.clear();
       this.lastProgress = Date.now();
-      client.subscribe([receiptTopic(this.deviceId), errorTopic(this.deviceId)], { qos: 1 }, () => {
-        this.emit("connect");
-        this.pump();
-      });
+      client.subscribe(
+        [receiptTopic(this.deviceId, this.topicRoot), errorTopic(this.deviceId, this.topicRoot)],
+        { qos: 1 },
+        () => {
+          this.emit("connect");
+          this.pump();
+        },
+      );
     });
     client.on("offline", () => this.emit("offline"));
     client.on("error", () => undefined); // reconnects on its own; errors surface as offline
@@ -146,7 +157,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       if (this.inflight.has(seq)) continue;
       this.inflight.set(seq, Date.now());
       this.stats.published++;
-      c.publish(readingTopic(this.deviceId), toWire(r), { qos: 1 });
+      c.publish(readingTopic(this.deviceId, this.topicRoot), toWire(r), { qos: 1 });
     }
   }
 
@@ -165,13 +176,13 @@ export class Device extends EventEmitter<DeviceEvents> {
       }
       this.inflight.set(seq, Date.now());
       this.stats.republished++;
-      c.publish(readingTopic(this.deviceId), toWire(r), { qos: 1 });
+      c.publish(readingTopic(this.deviceId, this.topicRoot), toWire(r), { qos: 1 });
     }
     if (this.journal.lineCount > 10_000 && this.journal.lineCount > 4 * this.journal.pending.size) this.journal.compact();
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    if (topic === receiptTopic(this.deviceId)) {
+    if (topic === receiptTopic(this.deviceId, this.topicRoot)) {
       const r = parseReceipt(payload);
       if (!r) return;
       const seq = BigInt(r.seq);
@@ -183,7 +194,7 @@ export class Device extends EventEmitter<DeviceEvents> {
         this.emit("receipt", r);
       }
       this.pump();
-    } else if (topic === errorTopic(this.deviceId)) {
+    } else if (topic === errorTopic(this.deviceId, this.topicRoot)) {
       const rej = parseRejection(payload);
       if (!rej) return;
       this.stats.rejected++;

@@ -26,6 +26,8 @@ export type Fault = (typeof FAULTS)[number];
 
 export interface FleetOptions {
   brokerUrl: string;
+  /** MQTT topic root of the network (default `depin`). */
+  topicRoot?: string;
   networkId: bigint;
   devices: number;
   /** Readings per second per device. */
@@ -67,6 +69,7 @@ export class Fleet {
         key: fleetKey(opts.seed, i, fleetKeyType(opts, i)),
         networkId: opts.networkId,
         brokerUrl: opts.brokerUrl,
+        topicRoot: opts.topicRoot,
         journalFile: path.join(opts.dataDir, `device-${deviceId}.journal`),
         fsync: opts.fsync ?? false,
         receiptTimeoutMs: opts.receiptTimeoutMs ?? 5_000,
@@ -104,7 +107,7 @@ export class Fleet {
   /** One honest reading plus whichever faults fire. */
   step(d: Device, index: number): void {
     d.record(Math.floor(Math.random() * 1_000_000));
-    const topic = readingTopic(d.deviceId);
+    const topic = readingTopic(d.deviceId, d.topicRoot);
     const far = d.journal.nextSeq() + 1_000_000_000n; // never a real pending seq
     if (this.chance("bad-signature")) {
       const bad = signReading(this.opts.networkId, generateKeyPair("secp256k1"), {
@@ -143,7 +146,7 @@ export class Fleet {
         timestamp: BigInt(d.now()),
         value: 1n,
       });
-      d.publishRaw(readingTopic(other.deviceId), toWire(r));
+      d.publishRaw(readingTopic(other.deviceId, d.topicRoot), toWire(r));
     }
     if (this.chance("storm")) d.dropConnection();
   }

@@ -1,3 +1,5 @@
+import { DEFAULT_TOPIC_ROOT, checkTopicRoot } from "../../sdk/src/topics.js";
+
 /**
  * Typed, validated daemon options. Each keeper declares its options once (description, default,
  * secret flag, parser); `parseOptions` reads them from an object (CLI flags or environment) and
@@ -138,6 +140,18 @@ export const opt = {
  * Validates `input` (camelCase or kebab-case keys) against `specs`. Unknown keys, missing
  * required options and unparsable values throw ConfigError naming the option.
  */
+/** The MQTT topic root of the network (sdk topics), shared by the bridge and the devices. */
+export function topicRootOption(): OptionSpec<string> {
+  return {
+    description: "MQTT topic root of the network: readings under <root>/r/…, receipts and errors under <root>/d/…",
+    default: DEFAULT_TOPIC_ROOT,
+    parse(raw: unknown): string {
+      if (typeof raw !== "string") throw new Error(`expected a string, got ${typeof raw}`);
+      return checkTopicRoot(raw);
+    },
+  };
+}
+
 /** The JSON-RPC endpoint option of keepers that read or write the chain. */
 export function rpcUrlOption(description = "JSON-RPC endpoint of the chain"): OptionSpec<string> {
   return opt.url(description, ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" });
