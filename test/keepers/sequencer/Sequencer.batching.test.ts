@@ -53,16 +53,16 @@ for (const kind of ["sqlite", "postgres"] as const) {
     it("seals full batches by size, then partial ones after the window; never across epochs", async function () {
       const h = await getPoseidon();
       const store = open();
-      const s = seq(store, 2, 60_000);
+      const s = seq(store, 1, 60_000);
       await s.init();
       const rs = readings(30);
       await store.insertReadings(rs);
-      await s.tick(); // only full batches (capacity 4) are due
+      await s.tick(); // only full batches (capacity 4^1 = 4) are due
       let batches = await store.listBatches(1n, 100);
       expect(batches.every((b) => b.leafCount === 4)).to.equal(true);
       expect(batches.length).to.be.greaterThan(0);
       // After the window every remaining reading is sealed.
-      const late = seq(store, 2, 0);
+      const late = seq(store, 1, 0);
       await late.init();
       await late.tick();
       batches = await store.listBatches(1n, 100);
@@ -82,7 +82,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
           merkleRoot(
             h,
             members.map((m) => hashReading(h, m)),
-            2,
+            1,
           ),
         );
       }
@@ -95,7 +95,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       // Reference run.
       const refStore =
         kind === "sqlite" ? new SqliteStore(path.join(tmp.dir, "ref.sqlite")) : new PostgresStore(POSTGRES, `${schema}_ref`);
-      const ref = seq(refStore, 2, 0);
+      const ref = seq(refStore, 1, 0);
       await ref.init();
       await refStore.insertReadings(rs);
       await ref.tick();
@@ -110,7 +110,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       const h = await getPoseidon();
       // Crash on the third batch, after leaves were computed, before commit.
       await store.sealBatch({
-        depth: 2,
+        depth: 1,
         windowMs: 0,
         now: Date.now(),
         commit: (r) => ({
@@ -118,12 +118,12 @@ for (const kind of ["sqlite", "postgres"] as const) {
           root: merkleRoot(
             h,
             r.map((x) => hashReading(h, x)),
-            2,
+            1,
           ),
         }),
       });
       await store.sealBatch({
-        depth: 2,
+        depth: 1,
         windowMs: 0,
         now: Date.now(),
         commit: (r) => ({
@@ -131,14 +131,14 @@ for (const kind of ["sqlite", "postgres"] as const) {
           root: merkleRoot(
             h,
             r.map((x) => hashReading(h, x)),
-            2,
+            1,
           ),
         }),
       });
       let crashed: unknown;
       await store
         .sealBatch({
-          depth: 2,
+          depth: 1,
           windowMs: 0,
           now: Date.now(),
           commit: () => {
@@ -155,7 +155,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
       // Restart on the same store.
       const again = open();
-      const s = seq(again, 2, 0);
+      const s = seq(again, 1, 0);
       await s.init();
       expect(await s.verifyBatch(1n)).to.equal(true);
       expect(await s.verifyBatch(2n)).to.equal(true);
@@ -181,7 +181,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const writer = open();
         await writer.init();
         const rs = readings(120, 5, 3);
-        const seqs = [0, 1, 2].map(() => seq(new PostgresStore(POSTGRES, schema), 2, 0));
+        const seqs = [0, 1, 2].map(() => seq(new PostgresStore(POSTGRES, schema), 1, 0));
         await Promise.all(seqs.map((s) => s.init()));
         // Readings keep arriving while three sequencers tick concurrently.
         for (let i = 0; i < rs.length; i += 20) {

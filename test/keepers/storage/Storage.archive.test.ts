@@ -24,7 +24,7 @@ describe("Storage keeper", function () {
       ...signReading(NETWORK_ID, key, { deviceId: 1n, seq: BigInt(i), timestamp: 100n, value: BigInt(i) }),
       epoch: 0n,
     }));
-    const seq = new Sequencer(parseOptions(sequencerOptions, { depth: 2, windowMs: 0 }), { store });
+    const seq = new Sequencer(parseOptions(sequencerOptions, { depth: 1, windowMs: 0 }), { store });
     await seq.init();
     await store.insertReadings(rs);
     await seq.tick(); // batches 1..3 (4 + 4 + 2)
