@@ -5,7 +5,7 @@ import { batchRootInput, generateKeyPair, signReading, toSolidityProof, type Sig
 import { artifactsOf } from "../tools/circuits/manifest.js";
 import type { BenchSuite } from "./types.js";
 
-/** The foundation slice: BatchRoot(depth 2) proof time and on-chain verification gas. */
+/** The foundation slice: BatchRoot(depth 1: one 4-ary level, 4 readings) proof time and on-chain verification gas. */
 const suite: BenchSuite = {
   name: "slice",
   async run(ctx) {
