@@ -2,10 +2,11 @@
  * Gas of the data-availability hot paths, measured on the in-process Hardhat network with the
  * real Ignition module and sdk-built batches:
  *   commitGasPerBatch   commitBatch transaction (steady state: not the first commitment)
- *   challengeGas        successful challengeSignature (forged secp256k1 leaf) at depth 16
- *                       (challengeGasDepth4 / challengeGasDepth10 for smaller trees)
- *   challengeP256Gas    successful challenge of a forged leaf of a P-256 device at depth 16
- *   poseidon5LeafGas, inclusionDepth16Gas  the two hashing parts of a challenge, as calls
+ *   challengeGas        successful challengeSignature (forged secp256k1 leaf) at depth 8 of the
+ *                       4-ary batch tree (65,536 slots; depth 2 = 16 slots with --quick)
+ *                       (challengeGasDepth2 / challengeGasDepth5 for 16 / 1,024 slots)
+ *   challengeP256Gas    successful challenge of a forged leaf of a P-256 device at depth 8
+ *   poseidon5LeafGas, inclusionDepth8Gas  the two hashing parts of a challenge, as calls
  */
 import { network } from "hardhat";
 import { generateKeyPair } from "../sdk/src/index.js";
@@ -27,9 +28,9 @@ const suite: BenchSuite = {
     const f = await deployDa(connection);
     const figures: Figure[] = [];
 
-    await commitGas(f, 10, 1000); // first commitment pays cold storage of the counter's slot
+    await commitGas(f, 5, 1000); // first commitment pays cold storage of the counter's slot
     const commits: bigint[] = [];
-    for (let i = 0; i < (ctx.quick ? 2 : 5); i++) commits.push(await commitGas(f, 14, 10_000));
+    for (let i = 0; i < (ctx.quick ? 2 : 5); i++) commits.push(await commitGas(f, 7, 10_000));
     const commitAvg = commits.reduce((a, b) => a + b, 0n) / BigInt(commits.length);
     figures.push({
       key: "commitGasPerBatch",
@@ -39,7 +40,8 @@ const suite: BenchSuite = {
       note: "steady state, 22-byte uri; independent of batch size",
     });
 
-    const depths = ctx.quick ? [4] : [4, 10, 16];
+    // 4-ary depths 2 / 5 / 8 hold 16 / 1,024 / 65,536 readings (binary depths 4 / 10 / 16).
+    const depths = ctx.quick ? [2] : [2, 5, 8];
     for (const depth of depths) {
       ctx.log(`challenge at depth ${depth}`);
       const forged = f.sign(f.devices.stranger, { deviceId: f.devices.secp.id, seq: 1n, timestamp: 1_700_000_000n, value: 1n });
@@ -48,10 +50,10 @@ const suite: BenchSuite = {
       const tx = await f.da.connect(f.challenger).challengeSignature(id, asChallenge(forged), 0, batch.proof(0).siblings);
       const receipt = await tx.wait();
       if (!receipt) throw new Error("challenge was not mined");
-      const key = depth === 16 || ctx.quick ? "challengeGas" : `challengeGasDepth${depth}`;
+      const key = depth === 8 || ctx.quick ? "challengeGas" : `challengeGasDepth${depth}`;
       figures.push({
         key,
-        label: `DA challenge (forged secp256k1 leaf, depth ${depth})`,
+        label: `DA challenge (forged secp256k1 leaf, depth ${depth} = ${4 ** depth} slots)`,
         value: Number(receipt.gasUsed),
         unit: "gas",
         note: "inclusion proof + ecrecover + slash",
@@ -68,14 +70,14 @@ const suite: BenchSuite = {
       timestamp: 1_700_000_000n,
       value: 1n,
     });
-    const pb = f.makeBatch([p256Forgery], 16);
+    const pb = f.makeBatch([p256Forgery], 8);
     const pid = await f.commit(pb);
     const ptx = await f.da.connect(f.challenger).challengeSignature(pid, asChallenge(p256Forgery), 0, pb.proof(0).siblings);
     const preceipt = await ptx.wait();
     if (!preceipt) throw new Error("P-256 challenge was not mined");
     figures.push({
       key: "challengeP256Gas",
-      label: "DA challenge (forged P-256 leaf, depth 16)",
+      label: "DA challenge (forged P-256 leaf, depth 8 = 65,536 slots)",
       value: Number(preceipt.gasUsed),
       unit: "gas",
       note: "P256VERIFY precompile (0x100) present on this network",
@@ -107,7 +109,7 @@ const suite: BenchSuite = {
     await f.da.connect(f.sequencer).depositBond({ value: 10n ** 18n });
 
     const honest = f.sign(f.devices.p256.key, { deviceId: f.devices.p256.id, seq: 1n, timestamp: 1_700_000_000n, value: 1n });
-    const hb = f.makeBatch([honest], 16);
+    const hb = f.makeBatch([honest], 8);
     const hid = await f.commit(hb);
     const leafGas = await f.da.leafOf.estimateGas(asChallenge(honest));
     const inclGas = await f.da.verifyInclusion.estimateGas(hid, hb.leaves[0], 0, hb.proof(0).siblings);
@@ -119,11 +121,11 @@ const suite: BenchSuite = {
       note: "eth_estimateGas incl. 21k base",
     });
     figures.push({
-      key: "inclusionDepth16Gas",
-      label: "DA verifyInclusion depth 16 call",
+      key: "inclusionDepth8Gas",
+      label: "DA verifyInclusion depth 8 (65,536 slots) call",
       value: Number(inclGas),
       unit: "gas",
-      note: "16 Poseidon2 calls, incl. 21k base",
+      note: "8 Poseidon(4) calls, incl. 21k base",
     });
     return figures;
   },

@@ -6,7 +6,14 @@
  * Needs the reward_rule_16 build (`npm run build:circuits -- --only reward_rule_16`).
  */
 import os from "node:os";
-import { generateKeyPair, getPoseidon, rewardRuleInput, signReading, type SignedReading } from "../sdk/src/index.js";
+import {
+  generateKeyPair,
+  getPoseidon,
+  merkleCapacity,
+  rewardRuleInput,
+  signReading,
+  type SignedReading,
+} from "../sdk/src/index.js";
 import { loadRewardInstance } from "../keepers/prover/circuit.js";
 import { ProverPool } from "../keepers/prover/pool.js";
 import type { BenchSuite, Figure } from "./types.js";
@@ -19,7 +26,7 @@ async function inputs(n: number, depth: number, slots: number): Promise<Record<s
   const keys = Array.from({ length: slots }, () => generateKeyPair("secp256k1"));
   const out: Record<string, unknown>[] = [];
   for (let b = 0; b < n; b++) {
-    const readings: SignedReading[] = Array.from({ length: 2 ** depth }, (_, i) => {
+    const readings: SignedReading[] = Array.from({ length: merkleCapacity(depth) }, (_, i) => {
       const d = i % slots;
       return signReading(31337n, keys[d], {
         deviceId: BigInt(100 + d),

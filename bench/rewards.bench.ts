@@ -21,6 +21,7 @@ import * as snarkjs from "snarkjs";
 import {
   epochWindow,
   getPoseidon,
+  merkleCapacity,
   packDeviceWords,
   rewardRuleInput,
   toSolidityProof,
@@ -57,7 +58,7 @@ function ensureBuilt(name: string, log: (m: string) => void): void {
 
 async function measure(name: string, ctx: { log(m: string): void }): Promise<Figure[]> {
   const shape = INSTANCES[name];
-  const B = 2 ** shape.depth;
+  const B = merkleCapacity(shape.depth);
   const art = artifactsOf(name);
   const info = JSON.parse(readFileSync(art.info, "utf8")) as { constraints: number; publicSignals: number };
   const h = await getPoseidon();
@@ -258,7 +259,7 @@ const suite: BenchSuite = {
     const curve = (await snarkjs.curves.getCurveFromName("bn128")) as { terminate(): Promise<void> };
     await curve.terminate();
     // The un-suffixed keys: the largest B measured.
-    const largest = 2 ** INSTANCES[names[names.length - 1]].depth;
+    const largest = merkleCapacity(INSTANCES[names[names.length - 1]].depth);
     for (const key of [
       "constraintsPerReading",
       "proveSecondsPerBatch",

@@ -11,8 +11,8 @@ import type { Artifact } from "@nomicfoundation/ignition-core";
 import { poseidonContract } from "circomlibjs";
 import { ContractFactory, type BaseContract, type ContractRunner, type InterfaceAbi } from "ethers";
 
-/** Input counts the protocol uses: 2 (Merkle nodes) and 5 (reading leaves). */
-export type PoseidonArity = 2 | 5;
+/** Input counts the protocol uses: 4 (nodes of the 4-ary batch tree) and 5 (reading leaves). */
+export type PoseidonArity = 4 | 5;
 
 /** Contract names: PoseidonT<n+1>, after the state width t = inputs + 1. */
 export function poseidonContractName(n: PoseidonArity): string {

@@ -37,8 +37,11 @@ export interface ProtocolExternals {
 
 /** RewardDistributor.claim(uint64[] deviceIds, uint64[] epochs): what the paymaster sponsors. */
 export const CLAIM_SELECTOR = id("claim(uint64[],uint64[])").slice(0, 10);
-/** The reward-rule circuit instance deployed with the protocol (circuits/circuits.json). */
-export const REWARD_VERIFIER = { contract: "RewardRule16Verifier", depth: 4n, slots: 4n } as const;
+/**
+ * The reward-rule circuit instance deployed with the protocol (circuits/circuits.json):
+ * reward_rule_16, 16 readings = a 4-ary batch tree of depth 2, 4 device slots.
+ */
+export const REWARD_VERIFIER = { contract: "RewardRule16Verifier", depth: 2n, slots: 4n } as const;
 
 export const DEFAULT_ADMIN_ROLE = ZeroHash;
 
@@ -65,7 +68,7 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
     },
   ]);
   const verifierSet = m.call(rewardDistributor, "setVerifier", [REWARD_VERIFIER.depth, rewardVerifier, REWARD_VERIFIER.slots], {
-    id: "RewardVerifierDepth4",
+    id: "RewardVerifierDepth2",
   });
   const distributorMints = m.call(rewards.rewardEmission, "grantRole", [id("DISTRIBUTOR_ROLE"), rewardDistributor], {
     id: "GrantDistributorToDistributor",

@@ -64,7 +64,10 @@ function printSummary(s: DemoSummary): void {
   line("readings sent", s.readings.sent);
   line("readings acknowledged", s.readings.acknowledged);
   line("readings stored", `${s.readings.stored} (rejected: ${s.readings.rejected})`);
-  line("batches sealed / committed", `${s.batches.sealed} / ${s.batches.committed} (depth ${s.batches.depth}, 16 slots)`);
+  line(
+    "batches sealed / committed",
+    `${s.batches.sealed} / ${s.batches.committed} (4-ary tree depth ${s.batches.depth}, ${4 ** s.batches.depth} slots)`,
+  );
   line("proofs generated", s.proofs.generated);
   line("proofs verified on-chain", `${s.proofs.verifiedOnChain} (Groth16, RewardRule16Verifier via settle())`);
   line("points = sdk reference rule", s.proofs.referenceMatches ? "yes (recomputed from the stored batches)" : "NO");

@@ -102,7 +102,8 @@ const BAD_WIRE: { name: string; payload: string; code: string }[] = [
   },
 ];
 
-export const MERKLE_DEPTH = 2;
+/** The vector batch: 3 readings in a 4-ary tree of depth 1 (4 slots), as batch_root_4 proves it. */
+export const MERKLE_DEPTH = 1;
 
 export interface VectorFile {
   networkId: string;
@@ -120,7 +121,8 @@ export interface VectorFile {
     leaf: string;
   }[];
   poseidon: { inputs: string[]; hash: string }[];
-  merkle: { depth: number; leaves: string[]; root: string; proofs: { index: number; siblings: string[] }[] };
+  /** 4-ary tree; per proof one entry per level, each the 3 siblings in slot order (sdk merkleProof). */
+  merkle: { depth: number; leaves: string[]; root: string; proofs: { index: number; siblings: string[][] }[] };
   badWire: typeof BAD_WIRE;
 }
 
@@ -132,6 +134,8 @@ export async function buildVectors(): Promise<VectorFile> {
     [1n, 2n],
     [0n, 0n],
     [SNARK_SCALAR_FIELD - 1n, 1n],
+    [0n, 0n, 0n, 0n], // the empty subtree of height 1 of the 4-ary batch tree
+    [1n, 2n, 3n, 4n],
     [1n, 2n, 3n, 4n, 5n],
   ];
   return {
@@ -154,7 +158,10 @@ export async function buildVectors(): Promise<VectorFile> {
       depth: MERKLE_DEPTH,
       leaves: leaves.map(String),
       root: merkleRoot(h, leaves, MERKLE_DEPTH).toString(),
-      proofs: leaves.map((_, i) => ({ index: i, siblings: merkleProof(h, leaves, MERKLE_DEPTH, i).siblings.map(String) })),
+      proofs: leaves.map((_, i) => ({
+        index: i,
+        siblings: merkleProof(h, leaves, MERKLE_DEPTH, i).siblings.map((level) => level.map(String)),
+      })),
     },
     badWire: BAD_WIRE,
   };

@@ -4,12 +4,13 @@ include "circomlib/circuits/comparators.circom";
 include "circuits/src/merkle.circom";
 include "circuits/src/reading_leaf.circom";
 
-// Proves that `root` is the Poseidon Merkle root of a batch whose first `count` slots hold the
-// given readings and whose remaining slots are empty (zero leaves), exactly as the sequencer
-// computes it (sdk merkleRoot over hashReading leaves).
+// Proves that `root` is the 4-ary Poseidon Merkle root of a batch whose first `count` slots hold
+// the given readings and whose remaining slots are empty (zero leaves), exactly as the sequencer
+// computes it (sdk merkleRoot over hashReading leaves). DEPTH counts 4-ary levels: 4^DEPTH slots.
 // Public signals: root (output), count (input).
 template BatchRoot(DEPTH) {
-    var N = 1 << DEPTH;
+    var N = 1 << (2 * DEPTH);
+    var BITS = 2 * DEPTH + 1;
     signal input count;
     signal input deviceId[N];
     signal input seq[N];
@@ -18,11 +19,11 @@ template BatchRoot(DEPTH) {
     signal input sigHash[N];
     signal output root;
 
-    // count is range-checked to DEPTH+1 bits so the slot comparisons below are sound, and
-    // bounded by the capacity N.
-    component countBits = Num2Bits(DEPTH + 1);
+    // count is range-checked to BITS bits (N = 2^(BITS - 1)) so the slot comparisons below are
+    // sound, and bounded by the capacity N.
+    component countBits = Num2Bits(BITS);
     countBits.in <== count;
-    component countMax = LessEqThan(DEPTH + 1);
+    component countMax = LessEqThan(BITS);
     countMax.in[0] <== count;
     countMax.in[1] <== N;
     countMax.out === 1;
@@ -38,7 +39,7 @@ template BatchRoot(DEPTH) {
         leaves[i].timestamp <== timestamp[i];
         leaves[i].value <== value[i];
         leaves[i].sigHash <== sigHash[i];
-        active[i] = LessThan(DEPTH + 1);
+        active[i] = LessThan(BITS);
         active[i].in[0] <== i;
         active[i].in[1] <== count;
         tree.leaves[i] <== active[i].out * leaves[i].leaf;

@@ -61,10 +61,11 @@ template HashChain(N) {
 // (see reading_leaf.circom). value and timestamp are compared through fixed-width bit
 // decompositions that every u32 value / u40 timestamp satisfies; a non-canonical field element
 // (which no signed reading can have) may make the witness unsatisfiable, never earn.
+// DEPTH counts levels of the 4-ary batch tree (merkle.circom): N = 4^DEPTH reading slots.
 template RewardRule(DEPTH, SLOTS) {
     assert(SLOTS % 2 == 0);
-    assert(DEPTH <= 30);
-    var N = 1 << DEPTH;
+    assert(DEPTH <= 15);
+    var N = 1 << (2 * DEPTH);
     var W = SLOTS \ 2;
 
     signal input root;
@@ -165,7 +166,8 @@ template RewardRule(DEPTH, SLOTS) {
             used[k] * (1 - idInc[k].out) === 0;
         }
         idZero[k].out * raw[k] === 0;
-        rawBits[k] = Num2Bits(DEPTH + 1);
+        // raw <= N = 2^(2 DEPTH): 2 DEPTH + 1 bits.
+        rawBits[k] = Num2Bits(2 * DEPTH + 1);
         rawBits[k].in <== raw[k];
         // capped = cap < raw (both below 2^32); points = raw + capped * (cap - raw).
         capped[k] = LessThan(32);

@@ -11,7 +11,7 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 import {IBatchCommitments} from "../interfaces/IBatchCommitments.sol";
 import {IDataAvailability} from "../interfaces/IDataAvailability.sol";
 import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
-import {IPoseidon2, IPoseidon5} from "../interfaces/IPoseidon.sol";
+import {IPoseidon4, IPoseidon5} from "../interfaces/IPoseidon.sol";
 
 /// @title DataAvailability
 /// @notice On-chain batch commitments with signature challenges. See {IDataAvailability}.
@@ -32,8 +32,11 @@ contract DataAvailability is
     /// @notice BN254 scalar field modulus: Poseidon inputs and outputs live below it.
     uint256 internal constant SNARK_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    /// @notice Largest tree depth (same as sdk MAX_DEPTH).
-    uint8 internal constant MAX_DEPTH = 32;
+    /// @notice Largest tree depth in 4-ary levels: 4^16 = 2^32 slots, the most a uint32 leafCount
+    /// can use (same as sdk MAX_DEPTH).
+    uint8 internal constant MAX_DEPTH = 16;
+    /// @notice Children per node of the batch tree.
+    uint256 internal constant ARITY = 4;
     uint256 internal constant BPS = 10_000;
     /// @notice Longest payload URI accepted (keeps BatchCommitted events bounded for indexers).
     uint256 public constant MAX_URI_LENGTH = 512;
@@ -58,7 +61,8 @@ contract DataAvailability is
     /// @custom:storage-location erc7201:depin.storage.DataAvailability
     struct DataAvailabilityStorage {
         IDeviceDirectory directory;
-        IPoseidon2 poseidon2;
+        // Was `IPoseidon2 poseidon2` when the batch tree was binary; same slot, same type width.
+        IPoseidon4 poseidon4;
         IPoseidon5 poseidon5;
         mapping(uint256 batchId => BatchRecord) batches;
         mapping(address account => Sequencer) sequencers;
@@ -101,20 +105,20 @@ contract DataAvailability is
     /// @param admin receives DEFAULT_ADMIN_ROLE (also authorises upgrades) and
     /// SEQUENCER_ADMIN_ROLE: the timelock, or the deployer who hands them over.
     /// @param directory identity view used to find a device's keys.
-    /// @param poseidon2_ circomlibjs Poseidon contract with 2 inputs (Merkle nodes).
+    /// @param poseidon4_ circomlibjs Poseidon contract with 4 inputs (nodes of the 4-ary batch tree).
     /// @param poseidon5_ circomlibjs Poseidon contract with 5 inputs (reading leaves).
     /// @param params initial governed parameters.
     function initialize(
         address admin,
         IDeviceDirectory directory,
-        IPoseidon2 poseidon2_,
+        IPoseidon4 poseidon4_,
         IPoseidon5 poseidon5_,
         Params calldata params
     ) external initializer {
         __AccessControl_init();
         DataAvailabilityStorage storage $ = _s();
         $.directory = directory;
-        $.poseidon2 = poseidon2_;
+        $.poseidon4 = poseidon4_;
         $.poseidon5 = poseidon5_;
         $.nextBatchId = 1;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -149,7 +153,7 @@ contract DataAvailability is
             revert DataAvailabilityNotBonded(msg.sender, s.bond, $.minBond);
         uint256 expected = $.nextBatchId;
         if (batchId != expected) revert DataAvailabilityUnexpectedBatchId(batchId, expected);
-        if (depth > MAX_DEPTH || leafCount == 0 || uint256(leafCount) > (uint256(1) << depth)) {
+        if (depth > MAX_DEPTH || leafCount == 0 || uint256(leafCount) > (uint256(1) << (2 * uint256(depth)))) {
             revert DataAvailabilityBadShape(leafCount, depth);
         }
         if (root >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(root);
@@ -212,7 +216,7 @@ contract DataAvailability is
         uint256 batchId,
         uint256 leaf,
         uint256 index,
-        uint256[] calldata siblings
+        uint256[3][] calldata siblings
     ) external view returns (bool) {
         BatchRecord storage b = _valid(batchId);
         _checkProofShape(batchId, b, index, siblings.length);
@@ -227,7 +231,7 @@ contract DataAvailability is
         uint256 batchId,
         ChallengedReading calldata reading,
         uint256 index,
-        uint256[] calldata siblings
+        uint256[3][] calldata siblings
     ) external nonReentrant {
         BatchRecord storage b = _valid(batchId);
         if (block.timestamp >= b.challengeDeadline) {
@@ -407,8 +411,8 @@ contract DataAvailability is
     }
 
     /// @inheritdoc IDataAvailability
-    function poseidon2() external view returns (address) {
-        return address(_s().poseidon2);
+    function poseidon4() external view returns (address) {
+        return address(_s().poseidon4);
     }
 
     /// @inheritdoc IDataAvailability
@@ -436,21 +440,33 @@ contract DataAvailability is
         }
     }
 
-    /// @dev Walks from the leaf to the root: bit d of `index` = 1 means the node at level d is the
-    /// right child. Siblings at or above the field modulus are rejected (the generated Poseidon
-    /// reduces inputs, which would let two encodings of one node pass).
+    /// @dev Walks from the leaf to the root of the 4-ary tree: base-4 digit d of `index` is the
+    /// node's slot among its parent's four children; the level's three siblings fill the other
+    /// slots in order. Siblings at or above the field modulus are rejected (the generated Poseidon
+    /// reduces inputs, which would let two encodings of one node pass). `index < leafCount <=
+    /// 4^depth` is checked by the caller, so every digit above the proof's levels is 0.
     function _computeRoot(
         uint256 leaf,
         uint256 index,
-        uint256[] calldata siblings
+        uint256[3][] calldata siblings
     ) internal view returns (uint256 node) {
         node = leaf;
-        IPoseidon2 hasher = _s().poseidon2;
+        IPoseidon4 hasher = _s().poseidon4;
         uint256 n = siblings.length;
+        uint256[4] memory children;
         for (uint256 d = 0; d < n; ++d) {
-            uint256 sib = siblings[d];
-            if (sib >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(sib);
-            node = (index >> d) & 1 == 1 ? hasher.poseidon([sib, node]) : hasher.poseidon([node, sib]);
+            uint256 pos = (index >> (2 * d)) & (ARITY - 1);
+            uint256 j = 0;
+            for (uint256 k = 0; k < ARITY; ++k) {
+                if (k == pos) {
+                    children[k] = node;
+                } else {
+                    uint256 sib = siblings[d][j++];
+                    if (sib >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(sib);
+                    children[k] = sib;
+                }
+            }
+            node = hasher.poseidon(children);
         }
     }
 

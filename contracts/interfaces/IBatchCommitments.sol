@@ -12,9 +12,9 @@ interface IBatchCommitments {
         Invalidated
     }
 
-    /// @param root Poseidon Merkle root of the batch's reading leaves (sdk merkleRoot).
-    /// @param leafCount number of readings (slots count..2^depth-1 hold zero leaves).
-    /// @param depth tree depth; capacity 2^depth.
+    /// @param root 4-ary Poseidon Merkle root of the batch's reading leaves (sdk merkleRoot).
+    /// @param leafCount number of readings (slots count..4^depth-1 hold zero leaves).
+    /// @param depth number of 4-ary tree levels; capacity 4^depth.
     /// @param epoch reward epoch the batch belongs to.
     /// @param committedAt block timestamp of the commitment.
     /// @param sequencer the sequencer that committed it (penalised if invalidated).

@@ -5,7 +5,7 @@ import {IBatchCommitments} from "./IBatchCommitments.sol";
 
 /// @title IDataAvailability
 /// @notice Data-availability commitments (DESIGN: contracts/da). A governed set of bonded
-/// sequencers commits one Poseidon Merkle root per batch of signed device readings, in strict
+/// sequencers commits one 4-ary Poseidon Merkle root per batch of signed device readings, in strict
 /// batch-id order. Batch payloads are served off-chain for a governed retention window. During a
 /// governed challenge window anyone may prove that a committed leaf carries a signature that no key
 /// of its device (valid at the reading's timestamp) produced: the batch is invalidated and the
@@ -44,7 +44,7 @@ interface IDataAvailability is IBatchCommitments {
     error DataAvailabilitySequencerExists(address sequencer);
     /// @notice Batch ids are consecutive from 1: `batchId` was given, `expected` is next.
     error DataAvailabilityUnexpectedBatchId(uint256 batchId, uint256 expected);
-    /// @notice Depth above 32, leaf count zero, or more leaves than 2^depth.
+    /// @notice Depth above 16, leaf count zero, or more leaves than 4^depth.
     error DataAvailabilityBadShape(uint32 leafCount, uint8 depth);
     /// @notice The payload URI is longer than MAX_URI_LENGTH bytes.
     error DataAvailabilityUriTooLong(uint256 length, uint256 maxLength);
@@ -56,7 +56,8 @@ interface IDataAvailability is IBatchCommitments {
     error DataAvailabilityBatchInvalidated(uint256 batchId);
     /// @notice The batch's challenge window ended at `deadline`.
     error DataAvailabilityChallengeWindowClosed(uint256 batchId, uint64 deadline);
-    /// @notice Leaf index outside the batch's leaves, or sibling count differs from the depth.
+    /// @notice Leaf index outside the batch's leaves, or the number of sibling triples differs
+    /// from the depth.
     error DataAvailabilityBadProofShape(uint256 batchId, uint256 index, uint256 siblings);
     /// @notice The inclusion proof does not lead to the batch root.
     error DataAvailabilityInvalidInclusionProof(uint256 batchId, uint256 index, uint256 leaf);
@@ -106,9 +107,10 @@ interface IDataAvailability is IBatchCommitments {
     // ---------------------------------------------------------------- sequencer entry points
 
     /// @notice Commits batch `batchId` (must equal `nextBatchId()`). Only a bonded sequencer.
-    /// @param root Poseidon Merkle root (sdk `merkleRoot`) of the reading leaves.
-    /// @param leafCount number of readings (>= 1, <= 2^depth).
-    /// @param depth tree depth (<= 32).
+    /// @param root 4-ary Poseidon Merkle root (sdk `merkleRoot`) of the reading leaves: node =
+    /// Poseidon(c0, c1, c2, c3) over the four children in slot order; empty slots are 0.
+    /// @param leafCount number of readings (>= 1, <= 4^depth).
+    /// @param depth number of 4-ary tree levels (<= 16: 4^16 = 2^32 slots).
     /// @param epoch reward epoch the readings belong to.
     /// @param uri where the payload is served (DA API / content address), at most 512 bytes; only
     /// emitted.
@@ -124,24 +126,27 @@ interface IDataAvailability is IBatchCommitments {
     /// @notice Id the next commitment must carry (starts at 1).
     function nextBatchId() external view returns (uint256);
 
-    /// @notice True when `leaf` at `index` with `siblings` (leaf level first) hashes to the root
-    /// of `batchId`. Reverts for an unknown or invalidated batch, or a malformed proof.
+    /// @notice True when `leaf` at `index` with `siblings` hashes to the root of `batchId`.
+    /// `siblings` has one entry per tree level, leaf level first (sdk `merkleProof`): the node's 3
+    /// siblings in slot order; base-4 digit d of `index` is the node's slot at level d. Reverts for
+    /// an unknown or invalidated batch, a malformed proof (index >= leafCount, not `depth`
+    /// levels) or a sibling at or above the field modulus.
     function verifyInclusion(
         uint256 batchId,
         uint256 leaf,
         uint256 index,
-        uint256[] calldata siblings
+        uint256[3][] calldata siblings
     ) external view returns (bool);
 
     /// @notice Challenges leaf `index` of `batchId`: recomputes the leaf from `reading`, checks
     /// its inclusion, and checks the signature against every device key valid at the reading's
     /// timestamp. If none verifies, invalidates the batch and slashes its sequencer; otherwise
-    /// reverts with DataAvailabilitySignatureValid.
+    /// reverts with DataAvailabilitySignatureValid. `siblings` as for `verifyInclusion`.
     function challengeSignature(
         uint256 batchId,
         ChallengedReading calldata reading,
         uint256 index,
-        uint256[] calldata siblings
+        uint256[3][] calldata siblings
     ) external;
 
     /// @notice Poseidon leaf of a reading (what `challengeSignature` recomputes).
@@ -220,8 +225,8 @@ interface IDataAvailability is IBatchCommitments {
     function slashedFunds() external view returns (uint256);
     /// @notice The IDeviceDirectory whose key histories challenges are checked against.
     function deviceDirectory() external view returns (address);
-    /// @notice Generated Poseidon contract with 2 inputs (Merkle nodes).
-    function poseidon2() external view returns (address);
+    /// @notice Generated Poseidon contract with 4 inputs (nodes of the 4-ary batch tree).
+    function poseidon4() external view returns (address);
     /// @notice Generated Poseidon contract with 5 inputs (reading leaves).
     function poseidon5() external view returns (address);
 }

@@ -5,7 +5,7 @@ import {DataAvailability} from "../da/DataAvailability.sol";
 import {IBatchCommitments} from "../interfaces/IBatchCommitments.sol";
 import {IDataAvailability} from "../interfaces/IDataAvailability.sol";
 import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
-import {IPoseidon2, IPoseidon5} from "../interfaces/IPoseidon.sol";
+import {IPoseidon4, IPoseidon5} from "../interfaces/IPoseidon.sol";
 import {DeviceDirectoryMock} from "../mocks/DeviceDirectoryMock.sol";
 import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
 
@@ -28,7 +28,7 @@ contract DataAvailabilityFuzzTest {
             (
                 address(this),
                 IDeviceDirectory(address(new DeviceDirectoryMock())),
-                IPoseidon2(address(0x2)),
+                IPoseidon4(address(0x4)),
                 IPoseidon5(address(0x5)),
                 DataAvailability.Params({
                     challengeWindow: 1 days,
@@ -79,9 +79,9 @@ contract DataAvailabilityFuzzTest {
         require(!_da.isFinal(2), "uncommitted batch final");
     }
 
-    /// Shapes: accepted iff 1 <= leafCount <= 2^depth and depth <= 32.
+    /// Shapes of the 4-ary tree: accepted iff depth <= 16 and 1 <= leafCount <= 4^depth.
     function testFuzz_shapes(uint32 leafCount, uint8 depth) public {
-        bool ok = depth <= 32 && leafCount >= 1 && uint256(leafCount) <= (uint256(1) << depth);
+        bool ok = depth <= 16 && leafCount >= 1 && uint256(leafCount) <= uint256(4) ** depth;
         try _da.commitBatch(1, 7, leafCount, depth, 1, "") {
             require(ok, "accepted a bad shape");
         } catch (bytes memory reason) {

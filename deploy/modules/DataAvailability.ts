@@ -1,6 +1,7 @@
 /**
- * Data availability layer: the two generated Poseidon contracts and DataAvailability (UUPS proxy;
- * `dataAvailability` is the proxy, `implementation` the logic contract).
+ * Data availability layer: the two generated Poseidon contracts (4 inputs for the nodes of the 4-ary
+ * batch tree, 5 for reading leaves) and DataAvailability (UUPS proxy; `dataAvailability` is the
+ * proxy, `implementation` the logic contract).
  *
  * Parameters (module "DataAvailability"):
  *   deviceDirectory      address of the IDeviceDirectory (device registry) — required
@@ -27,7 +28,7 @@ const DAY = 86_400n;
 export function buildDataAvailability(m: IgnitionModuleBuilder, inputs: { admin: AddressArg; deviceDirectory: AddressArg }) {
   const { admin, deviceDirectory } = inputs;
 
-  const poseidon2 = m.contract(poseidonContractName(2), poseidonArtifact(2));
+  const poseidon4 = m.contract(poseidonContractName(4), poseidonArtifact(4));
   const poseidon5 = m.contract(poseidonContractName(5), poseidonArtifact(5));
 
   // UUPS: implementation (initializers disabled) behind an ERC1967Proxy initialised atomically.
@@ -35,7 +36,7 @@ export function buildDataAvailability(m: IgnitionModuleBuilder, inputs: { admin:
   const initialize = m.encodeFunctionCall(implementation, "initialize", [
     admin,
     deviceDirectory,
-    poseidon2,
+    poseidon4,
     poseidon5,
     {
       challengeWindow: m.getParameter("challengeWindow", DAY),
@@ -49,7 +50,7 @@ export function buildDataAvailability(m: IgnitionModuleBuilder, inputs: { admin:
   const proxy = m.contract("ERC1967Proxy", [implementation, initialize], { id: "DataAvailabilityProxy" });
   const dataAvailability = m.contractAt("DataAvailability", proxy, { id: "DataAvailability" });
 
-  return { dataAvailability, implementation, poseidon2, poseidon5 };
+  return { dataAvailability, implementation, poseidon4, poseidon5 };
 }
 
 export default buildModule("DataAvailability", (m) =>

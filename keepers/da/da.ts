@@ -179,7 +179,9 @@ export class DaKeeper extends Service {
         index,
         depth: p.depth,
         leaf: proof.leaf.toString(),
-        siblings: proof.siblings.map((x) => x.toString()),
+        // Per level of the 4-ary tree, leaf level first: the 3 siblings in slot order (the index's
+        // base-4 digit is the node's slot); what DataAvailability.verifyInclusion takes.
+        siblings: proof.siblings.map((level) => level.map((x) => x.toString())),
         root: proof.root.toString(),
         reading: {
           deviceId: r.deviceId.toString(),

@@ -1,8 +1,8 @@
 /**
  * The sequencer keeper: seals stored readings into batches. A batch holds readings of one reward
- * epoch only, in store arrival order (reading id), at most 2^depth of them; empty slots are zero
- * leaves. Each leaf is the shared module's hashReading (which commits to the signature), the root
- * the shared module's merkleRoot. Sealing is one store transaction (leaves, indexes and the batch
+ * epoch only, in store arrival order (reading id), at most 4^depth of them (the batch tree is
+ * 4-ary); empty slots are zero leaves. Each leaf is the shared module's hashReading (which commits
+ * to the signature), the root the shared module's merkleRoot. Sealing is one store transaction (leaves, indexes and the batch
  * row together), so a crash leaves either the whole batch or nothing, and a restart re-forms the
  * same batch from the same readings. Several sequencers may share one PostgreSQL store.
  */
@@ -16,7 +16,11 @@ import { openStore, type BatchRecord, type Store, type StoredReading } from "../
 
 export const sequencerOptions = {
   store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
-  depth: opt.int("batch tree depth (capacity 2^depth; must match the reward circuit)", { default: 8, min: 1, max: 20 }),
+  depth: opt.int("batch tree depth in 4-ary levels (capacity 4^depth; must match the reward circuit)", {
+    default: 4,
+    min: 1,
+    max: 10,
+  }),
   maxDevices: opt.int(
     "distinct devices per batch at most, the reward circuit's device slots (0 = the slots of the circuits/circuits.json reward instance of this depth; no limit if there is none)",
     { default: 0, min: 0, max: 1 << 16 },

@@ -55,7 +55,7 @@ export const TOKEN = 10n ** 18n;
 /** Reward rule of the first epochs; the governance proposal schedules SECOND_RULE for a later one. */
 export const FIRST_RULE: RewardRuleParams = { minValue: 250n, maxValue: 750n, capPerBatch: 3n };
 export const SECOND_RULE: RewardRuleParams = { minValue: 300n, maxValue: 700n, capPerBatch: 4n };
-export const DEPTH = 4; // reward_rule_16: 16 readings per batch
+export const DEPTH = 2; // reward_rule_16: 16 readings per batch (4-ary tree, 4^2 slots)
 export const SLOTS = 4; // devices per batch the circuit can credit
 const EPOCH_LENGTH = 3600n;
 const FIRST_EPOCH = 0n;
@@ -448,7 +448,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const batchCount = Number(await store.lastBatchId());
     await waitFor("the DA keeper to commit every batch", 60_000, async () => (await da.nextBatchId()) - 1n >= BigInt(batchCount));
     const batchIds = Array.from({ length: batchCount }, (_, i) => BigInt(i + 1));
-    say(`sequencer sealed ${batchCount} batches (depth ${DEPTH}, Poseidon roots); DA keeper committed them on-chain`);
+    say(`sequencer sealed ${batchCount} batches (4-ary Poseidon trees of depth ${DEPTH}); DA keeper committed them on-chain`);
 
     // ------------------------------------------------------------------ proofs + settlement
     say(`time travel: +${CHALLENGE_WINDOW + 1n} s over the DA challenge window (batches become final)`);

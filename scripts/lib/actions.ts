@@ -237,7 +237,7 @@ export const ACTIONS: ActionSpec[] = [
   },
   {
     name: "replace verifier",
-    summary: "the Groth16 verifier for batches of a depth (a new circuit instance)",
+    summary: "the Groth16 verifier for batches of a depth (4-ary tree levels: 2 = 16 readings, 4 = 256; a new circuit instance)",
     contract: "rewardDistributor",
     fn: "setVerifier",
     params: [

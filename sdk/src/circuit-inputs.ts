@@ -1,9 +1,11 @@
 import { EncodingError } from "./errors.js";
+import { merkleCapacity } from "./merkle.js";
 import { leafInputs } from "./poseidon.js";
 import type { SignedReading } from "./reading.js";
 
 /** Witness input of circuits/src/batch_root.circom BatchRoot(DEPTH): the batch's readings in
- * slot order, empty slots zero-filled (their leaves are forced to 0 by the circuit). */
+ * slot order, empty slots zero-filled (their leaves are forced to 0 by the circuit). DEPTH counts
+ * 4-ary levels: 4^DEPTH slots. */
 export interface BatchRootInput {
   count: string;
   deviceId: string[];
@@ -15,7 +17,7 @@ export interface BatchRootInput {
 }
 
 export function batchRootInput(readings: SignedReading[], depth: number): BatchRootInput {
-  const n = 2 ** depth;
+  const n = merkleCapacity(depth);
   if (readings.length > n) {
     throw new EncodingError("BAD_MERKLE_INPUT", `${readings.length} readings exceed the circuit capacity ${n}`);
   }

@@ -1,6 +1,6 @@
 import { checkUint, maxUint } from "./field.js";
 import { leafInputs, type PoseidonHasher, hashReading } from "./poseidon.js";
-import { merkleRoot } from "./merkle.js";
+import { merkleCapacity, merkleRoot } from "./merkle.js";
 import { checkReading, type SignedReading } from "./reading.js";
 
 /**
@@ -32,7 +32,10 @@ export interface DevicePoints {
   points: bigint;
 }
 
-/** Shape of one circuit instance: capacity 2^depth readings, `slots` device slots (even). */
+/**
+ * Shape of one circuit instance: `depth` levels of the 4-ary batch tree (capacity 4^depth
+ * readings), `slots` device slots (even).
+ */
 export interface RewardCircuitShape {
   depth: number;
   slots: number;
@@ -52,6 +55,9 @@ export class RewardRuleError extends Error {
 
 /** Bit widths of the packed public words (circuit and RewardDistributor use the same). */
 export const REWARD_WORD_BITS = { epoch: 64, count: 32, value: 32, cap: 32, time: 40, deviceId: 64, points: 32 } as const;
+
+/** Deepest batch tree a reward circuit instance can have (RewardRule asserts DEPTH <= 15). */
+export const REWARD_MAX_DEPTH = 15;
 
 /** Timestamps at least this far (2^32 s) from the window cannot be compared by the circuit. */
 export const REWARD_TIME_REACH = 1n << 32n;
@@ -144,8 +150,9 @@ export function packDeviceWords(points: DevicePoints[], slots: number): bigint[]
 }
 
 function checkShape(shape: RewardCircuitShape): void {
-  if (!Number.isInteger(shape.depth) || shape.depth < 0 || shape.depth > 30) {
-    throw new RewardRuleError("BAD_SHAPE", `depth must be an integer in [0, 30], got ${shape.depth}`);
+  // The circuit asserts DEPTH <= 15 (4^15 = 2^30 readings; raw counts fit 31 bits).
+  if (!Number.isInteger(shape.depth) || shape.depth < 0 || shape.depth > REWARD_MAX_DEPTH) {
+    throw new RewardRuleError("BAD_SHAPE", `depth must be an integer in [0, ${REWARD_MAX_DEPTH}], got ${shape.depth}`);
   }
   if (!Number.isInteger(shape.slots) || shape.slots < 2 || shape.slots % 2 !== 0) {
     throw new RewardRuleError("BAD_SHAPE", `slots must be an even integer >= 2, got ${shape.slots}`);
@@ -182,7 +189,7 @@ export interface RewardRuleProofJob {
  * Builds the witness input and the expected public signals for proving `readings` (the batch,
  * in slot order, exactly as committed) under `params` in `window` for batch epoch `epoch`.
  * Throws RewardRuleError when the batch cannot be proven by this instance: more readings than
- * 2^depth, more earning devices than slots, or a timestamp 2^32 s or more outside the window.
+ * 4^depth, more earning devices than slots, or a timestamp 2^32 s or more outside the window.
  */
 export function rewardRuleInput(
   h: PoseidonHasher,
@@ -193,7 +200,7 @@ export function rewardRuleInput(
   epoch: bigint,
 ): RewardRuleProofJob {
   checkShape(shape);
-  const n = 2 ** shape.depth;
+  const n = merkleCapacity(shape.depth);
   if (readings.length > n) {
     throw new RewardRuleError("BATCH_TOO_LARGE", `${readings.length} readings exceed the circuit capacity ${n}`);
   }

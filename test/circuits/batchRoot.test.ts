@@ -16,7 +16,7 @@ import { VECTORS_JSON, type VectorFile } from "../../tools/vectors.js";
 
 // The first vertical slice: readings → Poseidon batch root in TypeScript → the same root proven
 // in circom → the proof verified by the generated Solidity verifier on the in-process chain.
-const DEPTH = 2;
+const DEPTH = 1; // batch_root_4: one 4-ary level, 4 slots
 const art = artifactsOf("batch_root_4");
 const vectors = JSON.parse(readFileSync(VECTORS_JSON, "utf8")) as VectorFile;
 const readings: SignedReading[] = vectors.readings.map((v) => ({

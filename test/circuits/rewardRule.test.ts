@@ -21,9 +21,9 @@ import {
 import { artifactsOf } from "../../tools/circuits/manifest.js";
 import { batchOf, EPOCH_LENGTH, GENESIS, type ReadingSpec } from "../rewards/readings.js";
 
-// reward_rule_16: 16 readings (depth 4), 4 device slots. The circuit must accept exactly the
-// points the TypeScript reference computes, and nothing else.
-const SHAPE = { depth: 4, slots: 4 };
+// reward_rule_16: 16 readings (4-ary tree of depth 2), 4 device slots. The circuit must accept
+// exactly the points the TypeScript reference computes, and nothing else.
+const SHAPE = { depth: 2, slots: 4 };
 const art = artifactsOf("reward_rule_16");
 const EPOCH = 7n;
 const W = epochWindow(GENESIS, EPOCH_LENGTH, EPOCH);

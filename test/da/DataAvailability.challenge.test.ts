@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { hashReading, readingDigest, bytesToHex, type SignedReading } from "../../sdk/src/index.js";
+import { hashReading, readingDigest, bytesToHex, type MerkleSiblings, type SignedReading } from "../../sdk/src/index.js";
 import { asChallenge, DAY, deployDa, honestReadings, ONE_ETHER, PARAMS, ROTATION_TIME, type DaFixture } from "./fixture.js";
 
 const connection = await network.create();
@@ -52,15 +52,35 @@ describe("DataAvailability — signature challenges", function () {
       expect(await harness.getFunction("verify")(...words(other))).to.equal(false);
     });
 
-    it("verifyInclusion accepts every sdk merkleProof and rejects a wrong leaf", async function () {
+    it("verifyInclusion accepts every sdk merkleProof of the 4-ary tree and rejects a wrong leaf, sibling or index digit", async function () {
       const f = await load();
-      const batch = f.makeBatch([...honestReadings(f), forged(f)], 3);
+      // 6 leaves in a depth-2 tree: slots 4 and 5 sit under the second level-1 node (digits 0/1, 1).
+      const readings = [...honestReadings(f), forged(f)];
+      readings.push(f.sign(f.devices.secp.key, { deviceId: f.devices.secp.id, seq: 3n, timestamp: 1_700_000_030n, value: 5n }));
+      const batch = f.makeBatch(readings, 2);
       const id = await f.commit(batch);
       for (let i = 0; i < batch.leaves.length; i++) {
         const p = batch.proof(i);
+        expect(p.siblings).to.have.length(2);
         expect(await f.da.verifyInclusion(id, p.leaf, p.index, p.siblings)).to.equal(true);
         expect(await f.da.verifyInclusion(id, p.leaf + 1n, p.index, p.siblings)).to.equal(false);
+        // Any one sibling changed, at any level and any position of the triple.
+        for (let level = 0; level < p.siblings.length; level++) {
+          for (let k = 0; k < 3; k++) {
+            const bad = p.siblings.map((t) => [...t] as MerkleSiblings);
+            bad[level][k] += 1n;
+            expect(await f.da.verifyInclusion(id, p.leaf, p.index, bad)).to.equal(false);
+          }
+        }
+        // The same leaf and siblings at another real slot: another base-4 digit at some level.
+        for (let j = 0; j < batch.leaves.length; j++) {
+          if (j !== i) expect(await f.da.verifyInclusion(id, p.leaf, j, p.siblings)).to.equal(false);
+        }
       }
+      // Siblings of one level in another order.
+      const p = batch.proof(4);
+      const [a, b, c] = p.siblings[0];
+      expect(await f.da.verifyInclusion(id, p.leaf, 4, [[b, a, c], p.siblings[1]])).to.equal(false);
     });
   });
 
@@ -68,7 +88,7 @@ describe("DataAvailability — signature challenges", function () {
     it("is invalidated on-chain and its sequencer slashed, half to the challenger", async function () {
       const f = await load();
       const readings = [...honestReadings(f), forged(f)];
-      const batch = f.makeBatch(readings, 3);
+      const batch = f.makeBatch(readings, 2);
       const id = await f.commit(batch);
       const p = batch.proof(4);
       const reward = (PARAMS.slashAmount * PARAMS.challengerRewardBps) / 10_000n;
@@ -115,7 +135,7 @@ describe("DataAvailability — signature challenges", function () {
         timestamp: ROTATION_TIME,
         value: 7n,
       });
-      const batch = f.makeBatch([...honestReadings(f), late], 3);
+      const batch = f.makeBatch([...honestReadings(f), late], 2);
       const id = await f.commit(batch);
       await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(late), 4, batch.proof(4).siblings)).to.emit(
         f.da,
@@ -201,7 +221,7 @@ describe("DataAvailability — signature challenges", function () {
     it("cannot be invalidated through any of its leaves (secp256k1, P-256, old and new rotated keys)", async function () {
       const f = await load();
       const readings = honestReadings(f);
-      const batch = f.makeBatch(readings, 2);
+      const batch = f.makeBatch(readings, 1);
       const id = await f.commit(batch);
       const keyIndex = [0n, 0n, 0n, 1n];
       for (let i = 0; i < readings.length; i++) {
@@ -218,7 +238,7 @@ describe("DataAvailability — signature challenges", function () {
     it("rejects a reading that is not in the batch (bad inclusion proof) without changing it", async function () {
       const f = await load();
       const readings = honestReadings(f);
-      const batch = f.makeBatch(readings, 2);
+      const batch = f.makeBatch(readings, 1);
       const id = await f.commit(batch);
       const outsider = forged(f);
       const leaf = hashReading(f.poseidon, outsider);
@@ -235,13 +255,16 @@ describe("DataAvailability — signature challenges", function () {
     it("rejects padding slots and wrong sibling counts", async function () {
       const f = await load();
       const readings = honestReadings(f).slice(0, 3);
-      const batch = f.makeBatch(readings, 2); // slot 3 is the zero leaf
+      const batch = f.makeBatch(readings, 2); // slots 3..15 are zero leaves
       const id = await f.commit(batch);
       const sibs = batch.proof(0).siblings;
       await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(readings[0]), 3, sibs))
         .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadProofShape")
         .withArgs(id, 3n, 2n);
-      await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(readings[0]), 0, [...sibs, 0n]))
+      await expect(f.da.verifyInclusion(id, 0n, 15, sibs))
+        .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadProofShape")
+        .withArgs(id, 15n, 2n);
+      await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(readings[0]), 0, [...sibs, [0n, 0n, 0n]]))
         .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadProofShape")
         .withArgs(id, 0n, 3n);
       await expect(f.da.verifyInclusion(id, batch.leaves[0], 0, sibs.slice(1)))
@@ -259,11 +282,23 @@ describe("DataAvailability — signature challenges", function () {
       await expect(f.da.connect(f.challenger).challengeSignature(id, aliased, 0, batch.proof(0).siblings))
         .to.be.revertedWithCustomError(f.da, "DataAvailabilityNotFieldElement")
         .withArgs(aliased.deviceId);
-      const sibs = batch.proof(0).siblings;
-      const badSibs = [sibs[0] + P, sibs[1]];
-      await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(readings[0]), 0, badSibs))
-        .to.be.revertedWithCustomError(f.da, "DataAvailabilityNotFieldElement")
-        .withArgs(badSibs[0]);
+      // A sibling + p hashes to the same node in the generated Poseidon: refused at every level
+      // and every position of the triple (here level 0 middle, level 1 last).
+      const sibs = batch.proof(1).siblings;
+      for (const [level, k] of [
+        [0, 1],
+        [1, 2],
+      ] as const) {
+        const badSibs = sibs.map((t) => [...t] as MerkleSiblings);
+        badSibs[level][k] += P;
+        await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(readings[1]), 1, badSibs))
+          .to.be.revertedWithCustomError(f.da, "DataAvailabilityNotFieldElement")
+          .withArgs(badSibs[level][k]);
+        await expect(f.da.verifyInclusion(id, batch.leaves[1], 1, badSibs))
+          .to.be.revertedWithCustomError(f.da, "DataAvailabilityNotFieldElement")
+          .withArgs(badSibs[level][k]);
+      }
+      expect((await f.da.getBatch(id)).status).to.equal(STATUS.Committed);
     });
   });
 

@@ -12,15 +12,15 @@ describe("DataAvailability — commitments", function () {
 
   it("commits batch 1 with the sdk root, stores it and emits BatchCommitted", async function () {
     const f = await load();
-    const batch = f.makeBatch(honestReadings(f), 2);
+    const batch = f.makeBatch(honestReadings(f), 1);
     expect(await f.da.nextBatchId()).to.equal(1n);
-    await expect(f.da.connect(f.sequencer).commitBatch(1, batch.root, 4, 2, 42, "da://batch/1"))
+    await expect(f.da.connect(f.sequencer).commitBatch(1, batch.root, 4, 1, 42, "da://batch/1"))
       .to.emit(f.da, "BatchCommitted")
-      .withArgs(1n, f.sequencer.address, batch.root, 4n, 2n, 42n, "da://batch/1");
+      .withArgs(1n, f.sequencer.address, batch.root, 4n, 1n, 42n, "da://batch/1");
     const b = await f.da.getBatch(1);
     expect(b.root).to.equal(batch.root);
     expect(b.leafCount).to.equal(4n);
-    expect(b.depth).to.equal(2n);
+    expect(b.depth).to.equal(1n);
     expect(b.epoch).to.equal(42n);
     expect(b.sequencer).to.equal(f.sequencer.address);
     expect(b.status).to.equal(1n);
@@ -30,8 +30,8 @@ describe("DataAvailability — commitments", function () {
 
   it("rejects a double commit of the same batch id and leaves the first untouched", async function () {
     const f = await load();
-    const batch = f.makeBatch(honestReadings(f), 2);
-    await f.da.connect(f.sequencer).commitBatch(1, batch.root, 4, 2, 1, "a");
+    const batch = f.makeBatch(honestReadings(f), 1);
+    await f.da.connect(f.sequencer).commitBatch(1, batch.root, 4, 1, 1, "a");
     await expect(f.da.connect(f.sequencer).commitBatch(1, 123n, 1, 0, 1, "b"))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityUnexpectedBatchId")
       .withArgs(1n, 2n);
@@ -89,19 +89,21 @@ describe("DataAvailability — commitments", function () {
       .withArgs(f.other.address);
   });
 
-  it("rejects impossible shapes: no leaves, more leaves than 2^depth, depth above 32", async function () {
+  it("rejects impossible shapes: no leaves, more leaves than 4^depth, depth above 16", async function () {
     const f = await load();
     const c = f.da.connect(f.sequencer);
-    await expect(c.commitBatch(1, 1n, 0, 3, 1, ""))
+    await expect(c.commitBatch(1, 1n, 0, 2, 1, ""))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape")
-      .withArgs(0n, 3n);
-    await expect(c.commitBatch(1, 1n, 9, 3, 1, ""))
+      .withArgs(0n, 2n);
+    // 4-ary: depth 2 holds 16 leaves, not 17 (a binary depth-2 tree would hold only 4).
+    await expect(c.commitBatch(1, 1n, 17, 2, 1, ""))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape")
-      .withArgs(9n, 3n);
-    await expect(c.commitBatch(1, 1n, 1, 33, 1, ""))
+      .withArgs(17n, 2n);
+    await expect(c.commitBatch(1, 1n, 1, 17, 1, ""))
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape")
-      .withArgs(1n, 33n);
-    await expect(c.commitBatch(1, 1n, 2 ** 32 - 1, 32, 1, "")).to.emit(f.da, "BatchCommitted");
+      .withArgs(1n, 17n);
+    await expect(c.commitBatch(1, 1n, 16, 2, 1, "")).to.emit(f.da, "BatchCommitted");
+    await expect(c.commitBatch(2, 1n, 2 ** 32 - 1, 16, 1, "")).to.emit(f.da, "BatchCommitted");
   });
 
   it("rejects an oversized payload URI (512 bytes is the limit)", async function () {

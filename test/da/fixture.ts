@@ -121,7 +121,7 @@ export async function deployDa(connection: NetworkConnection): Promise<DaFixture
   await da.connect(admin).addSequencer(sequencer.address);
   await da.connect(sequencer).depositBond({ value: 2n * ONE_ETHER });
 
-  const makeBatch = (readings: SignedReading[], depth = 3): Batch => {
+  const makeBatch = (readings: SignedReading[], depth = 2): Batch => {
     const leaves = readings.map((r) => hashReading(poseidon, r));
     return {
       readings,

@@ -30,7 +30,9 @@ interface ProofBody {
   batchId: string;
   index: number;
   leaf: string;
-  siblings: string[];
+  /** Per level of the 4-ary tree, leaf level first: the 3 siblings in slot order. */
+  siblings: [string, string, string][];
+  depth: number;
   root: string;
   reading: { deviceId: string; seq: string };
 }
@@ -66,7 +68,7 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
         { store: mkStore() },
       );
       const fleet = new Fleet({ ...fleetOpts, brokerUrl: real ? MOSQUITTO : `mqtt://127.0.0.1:${bridge.mqttPort}` });
-      const sequencer = new Sequencer(parseOptions(sequencerOptions, { depth: 4, windowMs: 0, metricsPort: -1 }), {
+      const sequencer = new Sequencer(parseOptions(sequencerOptions, { depth: 2, windowMs: 0, metricsPort: -1 }), {
         store: mkStore(),
       });
       const daKeeper = new DaKeeper(
@@ -124,9 +126,19 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
         const proof = (await res.json()) as ProofBody;
         expect(proof.reading).to.include({ deviceId: pick.deviceId.toString(), seq: pick.seq.toString() });
         expect(await helper.verifyInclusion(daAddress, proof.batchId, proof.leaf, proof.index, proof.siblings)).to.equal(true);
-        const tampered = [...proof.siblings];
-        tampered[0] = (BigInt(tampered[0]) + 1n).toString();
-        expect(await helper.verifyInclusion(daAddress, proof.batchId, proof.leaf, proof.index, tampered)).to.equal(false);
+        // 16 readings per batch: two 4-ary levels of 3 siblings each.
+        expect(proof.depth).to.equal(2);
+        expect(proof.siblings.map((l) => l.length)).to.deep.equal([3, 3]);
+        for (const [level, k] of [
+          [0, 2],
+          [1, 0],
+        ] as const) {
+          const tampered = proof.siblings.map((l) => [...l] as [string, string, string]);
+          tampered[level][k] = (BigInt(tampered[level][k]) + 1n).toString();
+          expect(await helper.verifyInclusion(daAddress, proof.batchId, proof.leaf, proof.index, tampered)).to.equal(false);
+        }
+        const otherSlot = proof.index % 4 === 0 ? proof.index + 1 : proof.index - 1;
+        expect(await helper.verifyInclusion(daAddress, proof.batchId, proof.leaf, otherSlot, proof.siblings)).to.equal(false);
 
         // Long-term storage: export (verified against the chain), prune, still provable.
         await storage.init();

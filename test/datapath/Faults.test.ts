@@ -188,7 +188,7 @@ describe("Sequencer SIGKILL mid-batch", function () {
     // Reference: an uninterrupted run on an identical store.
     const refStore = new SqliteStore(path.join(tmp.dir, "ref.sqlite"));
     const ref = new Sequencer(
-      parseOptions(sequencerOptions, { depth: 4, windowMs: 0, metricsPort: -1, maxBatchesPerTick: 1000 }),
+      parseOptions(sequencerOptions, { depth: 2, windowMs: 0, metricsPort: -1, maxBatchesPerTick: 1000 }),
       { store: refStore },
     );
     await ref.init();
@@ -199,7 +199,7 @@ describe("Sequencer SIGKILL mid-batch", function () {
 
     const flags = {
       store: `sqlite:${storeFile}`,
-      depth: 4,
+      depth: 2,
       "window-ms": 0,
       "metrics-port": -1,
       "max-batches-per-tick": 1000,

@@ -79,11 +79,11 @@ export async function wipeSessions(clientIdPrefix: string, connections: number):
   }
 }
 
-/** Deploys the DA test double, circomlibjs's generated Poseidon(2) and the inclusion helper. */
+/** Deploys the DA test double, circomlibjs's generated Poseidon(4) (4-ary tree nodes) and the inclusion helper. */
 export async function deployDa(ethers: Awaited<ReturnType<typeof chain>>["ethers"]) {
   const { poseidonContract } = await import("circomlibjs");
   const [signer] = await ethers.getSigners();
-  const factory = new ethers.ContractFactory(poseidonContract.generateABI(2) as never[], poseidonContract.createCode(2), signer);
+  const factory = new ethers.ContractFactory(poseidonContract.generateABI(4) as never[], poseidonContract.createCode(4), signer);
   const poseidon = await factory.deploy();
   await poseidon.waitForDeployment();
   const da = await ethers.deployContract("BatchCommitmentsMock");

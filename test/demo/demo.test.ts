@@ -71,7 +71,7 @@ function checkConsistent(s: Summary, devices: number, readings: number): void {
   // 16 readings per batch, devices report in groups of 4 (the circuit's device slots).
   let expectedBatches = 0;
   for (let g = 0; g < devices; g += 4) expectedBatches += Math.ceil((Math.min(4, devices - g) * readings) / 16);
-  expect(s.batches).to.deep.equal({ sealed: expectedBatches, committed: expectedBatches, depth: 4 });
+  expect(s.batches).to.deep.equal({ sealed: expectedBatches, committed: expectedBatches, depth: 2 });
   expect(s.proofs.generated).to.equal(expectedBatches);
   expect(s.proofs.verifiedOnChain).to.equal(expectedBatches);
   expect(s.proofs.referenceMatches).to.equal(true);

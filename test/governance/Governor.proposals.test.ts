@@ -216,7 +216,7 @@ describe("Governance — end-to-end proposals", function () {
     }
   });
 
-  it("replace verifier: depth 4 points at a newly deployed generated verifier that accepts real proofs; nobody else can set one", async function () {
+  it("replace verifier: depth 2 (16 readings) points at a newly deployed generated verifier that accepts real proofs; nobody else can set one", async function () {
     const f = await load();
     const next = (await ethers.deployContract("RewardRule16Verifier")) as unknown as RewardRule16Verifier;
     // A real Groth16 proof of the reward rule (reward_rule_16 keys from the circuit pipeline).
@@ -234,41 +234,41 @@ describe("Governance — end-to-end proposals", function () {
     const forged: [bigint, bigint, bigint, bigint, bigint] = [...signals];
     forged[3] += 1n; // a tampered device word (id/points of the first slots)
     expect(await next.verifyProof(proven.proof.a, proven.proof.b, proven.proof.c, forged)).to.equal(false);
-    const before = await f.distributor.verifierFor(4);
+    const before = await f.distributor.verifierFor(2);
     const { calls, description } = proposalCalls(f, {
       title: "New reward verifier",
-      actions: [{ action: "replace verifier", depth: 4, verifier: await next.getAddress(), slots: 4 }],
+      actions: [{ action: "replace verifier", depth: 2, verifier: await next.getAddress(), slots: 4 }],
     });
     await pass(f, calls, description);
-    const after = await f.distributor.verifierFor(4);
+    const after = await f.distributor.verifierFor(2);
     expect(after.verifier).to.equal(await next.getAddress());
     expect(after.verifier).to.not.equal(before.verifier);
     expect([after.slots, after.selector]).to.deep.equal([4n, before.selector]);
     const verifierAdmin = await f.distributor.VERIFIER_ADMIN_ROLE();
     for (const s of others(f)) {
-      await expect(f.distributor.connect(s).setVerifier(4, before.verifier, 4))
+      await expect(f.distributor.connect(s).setVerifier(2, before.verifier, 4))
         .to.be.revertedWithCustomError(f.distributor, "AccessControlUnauthorizedAccount")
         .withArgs(s.address, verifierAdmin);
     }
   });
 
-  it("replace verifier: a new circuit instance (reward_rule_256: 256 readings, 16 slots) is enabled at depth 8", async function () {
+  it("replace verifier: a new circuit instance (reward_rule_256: 256 readings, 16 slots) is enabled at depth 4 (4-ary levels)", async function () {
     const f = await load();
     // The generated verifier of the large instance (contracts/verifiers/RewardRule256Verifier.sol).
     const next = await ethers.deployContract("RewardRule256Verifier");
-    const before = await f.distributor.verifierFor(8);
+    const before = await f.distributor.verifierFor(4);
     const { calls, description } = proposalCalls(f, {
       title: "Enable 256-reading batches",
-      actions: [{ action: "replace verifier", depth: 8, verifier: await next.getAddress(), slots: 16 }],
+      actions: [{ action: "replace verifier", depth: 4, verifier: await next.getAddress(), slots: 16 }],
     });
     await pass(f, calls, description);
-    const after = await f.distributor.verifierFor(8);
+    const after = await f.distributor.verifierFor(4);
     expect(after.verifier).to.equal(await next.getAddress());
     expect(after.verifier).to.not.equal(before.verifier);
     expect(after.slots).to.equal(16n);
     const verifierAdmin = await f.distributor.VERIFIER_ADMIN_ROLE();
     for (const s of others(f)) {
-      await expect(f.distributor.connect(s).setVerifier(8, await next.getAddress(), 16))
+      await expect(f.distributor.connect(s).setVerifier(4, await next.getAddress(), 16))
         .to.be.revertedWithCustomError(f.distributor, "AccessControlUnauthorizedAccount")
         .withArgs(s.address, verifierAdmin);
     }

@@ -267,7 +267,7 @@ async function main(): Promise<number> {
     const sequencer = new Keeper(
       "sequencer",
       "sequencer",
-      { ...common, depth: 4, "window-ms": 4_000, "max-batches-per-tick": 64 },
+      { ...common, depth: settlement.DEPTH, "window-ms": 4_000, "max-batches-per-tick": 64 },
       onCrash,
     );
     const daKeeper = new Keeper(

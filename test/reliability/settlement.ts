@@ -25,7 +25,7 @@ export const DAY = 86_400n;
 export const SETTLEMENT_DELAY = 2n * DAY; // > the DA challenge window (1 day)
 export const EMISSION = 1_000_000n * 10n ** 18n + 7n;
 export const RULE: RewardRuleParams = { minValue: 100n, maxValue: 200n, capPerBatch: 3n };
-export const DEPTH = 4;
+export const DEPTH = 2; // reward_rule_16: 16 readings = a 4-ary tree of depth 2
 export const SLOTS = 4;
 /** Well-known test keys (the settlement tests' submitter and epoch keeper), funded at deploy. */
 export const SUBMITTER_KEY = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdf4081b2dac";

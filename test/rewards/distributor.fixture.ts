@@ -6,7 +6,7 @@ import { EPOCH_LENGTH, GENESIS } from "./readings.js";
 export const RULE: RewardRuleParams = { minValue: 100n, maxValue: 200n, capPerBatch: 3n };
 export const SETTLEMENT_DELAY = 2n * 3600n;
 export const EMISSION = 1_000_000n * 10n ** 18n + 7n; // an amount that does not divide evenly
-export const DEPTH = 4;
+export const DEPTH = 2; // reward_rule_16: 16 readings = a 4-ary tree of depth 2
 export const SLOTS = 4;
 /** Epoch 10000 of the test clock (2027-02-21). */
 export const FIRST_EPOCH = 10_000n;

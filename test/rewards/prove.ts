@@ -13,10 +13,10 @@ import {
 import { artifactsOf } from "../../tools/circuits/manifest.js";
 import { EPOCH_LENGTH, GENESIS } from "./readings.js";
 
-/** Circuit instances the tests and the bench prove with (name → shape). */
+/** Circuit instances the tests and the bench prove with (name → shape; depth in 4-ary levels). */
 export const INSTANCES: Record<string, RewardCircuitShape> = {
-  reward_rule_16: { depth: 4, slots: 4 },
-  reward_rule_256: { depth: 8, slots: 16 },
+  reward_rule_16: { depth: 2, slots: 4 },
+  reward_rule_256: { depth: 4, slots: 16 },
 };
 
 export interface ProvenBatch {

@@ -1,14 +1,18 @@
 import { expect } from "chai";
 import {
   epochWindow,
+  getPoseidon,
+  merkleRoot,
+  hashReading,
   packBatchWord,
   packDeviceWords,
   packRuleWord,
   rewardPoints,
+  rewardRuleInput,
   RewardRuleError,
   EncodingError,
 } from "../../sdk/src/index.js";
-import { batchOf, EPOCH_LENGTH, GENESIS } from "../rewards/readings.js";
+import { batchOf, earningBatch, EPOCH_LENGTH, GENESIS } from "../rewards/readings.js";
 
 describe("sdk reward rule: reference, packing, input checks", function () {
   const W = epochWindow(GENESIS, EPOCH_LENGTH, 3n);
@@ -47,6 +51,27 @@ describe("sdk reward rule: reference, packing, input checks", function () {
         2,
       ),
     ).to.throw(RewardRuleError, /3 devices do not fit 2/);
+  });
+
+  it("an instance of depth d holds 4^d readings of the 4-ary batch tree; depth is at most 15", async () => {
+    const h = await getPoseidon();
+    const params = { minValue: 0n, maxValue: 1000n, capPerBatch: 100n };
+    const sixteen = earningBatch(3n, 16, [1n, 2n]);
+    const job = rewardRuleInput(h, sixteen, { depth: 2, slots: 2 }, params, W, 3n);
+    expect(job.input.deviceId).to.have.length(16);
+    expect(job.root).to.equal(
+      merkleRoot(
+        h,
+        sixteen.map((r) => hashReading(h, r)),
+        2,
+      ),
+    );
+    const seventeen = earningBatch(3n, 17, [1n, 2n]);
+    expect(() => rewardRuleInput(h, seventeen, { depth: 2, slots: 2 }, params, W, 3n)).to.throw(
+      RewardRuleError,
+      /17 readings exceed the circuit capacity 16/,
+    );
+    expect(() => rewardRuleInput(h, [], { depth: 16, slots: 2 }, params, W, 3n)).to.throw(RewardRuleError, /\[0, 15\]/);
   });
 
   it("a cap of 0 lists earning devices with 0 points (they still need a slot)", () => {

@@ -5,7 +5,7 @@ pragma solidity ^0.8.28;
 // The same values are in test/vectors/readings.json for the TypeScript and circuit tests.
 library ReadingVectors {
     uint64 internal constant NETWORK_ID = 31337;
-    uint256 internal constant MERKLE_ROOT = 11549747540494000215838405259757442575468860904935421646784952802346036654528;
+    uint256 internal constant MERKLE_ROOT = 17789536952148647234456781586849935718399580888568575577270498928779992887595;
 
     struct Reading {
         uint8 keyType;

@@ -18,6 +18,7 @@ import type {
   TxRecord,
   TxStatus,
 } from "./types.js";
+import { merkleCapacity } from "../../../sdk/src/index.js";
 import { fromDb, pickDevices, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
 
 /** Advisory lock key that serialises batch sealing ("DEPINSEQ"). */
@@ -306,7 +307,7 @@ export class PostgresStore implements Store {
   }
 
   async sealBatch(policy: SealPolicy): Promise<BatchRecord | null> {
-    const capacity = 2 ** policy.depth;
+    const capacity = merkleCapacity(policy.depth);
     return this.tx(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock($1)", [SEAL_LOCK.toString()]);
       const epochs = (

@@ -25,6 +25,7 @@ import type {
   TxRecord,
   TxStatus,
 } from "./types.js";
+import { merkleCapacity } from "../../../sdk/src/index.js";
 import { fromDb, pickDevices, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
 
 type Row = Record<string, bigint | string | null>;
@@ -328,7 +329,7 @@ export class SqliteStore implements Store {
   }
 
   async sealBatch(policy: SealPolicy): Promise<BatchRecord | null> {
-    const capacity = 2 ** policy.depth;
+    const capacity = merkleCapacity(policy.depth);
     const row = this.transaction((): Row | null => {
       const epochs = this.stmts.dueEpochs.all() as { epoch: bigint; n: bigint; oldest: bigint }[];
       for (const e of epochs) {

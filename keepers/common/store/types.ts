@@ -132,7 +132,7 @@ export interface Store {
   equivocations(): Promise<Equivocation[]>;
   /**
    * Seals at most one batch atomically: the oldest epoch with unbatched readings that either
-   * fills a batch (2^depth readings) or whose oldest reading waited windowMs. Batch ids are
+   * fills a batch (4^depth readings, sdk merkleCapacity) or whose oldest reading waited windowMs. Batch ids are
    * consecutive from 1. Safe with several sequencers on one database. Returns null if nothing
    * is due.
    */

@@ -20,7 +20,7 @@ import { parseDeployment } from "../../../scripts/lib/deployments.js";
 describe("Keeper options", function () {
   it("names the bad option in the error", function () {
     const bad: [Record<string, unknown>, string, RegExp][] = [
-      [{ depth: "99" }, "depth", /must be <= 20/],
+      [{ depth: "99" }, "depth", /must be <= 10/],
       [{ depth: "four" }, "depth", /expected an integer/],
       [{ windowMs: -1 }, "windowMs", /must be >= 0/],
       [{ schedule: "often" }, "schedule", /not a cron expression/],

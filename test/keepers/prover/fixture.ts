@@ -35,7 +35,7 @@ export const DAY = 86_400n;
 export const SETTLEMENT_DELAY = 2n * DAY; // > the DA challenge window (1 day) + proving time
 export const EMISSION = 1_000_000n * 10n ** 18n + 7n;
 export const RULE: RewardRuleParams = { minValue: 100n, maxValue: 200n, capPerBatch: 3n };
-export const DEPTH = 4;
+export const DEPTH = 2; // reward_rule_16: 4-ary tree of depth 2, 16 readings per batch
 export const SLOTS = 4;
 export const POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 /** Well-known test keys (Hardhat's default accounts #7 and #8), funded by the fixture: the submitter's and the epoch keeper's. */

@@ -38,7 +38,7 @@ describe("Sequencer --max-devices", function () {
     expect(shapes.length).to.be.greaterThan(1);
     for (const { shape } of shapes) expect(seq(store, shape.depth, 0).maxDevices).to.equal(shape.slots);
     expect(seq(store, shapes[0].shape.depth, 0, undefined, 3).maxDevices).to.equal(3);
-    const free = seq(store, 19, 0);
+    const free = seq(store, 9, 0);
     expect(free.maxDevices).to.equal(Number.MAX_SAFE_INTEGER);
     expect(free.status()).to.include({ maxDevices: null });
   });
@@ -67,16 +67,16 @@ for (const kind of ["sqlite", "postgres"] as const) {
     it("seals full batches by size, then partial ones after the window; never across epochs", async function () {
       const h = await getPoseidon();
       const store = open();
-      const s = seq(store, 2, 60_000);
+      const s = seq(store, 1, 60_000);
       await s.init();
       const rs = readings(30);
       await store.insertReadings(rs);
-      await s.tick(); // only full batches (capacity 4) are due
+      await s.tick(); // only full batches (capacity 4^1 = 4) are due
       let batches = await store.listBatches(1n, 100);
       expect(batches.every((b) => b.leafCount === 4)).to.equal(true);
       expect(batches.length).to.be.greaterThan(0);
       // After the window every remaining reading is sealed.
-      const late = seq(store, 2, 0);
+      const late = seq(store, 1, 0);
       await late.init();
       await late.tick();
       batches = await store.listBatches(1n, 100);
@@ -96,7 +96,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
           merkleRoot(
             h,
             members.map((m) => hashReading(h, m)),
-            2,
+            1,
           ),
         );
       }
@@ -109,7 +109,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       // Reference run.
       const refStore =
         kind === "sqlite" ? new SqliteStore(path.join(tmp.dir, "ref.sqlite")) : new PostgresStore(POSTGRES, `${schema}_ref`);
-      const ref = seq(refStore, 2, 0);
+      const ref = seq(refStore, 1, 0);
       await ref.init();
       await refStore.insertReadings(rs);
       await ref.tick();
@@ -124,7 +124,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
       const h = await getPoseidon();
       // Crash on the third batch, after leaves were computed, before commit.
       await store.sealBatch({
-        depth: 2,
+        depth: 1,
         maxDevices: 16,
         windowMs: 0,
         now: Date.now(),
@@ -133,12 +133,12 @@ for (const kind of ["sqlite", "postgres"] as const) {
           root: merkleRoot(
             h,
             r.map((x) => hashReading(h, x)),
-            2,
+            1,
           ),
         }),
       });
       await store.sealBatch({
-        depth: 2,
+        depth: 1,
         maxDevices: 16,
         windowMs: 0,
         now: Date.now(),
@@ -147,14 +147,14 @@ for (const kind of ["sqlite", "postgres"] as const) {
           root: merkleRoot(
             h,
             r.map((x) => hashReading(h, x)),
-            2,
+            1,
           ),
         }),
       });
       let crashed: unknown;
       await store
         .sealBatch({
-          depth: 2,
+          depth: 1,
           maxDevices: 16,
           windowMs: 0,
           now: Date.now(),
@@ -172,7 +172,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
       // Restart on the same store.
       const again = open();
-      const s = seq(again, 2, 0);
+      const s = seq(again, 1, 0);
       await s.init();
       expect(await s.verifyBatch(1n)).to.equal(true);
       expect(await s.verifyBatch(2n)).to.equal(true);
@@ -184,23 +184,23 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
     it("never seals more distinct devices than --max-devices: the oldest reading's device and its id neighbours go first, nothing is left behind", async function () {
       const store = open();
-      // Capacity 8, at most 3 devices per batch; six devices arrive in the order 5, 1, 9, 2, 7, 3.
-      const s = seq(store, 3, 60_000, undefined, 3);
+      // Capacity 16, at most 3 devices per batch; six devices arrive in the order 5, 1, 9, 2, 7, 3.
+      const s = seq(store, 2, 60_000, undefined, 3);
       await s.init();
       const order = [5n, 1n, 9n, 2n, 7n, 3n];
       const rs: NewReading[] = [];
-      for (let round = 0n; round < 3n; round++) {
+      for (let round = 0n; round < 6n; round++) {
         for (const deviceId of order) {
           rs.push({ ...signReading(NETWORK_ID, key, { deviceId, seq: round, timestamp: 1_000n, value: round }), epoch: 0n });
         }
       }
       await store.insertReadings(rs);
       // Only full batches are due. First the oldest reading's device (5) and its id neighbours
-      // among pending devices (7, 9); then, oldest first again, 1, 2, 3. One reading of each
-      // group is left over.
+      // among pending devices (7, 9); then, oldest first again, 1, 2, 3. Two readings of each
+      // group are left over.
       await s.tick();
       let batches = await store.listBatches(1n, 100);
-      expect(batches.map((b) => b.leafCount)).to.deep.equal([8, 8]);
+      expect(batches.map((b) => b.leafCount)).to.deep.equal([16, 16]);
       let members = await store.batchReadings(1n);
       expect(members[0].deviceId).to.equal(5n);
       const devicesOf = async (id: bigint) =>
@@ -208,12 +208,14 @@ for (const kind of ["sqlite", "postgres"] as const) {
       expect(await devicesOf(1n)).to.deep.equal([5n, 7n, 9n]);
       expect(await devicesOf(2n)).to.deep.equal([1n, 2n, 3n]);
 
-      const late = seq(store, 3, 0, undefined, 3);
+      const late = seq(store, 2, 0, undefined, 3);
       await late.init();
       await late.tick(); // after the window, everything is sealed
       batches = await store.listBatches(1n, 100);
-      expect(batches.map((b) => b.leafCount)).to.deep.equal([8, 8, 2]);
-      expect(await devicesOf(3n)).to.deep.equal([3n, 7n]);
+      // Left over, in arrival order: 9, 2, 7, 3. The oldest (9) goes with its neighbours 3 and 7.
+      expect(batches.map((b) => b.leafCount)).to.deep.equal([16, 16, 3, 1]);
+      expect(await devicesOf(3n)).to.deep.equal([3n, 7n, 9n]);
+      expect(await devicesOf(4n)).to.deep.equal([2n]);
       const seen = new Set<bigint>();
       for (const b of batches) {
         members = await store.batchReadings(b.batchId);
@@ -245,7 +247,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
         const writer = open();
         await writer.init();
         const rs = readings(120, 5, 3);
-        const seqs = [0, 1, 2].map(() => seq(new PostgresStore(POSTGRES, schema), 2, 0));
+        const seqs = [0, 1, 2].map(() => seq(new PostgresStore(POSTGRES, schema), 1, 0));
         await Promise.all(seqs.map((s) => s.init()));
         // Readings keep arriving while three sequencers tick concurrently.
         for (let i = 0; i < rs.length; i += 20) {

@@ -24,7 +24,7 @@ describe("Storage keeper", function () {
       ...signReading(NETWORK_ID, key, { deviceId: 1n, seq: BigInt(i), timestamp: 100n, value: BigInt(i) }),
       epoch: 0n,
     }));
-    const seq = new Sequencer(parseOptions(sequencerOptions, { depth: 2, windowMs: 0 }), { store });
+    const seq = new Sequencer(parseOptions(sequencerOptions, { depth: 1, windowMs: 0 }), { store });
     await seq.init();
     await store.insertReadings(rs);
     await seq.tick(); // batches 1..3 (4 + 4 + 2)
@@ -65,6 +65,7 @@ describe("Storage keeper", function () {
       const cid = (await store.getBatch(1n))!.exportCid!;
       const payload = readArchived(archiveDir, cid);
       const h = await getPoseidon();
+      expect(payload.depth).to.equal(1); // 4 slots: one 4-ary level
       expect(
         commitReadings(
           h,
@@ -77,7 +78,7 @@ describe("Storage keeper", function () {
             batchIndex: i,
             leaf: null,
           })),
-          2,
+          payload.depth,
         ).root,
       ).to.equal(b1.root);
       expect(writeArchived(archiveDir, payload)).to.equal(cid);
