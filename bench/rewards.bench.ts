@@ -6,6 +6,8 @@
  *   verifyGasPerBatch_B       verifyProof call (estimateGas, includes the 21,000 base)
  *   settlementGasPerBatch_B   RewardDistributor.settle, steady state: the batch's devices already
  *                             have points in the epoch (the common case: many batches per epoch)
+ *                             (devices 1000.. consecutive: 4 per points storage word)
+ *   settlementGasScattered_B  steady state with device ids 4 apart (one storage word each: worst case)
  *   settlementGasFirstBatch_B the first batch of the epoch for its devices (fresh storage slots)
  *   grothFloorGas_B           181,000 + 6,150 × public inputs (EIP-1108 precompiles only)
  *   settlementGasPerReading_B steady-state settlement / B
@@ -93,14 +95,14 @@ async function measure(name: string, ctx: { log(m: string): void }): Promise<Fig
   const verifier = await ethers.deployContract(VERIFIERS[name]);
   await f.distributor.setVerifier(shape.depth, await verifier.getAddress(), shape.slots);
 
-  const proveFor = async (salt: number) => {
-    const rs = earningBatch(E1, B, devices).map((r) => ({ ...r, seq: r.seq + BigInt(salt * B) }));
+  const proveFor = async (salt: number, devs: bigint[]) => {
+    const rs = earningBatch(E1, B, devs).map((r) => ({ ...r, seq: r.seq + BigInt(salt * B) }));
     const j = rewardRuleInput(h, rs, shape, params, epochWindow(GENESIS, EPOCH_LENGTH, E1), E1);
     const p = await snarkjs.groth16.fullProve(j.input, art.wasm, art.zkey);
     return { j, p: toSolidityProof(p.proof), n: rs.length };
   };
-  const settleGas = async (id: number, salt: number): Promise<bigint> => {
-    const { j, p, n } = await proveFor(salt);
+  const settleGas = async (id: number, salt: number, devs = devices): Promise<bigint> => {
+    const { j, p, n } = await proveFor(salt, devs);
     await f.da.commit(id, j.root, n, shape.depth, E1);
     await f.da.setFinal(id, true);
     const tx = await f.distributor.settle(id, 1n, j.deviceWords, { a: p.a, b: p.b, c: p.c });
@@ -108,9 +110,13 @@ async function measure(name: string, ctx: { log(m: string): void }): Promise<Fig
     if (!r) throw new Error("settle not mined");
     return r.gasUsed;
   };
-  ctx.log(`${name}: settlement gas (2 more proofs)`);
+  ctx.log(`${name}: settlement gas (4 more proofs)`);
   const first = await settleGas(1, 1);
   const steady = await settleGas(2, 2);
+  // Worst case for the packed points storage: every device of the batch in its own word.
+  const scattered = Array.from({ length: shape.slots }, (_, i) => BigInt(2000 + 4 * i));
+  await settleGas(3, 3, scattered);
+  const steadyScattered = await settleGas(4, 4, scattered);
   const verifyGas = await verifier.verifyProof.estimateGas(sp.a, sp.b, sp.c, job.publicSignals as never);
 
   const floor = 181_000 + 6_150 * info.publicSignals;
@@ -145,6 +151,13 @@ async function measure(name: string, ctx: { log(m: string): void }): Promise<Fig
       Number(steady),
       "gas",
       `${(Number(steady) / floor).toFixed(2)}x floor; goal <= 1.5x`,
+    ),
+    fig(
+      "settlementGasScattered",
+      "settle gas, steady, no two device ids in one storage word",
+      Number(steadyScattered),
+      "gas",
+      `${(Number(steadyScattered) / floor).toFixed(2)}x floor (worst case; the sequencer cuts batches in id order)`,
     ),
     fig(
       "settlementGasFirstBatch",
