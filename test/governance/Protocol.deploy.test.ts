@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { auditRoles } from "../../scripts/lib/audit.js";
+import { REWARD_VERIFIER } from "../../deploy/protocol.js";
 import { deployProtocol, GENESIS_SUPPLY, TIMELOCK_DELAY, type ProtocolFixture } from "./fixture.js";
 
 const connection = await network.create();
@@ -23,8 +24,11 @@ describe("Protocol deployment — hand-over to the timelock", function () {
     expect(await f.registry.accountFactory()).to.equal(f.deployment.contracts.deviceAccountFactory.address);
     expect(await f.paymaster.claimTarget()).to.equal(await f.distributor.getAddress());
     expect(await f.paymaster.claimSelector()).to.equal(f.distributor.interface.getFunction("claim").selector);
-    const verifier = await f.distributor.verifierFor(4);
-    expect([verifier.verifier, verifier.slots]).to.deep.equal([f.deployment.contracts.rewardVerifier.address, 4n]);
+    const verifier = await f.distributor.verifierFor(REWARD_VERIFIER.depth);
+    expect([verifier.verifier, verifier.slots]).to.deep.equal([
+      f.deployment.contracts.rewardVerifier.address,
+      REWARD_VERIFIER.slots,
+    ]);
     expect(await f.distributor.batches()).to.equal(await f.da.getAddress());
     expect(await f.distributor.directory()).to.equal(await f.registry.getAddress());
   });
