@@ -27,6 +27,7 @@ import {
 } from "../sdk/src/index.js";
 import { Bridge, bridgeOptions } from "../keepers/bridge/bridge.js";
 import { DeviceStatus, type DeviceDirectory, type DeviceInfo } from "../keepers/bridge/directory.js";
+import { portOpen } from "../keepers/common/net.js";
 import { parseOptions } from "../keepers/common/options.js";
 import { SqliteStore } from "../keepers/common/store/index.js";
 import type { BenchSuite, Figure } from "./types.js";
@@ -52,17 +53,6 @@ function sign(key: DeviceKeyPair, deviceId: bigint, seq: bigint, timestamp: bigi
   sig.set(signature, 0);
   sig[64] = 27 + recid;
   return toWire({ ...r, signature: bytesToHex(sig) });
-}
-
-async function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }
 
 /** Publishes every message at QoS 1 from one connection per device group; resolves when all are PUBACKed. */
@@ -127,7 +117,7 @@ const suite: BenchSuite = {
       }
     }
 
-    const mosquitto = await reachable(1883);
+    const mosquitto = await portOpen(1883);
     let url = "mqtt://127.0.0.1:1883";
     let aedes: Aedes | undefined;
     let server: net.Server | undefined;
