@@ -35,7 +35,7 @@ import {
   type Rejection,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption, topicRootOption } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
@@ -52,6 +52,7 @@ export const bridgeOptions = {
   brokerUrl: opt.string("external broker URL (mqtt://host:port); empty = embedded broker", { default: "" }),
   mqttPort: opt.int("embedded broker TCP port (0 = any free port)", { default: 1883, min: 0, max: 65535 }),
   mqttHost: opt.string("embedded broker bind address", { default: "127.0.0.1" }),
+  topicRoot: topicRootOption(),
   connections: opt.int("subscriber connections to an external broker (divides 16)", { default: 8, min: 1, max: TOPIC_SHARDS }),
   clientId: opt.string("client id prefix of the bridge's persistent sessions on an external broker", { default: "depin-bridge" }),
   brokerUsername: opt.string("username on the external broker", { default: "" }),
@@ -134,8 +135,8 @@ export class Bridge extends Service {
         negativeTtlMs: Math.min(5_000, this.opts.directoryTtlMs),
       });
     const responder: Responder = {
-      receipt: (d, r) => this.respond(receiptTopic(d), encodeReceipt(r)),
-      reject: (d, r) => this.respond(errorTopic(d), encodeRejection(r)),
+      receipt: (d, r) => this.respond(receiptTopic(d, this.opts.topicRoot), encodeReceipt(r)),
+      reject: (d, r) => this.respond(errorTopic(d, this.opts.topicRoot), encodeRejection(r)),
     };
     this.ingestor = new Ingestor(
       this.store,
@@ -147,6 +148,7 @@ export class Bridge extends Service {
         maxFutureSkewSec: this.opts.maxFutureSkewSec,
         maxAgeSec: this.opts.maxAgeSec,
         maxBatch: this.opts.maxBatch,
+        topicRoot: this.opts.topicRoot,
         now: this.deps.now,
       },
       this.registry,
@@ -168,7 +170,15 @@ export class Bridge extends Service {
     }
   }
 
+  /** Whether `p` may hear (subscribe to, be forwarded) `topic`: its own receipts and errors only. */
+  private mayHear(p: Principal | undefined, topic: string): boolean {
+    if (p?.kind === "operator") return true;
+    const root = this.opts.topicRoot;
+    return p?.kind === "device" && (topic === receiptTopic(p.deviceId, root) || topic === errorTopic(p.deviceId, root));
+  }
+
   private async startEmbedded(): Promise<void> {
+    const readingPrefix = `${this.opts.topicRoot}/r/`;
     const options: AedesOptions = {
       drainTimeout: this.opts.drainTimeoutMs,
       authenticate: (client, username, password, done) => {
@@ -192,24 +202,15 @@ export class Bridge extends Service {
         const p = this.principals.get(client);
         if (!p) return done(new Error("not authenticated"));
         const sender = p.kind === "device" ? p.deviceId : null;
-        if (p.kind === "operator" && !packet.topic.startsWith("depin/r/")) return done(null);
+        if (p.kind === "operator" && !packet.topic.startsWith(readingPrefix)) return done(null);
         this.ingestor.submit(sender, packet.topic, packet.payload as Buffer, (err) => done(err ?? null));
       },
       authorizeSubscribe: (client, sub, done) => {
-        const p = this.principals.get(client);
-        if (p?.kind === "operator") return done(null, sub);
-        if (p?.kind === "device" && (sub.topic === receiptTopic(p.deviceId) || sub.topic === errorTopic(p.deviceId)))
-          return done(null, sub);
+        if (this.mayHear(this.principals.get(client), sub.topic)) return done(null, sub);
         done(new Error(`subscription to ${sub.topic} not allowed`));
       },
-      authorizeForward: (client, packet) => {
-        // Readings are never forwarded to devices; receipts/errors only to their own device.
-        const p = this.principals.get(client);
-        if (p?.kind === "operator") return packet;
-        if (p?.kind === "device" && (packet.topic === receiptTopic(p.deviceId) || packet.topic === errorTopic(p.deviceId)))
-          return packet;
-        return null;
-      },
+      // Readings are never forwarded to devices; receipts/errors only to their own device.
+      authorizeForward: (client, packet) => (this.mayHear(this.principals.get(client), packet.topic) ? packet : null),
     };
     this.broker = await Aedes.createBroker(options);
     this.server = net.createServer(this.broker.handle);
@@ -266,7 +267,7 @@ export class Bridge extends Service {
       const sub = new PipelinedSubscriber({
         url: this.opts.brokerUrl,
         clientId: `${this.opts.clientId}-${k}`,
-        filters: Array.from({ length: per }, (_, i) => shardFilter(k * per + i)),
+        filters: Array.from({ length: per }, (_, i) => shardFilter(k * per + i, this.opts.topicRoot)),
         username: this.opts.brokerUsername || undefined,
         password: this.opts.brokerPassword || undefined,
         onPublish: (topic, payload, done) => this.ingestor.submit(null, topic, payload, done),
@@ -275,7 +276,11 @@ export class Bridge extends Service {
       await sub.connect();
       this.subscribers.push(sub);
     }
-    this.log.info("Bridge#external", { url: this.opts.brokerUrl, connections: this.opts.connections });
+    this.log.info("Bridge#external", {
+      url: this.opts.brokerUrl,
+      connections: this.opts.connections,
+      topicRoot: this.opts.topicRoot,
+    });
   }
 
   /** Ingest is event driven; the tick re-reads the directory for every device seen so far. */
@@ -288,6 +293,7 @@ export class Bridge extends Service {
     return {
       service: "bridge",
       transport: this.broker ? "embedded" : "external",
+      topicRoot: this.opts.topicRoot,
       mqttPort: this.mqttPort,
       store: this.store?.kind,
       counts: this.ingestor?.counts,

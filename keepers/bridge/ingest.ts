@@ -35,6 +35,8 @@ export interface IngestOptions {
   maxAgeSec: number;
   /** Messages per store transaction. */
   maxBatch: number;
+  /** MQTT topic root readings are published under (sdk topics). */
+  topicRoot: string;
   /** Current unix time in seconds (tests inject a clock). */
   now?: () => number;
 }
@@ -146,7 +148,7 @@ export class Ingestor {
 
   /** Checks that need no I/O. */
   private precheck(it: Item, index: number): Verdict {
-    const topicDevice = deviceOfReadingTopic(it.topic);
+    const topicDevice = deviceOfReadingTopic(it.topic, this.opts.topicRoot);
     const replyTo = it.sender ?? topicDevice;
     if (topicDevice === null) return this.reject(replyTo, "WRONG_TOPIC", `${it.topic} is not a reading topic`);
     if (it.sender !== null && it.sender !== topicDevice) {
