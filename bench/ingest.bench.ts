@@ -4,12 +4,17 @@
  * measured in the same run with the same publishers, payloads and subscriber connections — so the
  * ratio isolates the bridge's cost (parse, signature recovery, store transaction).
  *
- * Broker: the real Mosquitto on 127.0.0.1:1883 when reachable, else the embedded Aedes broker.
+ * Broker: a private Mosquitto started from the machine's binary on a free port, configured as
+ * docs/datapath.md tells operators to (no per-session queue limit, 100 in flight: with the
+ * default 1000-message queue Mosquitto silently drops what a subscriber has not yet taken, and
+ * the publishers here outrun any subscriber); else the shared Mosquitto on 127.0.0.1:1883 with
+ * its own configuration; else an Aedes broker.
  * Store: SQLite (WAL, synchronous=FULL, i.e. fsync per transaction). Directory: an in-memory
  * DeviceDirectory (the on-chain one is a cache hit on this path anyway).
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -27,7 +32,7 @@ import {
 } from "../sdk/src/index.js";
 import { Bridge, bridgeOptions } from "../keepers/bridge/bridge.js";
 import { DeviceStatus, type DeviceDirectory, type DeviceInfo } from "../keepers/bridge/directory.js";
-import { portOpen } from "../keepers/common/net.js";
+import { freePort, portOpen } from "../keepers/common/net.js";
 import { parseOptions } from "../keepers/common/options.js";
 import { SqliteStore } from "../keepers/common/store/index.js";
 import type { BenchSuite, Figure } from "./types.js";
@@ -82,6 +87,38 @@ async function publishAll(
   return clients;
 }
 
+const MOSQUITTO_BIN = "/usr/sbin/mosquitto";
+
+/** Starts a private Mosquitto tuned for a store-before-ack subscriber; null if there is no binary. */
+async function startMosquitto(dir: string): Promise<{ url: string; proc: ChildProcess } | null> {
+  if (!existsSync(MOSQUITTO_BIN)) return null;
+  const port = await freePort();
+  const conf = path.join(dir, "mosquitto.conf");
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      "max_queued_messages 0",
+      "max_inflight_messages 100",
+      "persistence false",
+      "log_dest none",
+      "",
+    ].join("\n"),
+  );
+  const proc = spawn(MOSQUITTO_BIN, ["-c", conf], { stdio: "ignore" });
+  let opened = false;
+  for (let i = 0; i < 250 && proc.exitCode === null && !opened; i++) {
+    opened = await portOpen(port);
+    if (!opened) await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!opened) {
+    proc.kill("SIGKILL");
+    return null;
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, proc };
+}
+
 async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
@@ -117,17 +154,19 @@ const suite: BenchSuite = {
       }
     }
 
-    const mosquitto = await portOpen(1883);
-    let url = "mqtt://127.0.0.1:1883";
+    const brokerDir = mkdtempSync(path.join(os.tmpdir(), "depin-bench-broker-"));
+    const own = await startMosquitto(brokerDir);
+    const shared = !own && (await portOpen(1883));
+    let url = own?.url ?? "mqtt://127.0.0.1:1883";
     let aedes: Aedes | undefined;
     let server: net.Server | undefined;
-    if (!mosquitto) {
+    if (!own && !shared) {
       aedes = await Aedes.createBroker({ drainTimeout: 5_000 });
       server = net.createServer(aedes.handle);
       await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
       url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     }
-    const brokerName = mosquitto ? "Mosquitto" : "Aedes";
+    const brokerName = own ? "Mosquitto, private, tuned" : shared ? "Mosquitto, shared :1883" : "Aedes";
 
     // 1. Raw broker: same publishers, same sharded subscriber connections, ack on receipt.
     ctx.log(`raw ${brokerName} QoS 1: ${total} messages`);
@@ -179,6 +218,8 @@ const suite: BenchSuite = {
     rmSync(dir, { recursive: true, force: true });
     if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));
     server?.close();
+    own?.proc.kill("SIGTERM");
+    rmSync(brokerDir, { recursive: true, force: true });
     if (stored !== total)
       throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
 

@@ -21,6 +21,7 @@ import { Aedes, type AedesOptions } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import { JsonRpcProvider } from "ethers";
 import {
   TOPIC_SHARDS,
@@ -40,6 +41,7 @@ import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
 import { Ingestor, type Responder } from "./ingest.js";
+import { SignaturePool } from "./signature-pool.js";
 import { PipelinedSubscriber } from "./subscriber.js";
 import { recoverAddress } from "./verify.js";
 import { verifyDigest } from "../../sdk/src/index.js";
@@ -70,6 +72,11 @@ export const bridgeOptions = {
   maxAgeSec: opt.int("oldest accepted reading (s); must cover device offline time", { default: 7 * 86_400, min: 1 }),
   connectMaxSkewSec: opt.int("freshness window of a device's connect token (s)", { default: 600, min: 1 }),
   maxBatch: opt.int("messages per store transaction", { default: 512, min: 1, max: 10_000 }),
+  verifyThreads: opt.int("signature-check threads (0 = on the main thread); default: one per core, at most 4", {
+    default: os.availableParallelism() > 1 ? Math.min(4, os.availableParallelism()) : 0,
+    min: 0,
+    max: 64,
+  }),
   directoryTtlMs: opt.int("directory cache TTL (ms)", { default: 60_000, min: 0 }),
   drainTimeoutMs: opt.int("embedded broker: drop a client that does not drain its socket within this (ms)", {
     default: 5_000,
@@ -103,6 +110,7 @@ export class Bridge extends Service {
   store!: Store;
   directory!: DeviceDirectory;
   ingestor!: Ingestor;
+  signatures!: SignaturePool;
   broker?: Aedes;
   private server?: net.Server;
   private subscribers: PipelinedSubscriber[] = [];
@@ -138,9 +146,11 @@ export class Bridge extends Service {
       receipt: (d, r) => this.respond(receiptTopic(d, this.opts.topicRoot), encodeReceipt(r)),
       reject: (d, r) => this.respond(errorTopic(d, this.opts.topicRoot), encodeRejection(r)),
     };
+    this.signatures = new SignaturePool(this.opts.networkId, this.opts.verifyThreads);
     this.ingestor = new Ingestor(
       this.store,
       this.directory,
+      this.signatures,
       responder,
       {
         networkId: this.opts.networkId,
@@ -148,6 +158,7 @@ export class Bridge extends Service {
         maxFutureSkewSec: this.opts.maxFutureSkewSec,
         maxAgeSec: this.opts.maxAgeSec,
         maxBatch: this.opts.maxBatch,
+        maxVerifying: Math.max(2, 2 * this.opts.verifyThreads),
         topicRoot: this.opts.topicRoot,
         now: this.deps.now,
       },
@@ -297,6 +308,8 @@ export class Bridge extends Service {
       mqttPort: this.mqttPort,
       store: this.store?.kind,
       counts: this.ingestor?.counts,
+      signatureThreads: this.opts.verifyThreads,
+      signatureFallback: this.signatures?.fallback,
       connectedClients: this.broker?.connectedClients,
     };
   }
@@ -310,6 +323,7 @@ export class Bridge extends Service {
     if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));
     await closed;
     await this.ingestor?.drain();
+    await this.signatures?.close();
     await this.responder?.endAsync();
     await this.store?.close();
   }

@@ -1,10 +1,17 @@
 /**
  * The bridge's ingest pipeline, independent of how messages arrive (embedded broker hook or a
- * subscriber on an external broker). Messages are queued in arrival order and processed in
- * micro-batches: parse and size/schema checks, topic check, timestamp window, directory
- * (registered, active), signature against the key in force, per-device monotonic sequence
- * number; then ONE durable store transaction for the batch; only then is each message's `done`
- * called (which sends the MQTT PUBACK), and receipts / rejections are published.
+ * subscriber on an external broker). Messages are queued in arrival order and cut into
+ * micro-batches, which flow through two stages:
+ *
+ *  1. verify (concurrent, up to `maxVerifying` batches): parse and size/schema checks, topic
+ *     check, timestamp window, directory (registered, active), signature against the key in force
+ *     — on the signature threads (signature-pool.ts) when there are any;
+ *  2. commit (one at a time, in arrival order): per-device monotonic sequence number, then ONE
+ *     durable store transaction for every verified batch at the head of the line (group commit);
+ *     only then is each message's `done` called (which sends the MQTT PUBACK), and receipts /
+ *     rejections are published.
+ *
+ * So while batch N is being stored, batches N+1… are being verified on other cores.
  *
  * A failure of the store or the directory is transient: `done(err)` is called without an ack so
  * the message is redelivered; nothing is acknowledged that is not stored.
@@ -24,7 +31,7 @@ import {
 import { silentLogger, type Logger } from "../common/log.js";
 import type { InsertOutcome, NewReading, Store } from "../common/store/index.js";
 import { DeviceStatus, type DeviceDirectory } from "./directory.js";
-import { checkReadingSignature } from "./verify.js";
+import type { SignaturePool } from "./signature-pool.js";
 
 export interface IngestOptions {
   networkId: bigint;
@@ -35,6 +42,8 @@ export interface IngestOptions {
   maxAgeSec: number;
   /** Messages per store transaction. */
   maxBatch: number;
+  /** Batches in the verify stage at once (pipelining depth). */
+  maxVerifying?: number;
   /** MQTT topic root readings are published under (sdk topics). */
   topicRoot: string;
   /** Current unix time in seconds (tests inject a clock). */
@@ -56,10 +65,25 @@ interface Item {
 type Verdict =
   | { kind: "reject"; to: bigint | null; rejection: Rejection }
   | { kind: "insert"; to: bigint; reading: NewReading; index: number };
+type Insert = Extract<Verdict, { kind: "insert" }>;
+
+/** A micro-batch on its way through the pipeline. */
+interface Batch {
+  items: Item[];
+  verdicts: Verdict[];
+  /** Verify stage finished (successfully or with `error`). */
+  ready: boolean;
+  /** The directory or the signature threads failed: the batch is not acknowledged. */
+  error?: Error;
+}
 
 export class Ingestor {
   private queue: Item[] = [];
-  private flushing = false;
+  /** Batches cut from the queue and not yet committed, in arrival order. */
+  private line: Batch[] = [];
+  private verifying = 0;
+  private committing = false;
+  private cutScheduled = false;
   private idle: (() => void)[] = [];
   /** Highest sequence number stored (or accepted in the batch being written) per device. */
   private readonly lastSeq = new Map<bigint, bigint | null>();
@@ -74,6 +98,7 @@ export class Ingestor {
   constructor(
     private readonly store: Store,
     private readonly directory: DeviceDirectory,
+    private readonly signatures: SignaturePool,
     private readonly responder: Responder,
     private readonly opts: IngestOptions,
     registry: Registry,
@@ -97,7 +122,7 @@ export class Ingestor {
     });
     this.transientFailures = new Counter({
       name: "depin_bridge_transient_failures_total",
-      help: "batches not acknowledged because the store or directory failed",
+      help: "batches not acknowledged because the store, the directory or a signature thread failed",
       registers: [registry],
     });
     this.batchSize = new Histogram({
@@ -111,31 +136,72 @@ export class Ingestor {
   /** Queues one message; `done` is called once it is stored (or rejected), or with an error. */
   submit(sender: bigint | null, topic: string, payload: Uint8Array, done: (err?: Error) => void): void {
     this.queue.push({ sender, topic, payload, done });
-    if (!this.flushing) {
-      this.flushing = true;
-      setImmediate(() => void this.loop());
+    if (!this.cutScheduled) {
+      // Cut on the next turn, so every message of this socket read lands in one batch.
+      this.cutScheduled = true;
+      setImmediate(() => {
+        this.cutScheduled = false;
+        this.cut();
+      });
     }
   }
 
   /** Resolves when every queued message has been processed. */
   drain(): Promise<void> {
-    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  private async loop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const items = this.queue.splice(0, this.opts.maxBatch);
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.line.length === 0 && this.verifying === 0 && !this.committing;
+  }
+
+  /** Moves queued messages into batches while the verify stage has room. */
+  private cut(): void {
+    const room = this.opts.maxVerifying ?? 2;
+    while (this.queue.length > 0 && this.verifying < room) {
+      const batch: Batch = { items: this.queue.splice(0, this.opts.maxBatch), verdicts: [], ready: false };
+      this.line.push(batch);
+      this.verifying++;
+      this.verify(batch)
+        .catch((e: unknown) => {
+          batch.error = e as Error;
+        })
+        .finally(() => {
+          batch.ready = true;
+          this.verifying--;
+          this.cut();
+          void this.commitReady();
+        });
+    }
+  }
+
+  /** Commits the verified batches at the head of the line, one group transaction at a time. */
+  private async commitReady(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    while (this.line.length > 0 && this.line[0].ready) {
+      const group: Batch[] = [];
+      let size = 0;
+      while (
+        this.line.length > 0 &&
+        this.line[0].ready &&
+        (size === 0 || size + this.line[0].items.length <= this.opts.maxBatch)
+      ) {
+        const b = this.line.shift()!;
+        size += b.items.length;
+        group.push(b);
+      }
       try {
-        await this.process(items);
+        await this.commit(group);
       } catch (e) {
         // Unexpected bug path: nothing is acknowledged, the broker redelivers.
-        this.log.error("Ingestor#process", { err: e as Error });
-        for (const it of items) it.done(e as Error);
+        this.log.error("Ingestor#commit", { err: e as Error });
+        for (const b of group) for (const it of b.items) it.done(e as Error);
       }
     }
-    this.flushing = false;
-    for (const f of this.idle.splice(0)) f();
+    this.committing = false;
+    if (this.isIdle()) for (const f of this.idle.splice(0)) f();
   }
 
   private now(): bigint {
@@ -147,7 +213,7 @@ export class Ingestor {
   }
 
   /** Checks that need no I/O. */
-  private precheck(it: Item, index: number): Verdict {
+  private precheck(it: Item): Verdict {
     const topicDevice = deviceOfReadingTopic(it.topic, this.opts.topicRoot);
     const replyTo = it.sender ?? topicDevice;
     if (topicDevice === null) return this.reject(replyTo, "WRONG_TOPIC", `${it.topic} is not a reading topic`);
@@ -181,26 +247,16 @@ export class Ingestor {
         r.seq,
       );
     }
-    return { kind: "insert", to: topicDevice, reading: { ...r, epoch: epochOf(this.opts.epoch, r.timestamp) }, index };
+    return { kind: "insert", to: topicDevice, reading: { ...r, epoch: epochOf(this.opts.epoch, r.timestamp) }, index: -1 };
   }
 
-  private async process(items: Item[]): Promise<void> {
-    this.batchSize.observe(items.length);
-    const verdicts = items.map((it, i) => this.precheck(it, i));
+  /** Stage 1: everything that does not depend on other batches (no store access). */
+  private async verify(batch: Batch): Promise<void> {
+    const verdicts = batch.items.map((it) => this.precheck(it));
+    batch.verdicts = verdicts;
     const devices = [...new Set(verdicts.flatMap((v) => (v.kind === "insert" ? [v.reading.deviceId] : [])))];
-    let infos: Map<bigint, Awaited<ReturnType<DeviceDirectory["get"]>>>;
-    try {
-      infos = new Map(await Promise.all(devices.map(async (d) => [d, await this.directory.get(d)] as const)));
-      await Promise.all(
-        devices.filter((d) => !this.lastSeq.has(d)).map(async (d) => this.lastSeq.set(d, await this.store.lastSeq(d))),
-      );
-    } catch (e) {
-      return this.transient(items, verdicts, e as Error);
-    }
-
-    // Identity, signature and sequence checks in arrival order.
-    const pending = new Set<string>();
-    const maybeOld: number[] = [];
+    const infos = new Map(await Promise.all(devices.map(async (d) => [d, await this.directory.get(d)] as const)));
+    const signed: number[] = [];
     for (let i = 0; i < verdicts.length; i++) {
       const v = verdicts[i];
       if (v.kind !== "insert") continue;
@@ -208,17 +264,58 @@ export class Ingestor {
       const info = infos.get(r.deviceId)!;
       if (info.status === DeviceStatus.None) {
         verdicts[i] = this.reject(v.to, "UNKNOWN_DEVICE", `device ${r.deviceId} is not registered`, r.seq);
-        continue;
-      }
-      if (info.status !== DeviceStatus.Active) {
+      } else if (info.status !== DeviceStatus.Active) {
         verdicts[i] = this.reject(v.to, "DEVICE_NOT_ACTIVE", `device ${r.deviceId} is ${DeviceStatus[info.status]}`, r.seq);
-        continue;
+      } else {
+        signed.push(i);
       }
-      const sig = checkReadingSignature(this.opts.networkId, r, info.keys);
+    }
+    const checks = await this.signatures.check(
+      signed.map((i) => {
+        const r = (verdicts[i] as Insert).reading;
+        return { reading: r, keys: infos.get(r.deviceId)!.keys };
+      }),
+    );
+    signed.forEach((i, j) => {
+      const sig = checks[j];
       if (!sig.ok) {
-        verdicts[i] = this.reject(v.to, sig.code, sig.message, r.seq);
+        const v = verdicts[i] as Insert;
+        verdicts[i] = this.reject(v.to, sig.code, sig.message, v.reading.seq);
+      }
+    });
+  }
+
+  /** Stage 2: sequence checks and ONE store transaction for the group, then acks and answers. */
+  private async commit(group: Batch[]): Promise<void> {
+    const items: Item[] = [];
+    const verdicts: Verdict[] = [];
+    for (const b of group) {
+      if (b.error) {
+        this.transient(b.items, b.verdicts, b.error);
         continue;
       }
+      items.push(...b.items);
+      verdicts.push(...b.verdicts);
+    }
+    if (items.length === 0) return;
+    this.batchSize.observe(items.length);
+    const devices = [...new Set(verdicts.flatMap((v) => (v.kind === "insert" ? [v.reading.deviceId] : [])))];
+    try {
+      await Promise.all(
+        devices.filter((d) => !this.lastSeq.has(d)).map(async (d) => this.lastSeq.set(d, await this.store.lastSeq(d))),
+      );
+    } catch (e) {
+      return this.transient(items, verdicts, e as Error);
+    }
+
+    // Sequence checks in arrival order.
+    const pending = new Set<string>();
+    const maybeOld: number[] = [];
+    for (let i = 0; i < verdicts.length; i++) {
+      const v = verdicts[i];
+      if (v.kind !== "insert") continue;
+      v.index = i;
+      const r = v.reading;
       const key = `${r.deviceId}:${r.seq}`;
       const last = this.lastSeq.get(r.deviceId) ?? null;
       if (last === null || r.seq > last) {
@@ -230,7 +327,7 @@ export class Ingestor {
     }
     try {
       for (const i of maybeOld) {
-        const v = verdicts[i] as Extract<Verdict, { kind: "insert" }>;
+        const v = verdicts[i] as Insert;
         const prev = await this.store.getReading(v.reading.deviceId, v.reading.seq);
         if (prev !== null) continue; // duplicate or equivocation: insertReadings tells which
         // Never stored. Below the high-water mark but above the pruned range it is a late,
@@ -300,7 +397,7 @@ export class Ingestor {
     }
   }
 
-  /** Store or directory failed: nothing of this batch is acknowledged; caches are reset. */
+  /** Store, directory or signature thread failed: nothing of these messages is acknowledged; caches are reset. */
   private transient(items: Item[], verdicts: Verdict[], err: Error): void {
     this.transientFailures.inc();
     this.log.warn("Ingestor#transient", { err, messages: items.length });
