@@ -14,15 +14,18 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import mqtt, { type MqttClient } from "mqtt";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import mqtt from "mqtt";
 import { Aedes } from "aedes";
 import {
   TOPIC_SHARDS,
   bytesToHex,
+  fromWire,
   keyPairFromPrivate,
   readingDigest,
   readingTopic,
@@ -31,10 +34,13 @@ import {
   type DeviceKeyPair,
 } from "../sdk/src/index.js";
 import { Bridge, bridgeOptions } from "../keepers/bridge/bridge.js";
+import { keccakImplementation } from "../keepers/bridge/keccak.js";
+import { checkReadingSignature } from "../keepers/bridge/verify.js";
 import { DeviceStatus, type DeviceDirectory, type DeviceInfo } from "../keepers/bridge/directory.js";
 import { freePort, portOpen } from "../keepers/common/net.js";
 import { parseOptions } from "../keepers/common/options.js";
 import { SqliteStore } from "../keepers/common/store/index.js";
+import type { PublishJob } from "./publisher.worker.js";
 import type { BenchSuite, Figure } from "./types.js";
 
 const require = createRequire(import.meta.url);
@@ -60,31 +66,36 @@ function sign(key: DeviceKeyPair, deviceId: bigint, seq: bigint, timestamp: bigi
   return toWire({ ...r, signature: bytesToHex(sig) });
 }
 
-/** Publishes every message at QoS 1 from one connection per device group; resolves when all are PUBACKed. */
-async function publishAll(
+const PUBLISHER_URL = new URL(`./publisher.worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * Devices on a thread of their own, connected: `run()` publishes everything and resolves on the
+ * last PUBACK with the CPU time (µs) the devices' thread spent.
+ */
+async function startDevices(
   url: string,
-  batches: { topic: string; payload: string }[][],
-  auth?: (i: number) => { username: string; password: string },
-): Promise<MqttClient[]> {
-  const clients = await Promise.all(
-    batches.map((_, i) => mqtt.connectAsync(url, { clean: true, protocolVersion: 4, ...(auth ? auth(i) : {}) })),
-  );
-  await Promise.all(
-    batches.map(async (msgs, i) => {
-      const c = clients[i];
-      const window = 256;
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: window }, async () => {
-          while (next < msgs.length) {
-            const m = msgs[next++];
-            await c.publishAsync(m.topic, m.payload, { qos: 1 });
-          }
-        }),
-      );
-    }),
-  );
-  return clients;
+  groups: { topic: string; payload: string }[][],
+  auth: PublishJob["auth"] = null,
+): Promise<{ run(): Promise<number>; close(): Promise<void> }> {
+  const w = new Worker(PUBLISHER_URL, PUBLISHER_URL.pathname.endsWith(".ts") ? { execArgv: ["--import", "tsx"] } : {});
+  const next = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      w.once("message", (m: string) => (m.startsWith("error") ? reject(new Error(`bench publisher: ${m}`)) : resolve(m)));
+      w.once("error", reject);
+    });
+  const step = async (msg: unknown): Promise<string> => {
+    const reply = next();
+    w.postMessage(msg);
+    return reply;
+  };
+  await step({ url, groups, auth } satisfies PublishJob);
+  return {
+    run: async () => Number((await step("go")).split(" ")[1]),
+    async close() {
+      await step("close");
+      await w.terminate();
+    },
+  };
 }
 
 const MOSQUITTO_BIN = "/usr/sbin/mosquitto";
@@ -117,6 +128,46 @@ async function startMosquitto(dir: string): Promise<{ url: string; proc: ChildPr
     return null;
   }
   return { url: `mqtt://127.0.0.1:${port}`, proc };
+}
+
+/** CPU time (µs) a process has used so far, from /proc; 0 where that is not readable. */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100); // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+
+/** One measured run: wall time and where the CPU went (µs). */
+interface Run {
+  sec: number;
+  /** This process minus the devices' thread: the subscribers (raw) or the bridge with its threads. */
+  sideCpu: number;
+  devicesCpu: number;
+  brokerCpu: number;
+}
+
+async function measure(
+  url: string,
+  groups: { topic: string; payload: string }[][],
+  finished: () => boolean,
+  what: string,
+  opts: { auth?: PublishJob["auth"]; brokerPid?: number } = {},
+): Promise<Run> {
+  const devices = await startDevices(url, groups, opts.auth ?? null);
+  const cpu0 = process.cpuUsage();
+  const broker0 = processCpuMicros(opts.brokerPid);
+  const t0 = performance.now();
+  const devicesCpu = await devices.run();
+  await waitUntil(finished, 300_000, what);
+  const sec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const brokerCpu = processCpuMicros(opts.brokerPid) - broker0;
+  await devices.close();
+  return { sec, sideCpu: cpu.user + cpu.system - devicesCpu, devicesCpu, brokerCpu };
 }
 
 async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -183,11 +234,8 @@ const suite: BenchSuite = {
         return c;
       }),
     );
-    let t0 = performance.now();
-    let pubs = await publishAll(url, groups);
-    await waitUntil(() => received >= total, 120_000, "raw delivery");
-    const rawSec = (performance.now() - t0) / 1000;
-    await Promise.all([...subs, ...pubs].map((c) => c.endAsync()));
+    const rawRun = await measure(url, groups, () => received >= total, "raw delivery", { brokerPid: own?.proc.pid });
+    await Promise.all(subs.map((c) => c.endAsync()));
 
     // 2. Bridge: validate + store (one durable transaction per micro-batch) before ack.
     const dir = mkdtempSync(path.join(os.tmpdir(), "depin-bench-"));
@@ -206,13 +254,15 @@ const suite: BenchSuite = {
     );
     await bridge.init();
     ctx.log(`bridge ingest through ${brokerName}: ${total} signed readings`);
-    t0 = performance.now();
-    pubs = await publishAll(url, groups);
-    await waitUntil(() => bridge.ingestor.counts.stored + bridge.ingestor.counts.rejected >= total, 300_000, "ingest");
-    const ingestSec = (performance.now() - t0) / 1000;
+    const ingestRun = await measure(
+      url,
+      groups,
+      () => bridge.ingestor.counts.stored + bridge.ingestor.counts.rejected >= total,
+      "ingest",
+      { brokerPid: own?.proc.pid },
+    );
     // Count only this run's devices: other clients of a shared broker may publish too.
     const stored = (await store.allReadings()).filter((r) => devices.has(r.deviceId)).length;
-    await Promise.all(pubs.map((c) => c.endAsync()));
     await bridge.close();
     for (let k = 0; k < CONNECTIONS; k++) (await mqtt.connectAsync(url, { clientId: `${clientId}-${k}`, clean: true })).end();
     rmSync(dir, { recursive: true, force: true });
@@ -223,8 +273,8 @@ const suite: BenchSuite = {
     if (stored !== total)
       throw new Error(`bench: ${stored} of ${total} readings stored (rejected ${bridge.ingestor.counts.rejected})`);
 
-    const ingest = total / ingestSec;
-    const raw = total / rawSec;
+    const ingest = total / ingestRun.sec;
+    const raw = total / rawRun.sec;
 
     // 3. Embedded defaults: a plain Aedes broker vs the bridge's own Aedes with ingest in
     //    authorizePublish (before its PUBACK). Publishers log in as the operator (one connection
@@ -247,11 +297,8 @@ const suite: BenchSuite = {
         return c;
       }),
     );
-    t0 = performance.now();
-    pubs = await publishAll(plainUrl, groups);
-    await waitUntil(() => got >= total, 120_000, "raw Aedes delivery");
-    const eRawSec = (performance.now() - t0) / 1000;
-    await Promise.all([...esubs, ...pubs].map((c) => c.endAsync()));
+    const eRawRun = await measure(plainUrl, groups, () => got >= total, "raw Aedes delivery");
+    await Promise.all(esubs.map((c) => c.endAsync()));
     await new Promise<void>((r) => plain.close(() => r()));
     plainServer.close();
 
@@ -269,17 +316,38 @@ const suite: BenchSuite = {
       { store: estore, directory: new MemoryDirectory(devices) },
     );
     await ebridge.init();
-    t0 = performance.now();
-    pubs = await publishAll(`mqtt://127.0.0.1:${ebridge.mqttPort}`, groups, () => ({ username: "operator", password: "bench" }));
-    await waitUntil(() => ebridge.ingestor.counts.stored + ebridge.ingestor.counts.rejected >= total, 300_000, "embedded ingest");
-    const eIngestSec = (performance.now() - t0) / 1000;
+    const eIngestRun = await measure(
+      `mqtt://127.0.0.1:${ebridge.mqttPort}`,
+      groups,
+      () => ebridge.ingestor.counts.stored + ebridge.ingestor.counts.rejected >= total,
+      "embedded ingest",
+      { auth: { username: "operator", password: "bench" } },
+    );
     const estored = await estore.countReadings();
-    await Promise.all(pubs.map((c) => c.endAsync()));
     await ebridge.close();
     rmSync(edir, { recursive: true, force: true });
     if (estored !== total) throw new Error(`bench: embedded bridge stored ${estored} of ${total} readings`);
-    const eIngest = total / eIngestSec;
-    const eRaw = total / eRawSec;
+    const eIngest = total / eIngestRun.sec;
+    const eRaw = total / eRawRun.sec;
+
+    // 4. The signature check alone, inline on this thread (after a warm-up pass): the part no
+    //    broker pays, and so the floor of the bridge's extra CPU per reading.
+    const sample = groups
+      .flat()
+      .slice(0, 2_000)
+      .map((m) => fromWire(Buffer.from(m.payload)));
+    const checkAll = (): void => {
+      for (const r of sample) checkReadingSignature(NETWORK_ID, r, devices.get(r.deviceId)!.keys);
+    };
+    checkAll();
+    const t = performance.now();
+    checkAll();
+    checkAll();
+    const sigMicros = ((performance.now() - t) * 1000) / (2 * sample.length);
+
+    const perMsg = (us: number): number => Math.round((us / total) * 10) / 10;
+    const rawCpu = rawRun.sideCpu + rawRun.devicesCpu + rawRun.brokerCpu;
+    const ingestCpu = ingestRun.sideCpu + ingestRun.devicesCpu + ingestRun.brokerCpu;
 
     return [
       {
@@ -322,6 +390,47 @@ const suite: BenchSuite = {
         value: Number((ingest / raw).toFixed(3)),
         unit: "ratio",
         note: "goal ≥ 0.8",
+      },
+      {
+        key: "signatureCheckMicros",
+        label: "signature check per reading (digest + secp256k1 recovery, one thread)",
+        value: Math.round(sigMicros * 10) / 10,
+        unit: "µs",
+        note: `native libsecp256k1, ${keccakImplementation} keccak`,
+      },
+      {
+        key: "ingestCpuMicrosPerReading",
+        label: `CPU per reading, bridge side (main + ${bridge.opts.verifyThreads} signature threads)`,
+        value: perMsg(ingestRun.sideCpu),
+        unit: "µs",
+        note: `raw subscribers: ${perMsg(rawRun.sideCpu)} µs/msg`,
+      },
+      {
+        key: "brokerCpuMicrosPerMessage",
+        label: `CPU per message in ${brokerName}`,
+        value: perMsg(rawRun.brokerCpu),
+        unit: "µs",
+        note: `with the bridge (receipts too): ${perMsg(ingestRun.brokerCpu)} µs`,
+      },
+      {
+        key: "devicesCpuMicrosPerMessage",
+        label: "CPU per message, publishing devices (own thread)",
+        value: perMsg(rawRun.devicesCpu),
+        unit: "µs",
+      },
+      {
+        key: "ingestRatioCpuBound",
+        label: "CPU per raw message / CPU per ingested reading (devices + broker + subscriber side)",
+        value: Number((rawCpu / ingestCpu).toFixed(3)),
+        unit: "ratio",
+        note: `the ratio a CPU-saturated host allows; ${os.availableParallelism()} cores here`,
+      },
+      {
+        key: "ingestRatioCeiling",
+        label: "raw CPU / (raw CPU + one signature check) per message",
+        value: Number((rawCpu / (rawCpu + sigMicros * total)).toFixed(3)),
+        unit: "ratio",
+        note: "best possible on a saturated host if the bridge cost only its signature check",
       },
     ];
   },

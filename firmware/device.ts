@@ -13,7 +13,7 @@ import {
   checkTopicRoot,
   connectPassword,
   errorTopic,
-  parseReceipt,
+  parseReceipts,
   parseRejection,
   readingTopic,
   receiptTopic,
@@ -183,15 +183,17 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   private onMessage(topic: string, payload: Buffer): void {
     if (topic === receiptTopic(this.deviceId, this.topicRoot)) {
-      const r = parseReceipt(payload);
-      if (!r) return;
-      const seq = BigInt(r.seq);
+      const rs = parseReceipts(payload);
+      if (!rs) return;
       this.lastProgress = Date.now();
-      this.inflight.delete(seq);
-      if (this.journal.delivered(seq)) {
-        if (r.status === "stored") this.stats.receipts++;
-        else this.stats.duplicates++;
-        this.emit("receipt", r);
+      for (const r of rs) {
+        const seq = BigInt(r.seq);
+        this.inflight.delete(seq);
+        if (this.journal.delivered(seq)) {
+          if (r.status === "stored") this.stats.receipts++;
+          else this.stats.duplicates++;
+          this.emit("receipt", r);
+        }
       }
       this.pump();
     } else if (topic === errorTopic(this.deviceId, this.topicRoot)) {

@@ -26,7 +26,7 @@ import { JsonRpcProvider } from "ethers";
 import {
   TOPIC_SHARDS,
   connectDigest,
-  encodeReceipt,
+  encodeReceipts,
   encodeRejection,
   errorTopic,
   parseConnectPassword,
@@ -143,7 +143,7 @@ export class Bridge extends Service {
         negativeTtlMs: Math.min(5_000, this.opts.directoryTtlMs),
       });
     const responder: Responder = {
-      receipt: (d, r) => this.respond(receiptTopic(d, this.opts.topicRoot), encodeReceipt(r)),
+      receipts: (d, rs) => this.respond(receiptTopic(d, this.opts.topicRoot), encodeReceipts(rs)),
       reject: (d, r) => this.respond(errorTopic(d, this.opts.topicRoot), encodeRejection(r)),
     };
     this.signatures = new SignaturePool(this.opts.networkId, this.opts.verifyThreads);

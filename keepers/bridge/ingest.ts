@@ -51,7 +51,8 @@ export interface IngestOptions {
 }
 
 export interface Responder {
-  receipt(deviceId: bigint, receipt: Receipt): void;
+  /** Receipts of one device's readings committed in one store transaction, in arrival order. */
+  receipts(deviceId: bigint, receipts: Receipt[]): void;
   reject(deviceId: bigint, rejection: Rejection): void;
 }
 
@@ -374,8 +375,9 @@ export class Ingestor {
       }
     });
 
-    // Durable now: acknowledge, then answer.
+    // Durable now: acknowledge, then answer (one receipt message per device).
     for (const it of items) it.done();
+    const receipts = new Map<bigint, Receipt[]>();
     toInsert.forEach((v, j) => {
       const o = outcomes[j];
       if (o.status === "equivocation") return;
@@ -386,8 +388,11 @@ export class Ingestor {
         this.duplicates.inc();
         this.counts.duplicate++;
       }
-      this.responder.receipt(v.to, { seq: v.reading.seq.toString(), status: o.status });
+      let mine = receipts.get(v.to);
+      if (!mine) receipts.set(v.to, (mine = []));
+      mine.push({ seq: v.reading.seq.toString(), status: o.status });
     });
+    for (const [device, rs] of receipts) this.responder.receipts(device, rs);
     for (const v of verdicts) {
       if (v.kind !== "reject") continue;
       this.rejected.inc({ code: v.rejection.code });

@@ -2,6 +2,10 @@
  * What the network sends back to a device. A device treats a reading as delivered only when a
  * receipt (status "stored" or "duplicate") or a rejection for its sequence number arrives — not on
  * the broker's PUBACK, which with an external broker only means the broker has it.
+ *
+ * One receipt message answers one reading, `{"seq":"5","status":"stored"}`, or every reading of
+ * the device in one store transaction, `{"stored":["5","6"],"duplicate":["4"]}` (a device
+ * replaying its backlog gets one message per batch, not one per reading). Devices accept both.
  */
 import type { EncodingErrorCode } from "./errors.js";
 
@@ -39,6 +43,15 @@ export function encodeReceipt(r: Receipt): string {
   return JSON.stringify(r);
 }
 
+/** One receipt message for several readings of one device (the single form when there is one). */
+export function encodeReceipts(rs: readonly Receipt[]): string {
+  if (rs.length === 1) return encodeReceipt(rs[0]);
+  const stored: string[] = [];
+  const duplicate: string[] = [];
+  for (const r of rs) (r.status === "stored" ? stored : duplicate).push(r.seq);
+  return JSON.stringify(duplicate.length === 0 ? { stored } : stored.length === 0 ? { duplicate } : { stored, duplicate });
+}
+
 export function encodeRejection(r: Rejection): string {
   return JSON.stringify(r);
 }
@@ -56,6 +69,29 @@ export function parseReceipt(payload: string | Uint8Array): Receipt | null {
   const o = parseObject(payload);
   if (!o || typeof o.seq !== "string" || (o.status !== "stored" && o.status !== "duplicate")) return null;
   return { seq: o.seq, status: o.status };
+}
+
+const SEQ = /^(0|[1-9]\d{0,19})$/;
+
+/** Every receipt in a message of either form, or null if the message is not a well-formed receipt. */
+export function parseReceipts(payload: string | Uint8Array): Receipt[] | null {
+  const o = parseObject(payload);
+  if (!o) return null;
+  if ("seq" in o) {
+    const r = parseReceipt(payload);
+    return r ? [r] : null;
+  }
+  const out: Receipt[] = [];
+  let lists = 0;
+  for (const [key, value] of Object.entries(o)) {
+    if ((key !== "stored" && key !== "duplicate") || !Array.isArray(value)) return null;
+    lists++;
+    for (const seq of value) {
+      if (typeof seq !== "string" || !SEQ.test(seq)) return null;
+      out.push({ seq, status: key });
+    }
+  }
+  return lists > 0 ? out : null;
 }
 
 export function parseRejection(payload: string | Uint8Array): Rejection | null {

@@ -12,7 +12,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import path from "node:path";
 import {
   generateKeyPair,
-  parseReceipt,
+  parseReceipts,
   parseRejection,
   readingTopic,
   signReading,
@@ -52,7 +52,7 @@ describe("Bridge sequence ordering", function () {
       clean: true,
     });
     client.on("message", (topic, payload) => {
-      if (topic.endsWith("/receipt")) receipts.push(parseReceipt(payload)!);
+      if (topic.endsWith("/receipt")) receipts.push(...parseReceipts(payload)!);
       else rejections.push(parseRejection(payload)!);
     });
     await client.subscribeAsync([`depin/d/${A}/receipt`, `depin/d/${A}/error`], { qos: 1 });

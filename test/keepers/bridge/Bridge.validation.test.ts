@@ -8,7 +8,7 @@ import path from "node:path";
 import {
   SNARK_SCALAR_FIELD,
   generateKeyPair,
-  parseReceipt,
+  parseReceipts,
   parseRejection,
   readingTopic,
   signReading,
@@ -75,7 +75,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         const m = /^depin\/d\/(\d+)\/(receipt|error)$/.exec(topic);
         if (!m || BigInt(m[1]) < base || BigInt(m[1]) > base + 9n) return;
         if (m[2] === "error") rejections.push({ device: BigInt(m[1]), r: parseRejection(payload)! });
-        else receipts.push({ device: BigInt(m[1]), r: parseReceipt(payload)! });
+        else for (const r of parseReceipts(payload)!) receipts.push({ device: BigInt(m[1]), r });
       });
       await client.subscribeAsync(["depin/d/+/receipt", "depin/d/+/error"], { qos: 1 });
       // Good readings 0..4 and 10 of device A: the state nothing below may change.

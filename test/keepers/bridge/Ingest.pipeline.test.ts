@@ -48,12 +48,19 @@ for (const threads of [0, 2]) {
         B,
       );
       const receipts: { device: bigint; seq: string; status: string }[] = [];
+      let messages = 0;
       const pool = new SignaturePool(NET, threads);
       const ingestor = new Ingestor(
         store,
         directory,
         pool,
-        { receipt: (device, r) => receipts.push({ device, ...r }), reject: (d, r) => expect.fail(`rejected ${d}: ${r.code}`) },
+        {
+          receipts: (device, rs) => {
+            messages++;
+            receipts.push(...rs.map((r) => ({ device, ...r })));
+          },
+          reject: (d, r) => expect.fail(`rejected ${d}: ${r.code}`),
+        },
         {
           networkId: NET,
           epoch: { genesisTime: 0n, epochLength: 86_400n },
@@ -109,6 +116,9 @@ for (const threads of [0, 2]) {
         expect(rows.filter((r) => r.deviceId === B).map((r) => r.seq)).to.deep.equal([0n, 1n, 2n, 3n, 4n]);
         expect(ingestor.counts).to.deep.equal({ stored: 20, duplicate: 0, rejected: 0 });
         expect(receipts.filter((r) => r.status === "stored")).to.have.length(20);
+        // One receipt message per device per store transaction, in sequence order within it.
+        expect(messages).to.be.lessThan(receipts.length);
+        expect(receipts.filter((r) => r.device === B).map((r) => r.seq)).to.deep.equal(["0", "1", "2", "3", "4"]);
         expect((await ingestor.transientFailures.get()).values[0].value).to.equal(1);
         if (threads > 0) expect(pool.counts.offloaded).to.be.greaterThan(0);
       } finally {
