@@ -4,6 +4,8 @@ import type { DeviceKeyInfo } from "../../../keepers/bridge/directory.js";
 import { keccak256, keccakImplementation } from "../../../keepers/bridge/keccak.js";
 import { SignaturePool, type SignatureJob } from "../../../keepers/bridge/signature-pool.js";
 import { keccak_256 } from "@noble/hashes/sha3";
+import { ConfigError } from "../../../keepers/common/options.js";
+import { bridgeOpts } from "../../datapath/fixtures.js";
 
 const NET = 31337n;
 
@@ -72,6 +74,9 @@ describe("SignaturePool: signature checks on worker threads", function () {
 
   it("refuses a bad thread count and checks after close", async function () {
     expect(() => new SignaturePool(NET, -1)).to.throw("signature threads must be an integer ≥ 0, got -1");
+    expect(() => bridgeOpts({ verifyThreads: -1 })).to.throw(ConfigError, "--verify-threads");
+    expect(() => bridgeOpts({ verifyThreads: "two" })).to.throw(ConfigError, "--verify-threads");
+    expect(bridgeOpts({ verifyThreads: 0 }).verifyThreads).to.equal(0);
     const pool = new SignaturePool(NET, 1);
     await pool.close();
     let err: Error | undefined;
