@@ -10,7 +10,7 @@ import { generateKeyPair, getPoseidon, hashReading, merkleRoot, signReading } fr
 import { PostgresStore, SqliteStore, type NewReading, type Store } from "../../../keepers/common/store/index.js";
 import { Sequencer, sequencerOptions } from "../../../keepers/sequencer/sequencer.js";
 import { rewardInstanceShapes } from "../../../keepers/common/circuits.js";
-import { parseOptions } from "../../../keepers/common/options.js";
+import { ConfigError, parseOptions } from "../../../keepers/common/options.js";
 import { NETWORK_ID, POSTGRES, tempDir } from "../../datapath/fixtures.js";
 
 const key = generateKeyPair("secp256k1");
@@ -41,6 +41,12 @@ describe("Sequencer --max-devices", function () {
     const free = seq(store, 9, 0);
     expect(free.maxDevices).to.equal(Number.MAX_SAFE_INTEGER);
     expect(free.status()).to.include({ maxDevices: null });
+  });
+
+  it("refuses a bad value by name", function () {
+    for (const bad of [-1, 1.5, "many", (1 << 16) + 1]) {
+      expect(() => parseOptions(sequencerOptions, { maxDevices: bad }), String(bad)).to.throw(ConfigError, "--max-devices");
+    }
   });
 });
 
