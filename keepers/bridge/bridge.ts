@@ -111,6 +111,7 @@ export class Bridge extends Service {
   directory!: DeviceDirectory;
   ingestor!: Ingestor;
   signatures!: SignaturePool;
+  private fallbackLogged = false;
   broker?: Aedes;
   private server?: net.Server;
   private subscribers: PipelinedSubscriber[] = [];
@@ -296,6 +297,10 @@ export class Bridge extends Service {
 
   /** Ingest is event driven; the tick re-reads the directory for every device seen so far. */
   async tick(): Promise<void> {
+    if (this.signatures.fallback && !this.fallbackLogged) {
+      this.fallbackLogged = true;
+      this.log.warn("Bridge#signatureThreads", { msg: this.signatures.fallback });
+    }
     const n = (await this.directory.refresh?.()) ?? 0;
     this.log.debug("Bridge#refresh", { devices: n });
   }
