@@ -31,6 +31,10 @@ const simulateOptions = {
   ...fleetOptions,
   brokerUrl: opt.url("broker URL", ["mqtt", "mqtts", "tcp", "ws", "wss"], { default: "mqtt://127.0.0.1:1883" }),
   topicRoot: topicRootOption(),
+  bridgeAddress: opt.string("the bridge's answer-signing address (its --answer-key); unsigned receipts are then ignored", {
+    default: "",
+    pattern: /^$|^0x[0-9a-fA-F]{40}$/,
+  }),
   networkId: opt.bigint("network id the devices sign for", { default: 31337n }),
   rate: opt.int("readings per second per device", { default: 1, min: 1, max: 1000 }),
   duration: opt.int("seconds of recording", { default: 10, min: 1 }),
@@ -90,7 +94,7 @@ async function main(): Promise<number> {
     }
     if (cmd === "simulate") {
       const o = parseOptions(simulateOptions, flags);
-      const fleet = new Fleet({ ...o, faults: parseFaults(o.fault) });
+      const fleet = new Fleet({ ...o, bridgeAddress: o.bridgeAddress || undefined, faults: parseFaults(o.fault) });
       await fleet.start();
       fleet.run();
       const stop = new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@ import {
   checkTopicRoot,
   connectPassword,
   errorTopic,
+  openAnswer,
   parseReceipts,
   parseRejection,
   readingTopic,
@@ -33,6 +34,12 @@ export interface DeviceOptions {
   brokerUrl: string;
   /** MQTT topic root of the network (default `depin`; see sdk topics). */
   topicRoot?: string;
+  /**
+   * The bridge's answer-signing address (its `--answer-key`). When set, receipts and rejections
+   * without that bridge's valid signature are ignored (counted in `stats.forged`), so nobody else
+   * on a shared broker can make the device forget a reading.
+   */
+  bridgeAddress?: string;
   journalFile: string;
   /** fsync the journal on every write (default true; simulators may turn it off). */
   fsync?: boolean;
@@ -63,7 +70,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** Last time the network answered (receipt or rejection); re-sending waits while it makes progress. */
   private lastProgress = Date.now();
   private stopped = false;
-  readonly stats = { recorded: 0, published: 0, receipts: 0, duplicates: 0, rejected: 0, republished: 0 };
+  readonly stats = { recorded: 0, published: 0, receipts: 0, duplicates: 0, rejected: 0, republished: 0, forged: 0 };
 
   constructor(readonly opts: DeviceOptions) {
     super();
@@ -182,8 +189,13 @@ export class Device extends EventEmitter<DeviceEvents> {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    const body = openAnswer(payload, this.opts.networkId, topic, this.opts.bridgeAddress);
+    if (body === null) {
+      this.stats.forged++;
+      return;
+    }
     if (topic === receiptTopic(this.deviceId, this.topicRoot)) {
-      const rs = parseReceipts(payload);
+      const rs = parseReceipts(body);
       if (!rs) return;
       this.lastProgress = Date.now();
       for (const r of rs) {
@@ -197,7 +209,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       }
       this.pump();
     } else if (topic === errorTopic(this.deviceId, this.topicRoot)) {
-      const rej = parseRejection(payload);
+      const rej = parseRejection(body);
       if (!rej) return;
       this.stats.rejected++;
       this.lastProgress = Date.now();

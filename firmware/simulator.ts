@@ -28,6 +28,8 @@ export interface FleetOptions {
   brokerUrl: string;
   /** MQTT topic root of the network (default `depin`). */
   topicRoot?: string;
+  /** The bridge's answer-signing address; devices then ignore unsigned receipts (Device). */
+  bridgeAddress?: string;
   networkId: bigint;
   devices: number;
   /** Readings per second per device. */
@@ -70,6 +72,7 @@ export class Fleet {
         networkId: opts.networkId,
         brokerUrl: opts.brokerUrl,
         topicRoot: opts.topicRoot,
+        bridgeAddress: opts.bridgeAddress,
         journalFile: path.join(opts.dataDir, `device-${deviceId}.journal`),
         fsync: opts.fsync ?? false,
         receiptTimeoutMs: opts.receiptTimeoutMs ?? 5_000,

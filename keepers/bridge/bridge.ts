@@ -43,8 +43,8 @@ import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./director
 import { Ingestor, type Responder } from "./ingest.js";
 import { SignaturePool } from "./signature-pool.js";
 import { PipelinedSubscriber } from "./subscriber.js";
-import { recoverAddress } from "./verify.js";
-import { verifyDigest } from "../../sdk/src/index.js";
+import { recoverAddress, signDigestFast } from "./verify.js";
+import { answerDigest, hexToBytes, keyPairFromPrivate, verifyDigest } from "../../sdk/src/index.js";
 
 export const bridgeOptions = {
   store: opt.string("store: sqlite file path (sqlite:<file>) or postgres://… URL", {
@@ -83,6 +83,10 @@ export const bridgeOptions = {
     min: 100,
   }),
   responseQos: opt.int("QoS of receipts and rejections", { default: 1, min: 0, max: 1 }),
+  answerKey: opt.string(
+    "secp256k1 private key (0x + 64 hex) that signs every receipt and rejection; devices configured with its address ignore unsigned answers (empty = unsigned)",
+    { default: "", secret: true, pattern: /^$|^0x[0-9a-fA-F]{64}$/ },
+  ),
   synchronous: opt.oneOf(
     "SQLite synchronous mode: FULL survives power loss, NORMAL process crashes",
     ["FULL", "NORMAL"] as const,
@@ -112,6 +116,7 @@ export class Bridge extends Service {
   ingestor!: Ingestor;
   signatures!: SignaturePool;
   private fallbackLogged = false;
+  private readonly answerSigner?: { priv: Uint8Array; publicId: string };
   broker?: Aedes;
   private server?: net.Server;
   private subscribers: PipelinedSubscriber[] = [];
@@ -128,6 +133,15 @@ export class Bridge extends Service {
     super("bridge", deps.log ?? silentLogger);
     if (TOPIC_SHARDS % opts.connections !== 0)
       throw new Error(`invalid option --connections: must divide ${TOPIC_SHARDS}, got ${opts.connections}`);
+    if (opts.answerKey) {
+      let publicId: string;
+      try {
+        publicId = keyPairFromPrivate("secp256k1", opts.answerKey).publicId;
+      } catch {
+        throw new Error("invalid option --answer-key: not a valid secp256k1 private key");
+      }
+      this.answerSigner = { priv: hexToBytes(opts.answerKey), publicId };
+    }
   }
 
   private nowSec(): number {
@@ -170,8 +184,16 @@ export class Bridge extends Service {
     else await this.startEmbedded();
   }
 
-  private respond(topic: string, payload: string): void {
+  /** Address devices check answers against (`--answer-key`), or null when answers are unsigned. */
+  get answerAddress(): string | null {
+    return this.answerSigner?.publicId ?? null;
+  }
+
+  private respond(topic: string, body: string): void {
     const qos = this.opts.responseQos as 0 | 1;
+    const payload = this.answerSigner
+      ? `${body}\n${signDigestFast(this.answerSigner.priv, answerDigest(this.opts.networkId, topic, body))}`
+      : body;
     if (this.broker) {
       this.broker.publish(
         { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
@@ -310,6 +332,7 @@ export class Bridge extends Service {
       service: "bridge",
       transport: this.broker ? "embedded" : "external",
       topicRoot: this.opts.topicRoot,
+      answerAddress: this.answerAddress,
       mqttPort: this.mqttPort,
       store: this.store?.kind,
       counts: this.ingestor?.counts,

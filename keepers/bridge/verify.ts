@@ -22,7 +22,17 @@ import { keccak256 } from "./keccak.js";
 const require = createRequire(import.meta.url);
 const native = require("secp256k1") as {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed?: boolean): Uint8Array;
+  ecdsaSign(msg32: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
 };
+
+/** r‖s‖v (v = 27/28, low s) signature of `digest`: sdk signDigest's format, on the native library. */
+export function signDigestFast(privateKey: Uint8Array, digest: Uint8Array): `0x${string}` {
+  const { signature, recid } = native.ecdsaSign(digest, privateKey);
+  const out = new Uint8Array(65);
+  out.set(signature, 0);
+  out[64] = 27 + recid;
+  return bytesToHex(out);
+}
 
 /** secp256k1 group order / 2: signatures with a larger s are refused (malleability). */
 const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;

@@ -7,7 +7,9 @@
  * the device in one store transaction, `{"stored":["5","6"],"duplicate":["4"]}` (a device
  * replaying its backlog gets one message per batch, not one per reading). Devices accept both.
  */
+import { keccak_256 } from "@noble/hashes/sha3";
 import type { EncodingErrorCode } from "./errors.js";
+import { verifyDigest } from "./signing.js";
 
 /** Reasons the bridge refuses a reading, beyond the wire-format codes of EncodingError. */
 export type BridgeRejectCode =
@@ -98,4 +100,35 @@ export function parseRejection(payload: string | Uint8Array): Rejection | null {
   const o = parseObject(payload);
   if (!o || typeof o.code !== "string" || typeof o.message !== "string") return null;
   return { code: o.code as RejectCode, message: o.message, seq: typeof o.seq === "string" ? o.seq : undefined };
+}
+
+/**
+ * Authenticated answers. On an external broker anyone allowed to publish on a device's receipt
+ * topic could tell it "stored" for a reading the network never got, and the device would forget
+ * it. A bridge with an answer key appends a signature line to every receipt and rejection,
+ * `<json>\n<0x r‖s‖v>`, over the topic and the exact JSON text (so an answer for one device cannot
+ * be replayed to another, nor edited). A device that knows the bridge's address ignores answers
+ * that do not carry a valid one; a device that does not know it reads the JSON and ignores the line.
+ */
+export function answerDigest(networkId: bigint, topic: string, body: string): Uint8Array {
+  return keccak_256(new TextEncoder().encode(`DEPIN-ANSWER\n${networkId}\n${topic}\n${body}`));
+}
+
+/** The JSON text of an answer and its signature line, if any. */
+export function splitAnswer(payload: string | Uint8Array): { body: string; signature: string | null } {
+  const text = typeof payload === "string" ? payload : Buffer.from(payload).toString("utf8");
+  const nl = text.lastIndexOf("\n");
+  return nl < 0 ? { body: text, signature: null } : { body: text.slice(0, nl), signature: text.slice(nl + 1) };
+}
+
+/**
+ * The JSON text of an answer received on `topic`. With `signer` (the bridge's secp256k1 address)
+ * the answer must carry that signer's signature, else null; without it any signature line is
+ * ignored.
+ */
+export function openAnswer(payload: string | Uint8Array, networkId: bigint, topic: string, signer?: string): string | null {
+  const { body, signature } = splitAnswer(payload);
+  if (signer === undefined) return body;
+  if (signature === null || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return null;
+  return verifyDigest("secp256k1", signer, answerDigest(networkId, topic, body), signature) ? body : null;
 }

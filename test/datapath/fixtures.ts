@@ -17,6 +17,11 @@ export const NETWORK_ID = 31337n;
 export const MOSQUITTO = "mqtt://127.0.0.1:1883";
 export const POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 
+/** An MQTT topic root no other test run on the shared broker uses. */
+export function uniqueRoot(tag: string): string {
+  return `t${process.pid}-${Date.now().toString(36)}/${tag}`;
+}
+
 export function tempDir(prefix: string): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `depin-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

@@ -1,5 +1,14 @@
 import { expect } from "chai";
-import { encodeReceipts, parseReceipts, type Receipt } from "../../sdk/src/index.js";
+import {
+  answerDigest,
+  encodeReceipts,
+  generateKeyPair,
+  openAnswer,
+  parseReceipts,
+  receiptTopic,
+  signDigest,
+  type Receipt,
+} from "../../sdk/src/index.js";
 
 describe("sdk receipts: one message per reading or per batch", function () {
   it("round-trips the single and the list form", function () {
@@ -36,5 +45,33 @@ describe("sdk receipts: one message per reading or per batch", function () {
     ]) {
       expect(parseReceipts(bad), bad).to.equal(null);
     }
+  });
+});
+
+describe("sdk answers: signed receipts and rejections", function () {
+  const bridge = generateKeyPair("secp256k1");
+  const other = generateKeyPair("secp256k1");
+  const topic = receiptTopic(77n);
+  const body = encodeReceipts([{ seq: "3", status: "stored" }]);
+  const signed = (key = bridge, t = topic, b = body, net = 31337n): string => `${b}\n${signDigest(key, answerDigest(net, t, b))}`;
+
+  it("opens an answer signed by the bridge for this topic and network", function () {
+    expect(openAnswer(signed(), 31337n, topic, bridge.publicId)).to.equal(body);
+    expect(openAnswer(Buffer.from(signed()), 31337n, topic, bridge.publicId.toUpperCase().replace("0X", "0x"))).to.equal(body);
+  });
+
+  it("refuses unsigned, foreign-signed, edited, re-addressed and other-network answers", function () {
+    expect(openAnswer(body, 31337n, topic, bridge.publicId)).to.equal(null);
+    expect(openAnswer(signed(other), 31337n, topic, bridge.publicId)).to.equal(null);
+    const edited = signed().replace('"3"', '"4"');
+    expect(openAnswer(edited, 31337n, topic, bridge.publicId)).to.equal(null);
+    expect(openAnswer(signed(), 31337n, receiptTopic(78n), bridge.publicId)).to.equal(null);
+    expect(openAnswer(signed(bridge, topic, body, 1n), 31337n, topic, bridge.publicId)).to.equal(null);
+    expect(openAnswer(`${body}\nnot-a-signature`, 31337n, topic, bridge.publicId)).to.equal(null);
+  });
+
+  it("without a configured bridge address the JSON is read and the signature line ignored", function () {
+    expect(openAnswer(signed(), 31337n, topic)).to.equal(body);
+    expect(openAnswer(body, 31337n, topic)).to.equal(body);
   });
 });

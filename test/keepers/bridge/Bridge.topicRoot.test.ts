@@ -11,14 +11,10 @@ import {
   registerDevice,
   startBridge,
   tempDir,
+  uniqueRoot,
   waitFor,
   wipeSessions,
 } from "../../datapath/fixtures.js";
-
-/** A root no other test run on the shared broker uses. */
-function uniqueRoot(tag: string): string {
-  return `t${process.pid}-${Date.now().toString(36)}/${tag}`;
-}
 
 describe("Bridge: topic root", function () {
   it("rejects a malformed --topic-root by name", function () {
