@@ -13,7 +13,6 @@
  * DeviceDirectory (the on-chain one is a cache hit on this path anyway).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -26,6 +25,7 @@ import {
   TOPIC_SHARDS,
   bytesToHex,
   fromWire,
+  hexToBytes,
   keyPairFromPrivate,
   readingDigest,
   readingTopic,
@@ -35,16 +35,13 @@ import {
 } from "../sdk/src/index.js";
 import { Bridge, bridgeOptions } from "../keepers/bridge/bridge.js";
 import { keccakImplementation } from "../keepers/bridge/keccak.js";
-import { checkReadingSignature } from "../keepers/bridge/verify.js";
+import { checkReadingSignature, signDigestFast } from "../keepers/bridge/verify.js";
 import { DeviceStatus, type DeviceDirectory, type DeviceInfo } from "../keepers/bridge/directory.js";
 import { freePort, portOpen } from "../keepers/common/net.js";
 import { parseOptions } from "../keepers/common/options.js";
 import { SqliteStore } from "../keepers/common/store/index.js";
 import type { PublishJob } from "./publisher.worker.js";
 import type { BenchSuite, Figure } from "./types.js";
-
-const require = createRequire(import.meta.url);
-const native = require("secp256k1") as { ecdsaSign(msg: Uint8Array, priv: Uint8Array): { signature: Uint8Array; recid: number } };
 
 const NETWORK_ID = 31337n;
 const CONNECTIONS = 8; // the bridge's default --connections
@@ -59,11 +56,7 @@ class MemoryDirectory implements DeviceDirectory {
 
 function sign(key: DeviceKeyPair, deviceId: bigint, seq: bigint, timestamp: bigint): string {
   const r = { deviceId, seq, timestamp, value: seq % 1000n };
-  const { signature, recid } = native.ecdsaSign(readingDigest(NETWORK_ID, r), Buffer.from(key.privateKey.slice(2), "hex"));
-  const sig = new Uint8Array(65);
-  sig.set(signature, 0);
-  sig[64] = 27 + recid;
-  return toWire({ ...r, signature: bytesToHex(sig) });
+  return toWire({ ...r, signature: signDigestFast(hexToBytes(key.privateKey), readingDigest(NETWORK_ID, r)) });
 }
 
 const PUBLISHER_URL = new URL(`./publisher.worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);

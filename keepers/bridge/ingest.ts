@@ -154,7 +154,8 @@ export class Ingestor {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.line.length === 0 && this.verifying === 0 && !this.committing;
+    // A batch being verified is in the line, so an empty line means nothing is being verified.
+    return this.queue.length === 0 && this.line.length === 0 && !this.committing;
   }
 
   /** Moves queued messages into batches while the verify stage has room. */

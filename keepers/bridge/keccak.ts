@@ -27,7 +27,7 @@ function loadNative(): NativeKeccakState | null {
   }
 }
 
-const native = process.env.DEPIN_NATIVE_KECCAK === "0" ? null : loadNative();
+const native = loadNative();
 
 /** Which implementation `keccak256` uses in this process. */
 export const keccakImplementation: "native" | "noble" = native ? "native" : "noble";
