@@ -13,12 +13,18 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectTo } from "./lib/cli.js";
 import { recordDeployment, writeDeployment } from "./lib/deployments.js";
+import { artifactVerifierKeys, assertDeployableKeys, isLocalChain } from "./lib/provenance.js";
 
 const HELP = `Usage: npx tsx scripts/deploy.ts [options]
 
 Deploys the protocol (Ignition module chosen by the parameters file's top-level key:
 "DevProtocol" = with local mocks, for hardhat/localhost; "Protocol" = real dependencies),
 hands every role to the timelock, and writes deployments/<chainId>.json.
+
+On any chain but a local development chain (chain id 31337 or 1337) it first checks the key
+provenance of the verifiers it would deploy (devKeys() of the compiled artifacts) and refuses,
+before sending anything, verifiers built from development keys: run the phase-2 ceremony
+(npm run ceremony, docs/ceremony.md) and export its verifier first.
 
   --network NAME      network from hardhat.config.ts (default localhost = 127.0.0.1:8545)
   --rpc-url URL       override the network's JSON-RPC URL (e.g. a node on another port)
@@ -56,10 +62,11 @@ async function main(): Promise<number> {
   if (names.length !== 1) throw new Error(`${parametersFile} must have exactly one of the keys ${MODULE_NAMES.join(", ")}`);
   const moduleName = names[0];
   // Loaded after argument checks, so `--help` and usage errors answer without starting Hardhat.
-  const [{ default: hre }, { default: DevProtocolModule }, { default: ProtocolModule }] = await Promise.all([
+  const [{ default: hre }, { default: DevProtocolModule }, { default: ProtocolModule }, { REWARD_VERIFIER }] = await Promise.all([
     import("hardhat"),
     import("../deploy/modules/DevProtocol.js"),
     import("../deploy/modules/Protocol.js"),
+    import("../deploy/protocol.js"),
   ]);
   const MODULES = { DevProtocol: DevProtocolModule, Protocol: ProtocolModule };
 
@@ -77,6 +84,14 @@ async function main(): Promise<number> {
     if (first !== undefined && (await connection.ethers.provider.getCode(first)) === "0x") {
       throw new Error(`${journal} records contracts this chain does not have (restarted node?): re-run with --reset`);
     }
+  }
+
+  // Development keys (anyone can forge proofs) never go to a chain that is not local: checked on
+  // the exact artifacts the module deploys, before any transaction is sent.
+  if (!isLocalChain(chainId)) {
+    const keys = await artifactVerifierKeys([REWARD_VERIFIER.contract]);
+    assertDeployableKeys(chainId, keys);
+    for (const k of keys) console.log(`${k.name}: ceremony keys, keyId ${k.keyId} (${k.provenance})`);
   }
 
   console.log(`deploying ${moduleName} to ${networkName} (chain ${chainId}) with ${parametersFile}`);

@@ -72,13 +72,16 @@ Reads deployments/<chainId>.json and checks each contract on-chain.
 
 const rolesAudit: Command = {
   name: "roles-audit",
-  summary: "who holds every role and ownership; exit 1 if an EOA holds an admin-type one",
+  summary: "who holds every role and ownership, and the verifiers' key provenance; exit 1 on a finding",
   usage: `Usage: npx tsx scripts/ops.ts roles-audit [--network NAME] [--json]
 
 Enumerates AccessControl role holders (RoleGranted/RoleRevoked events since each contract's
 start block, confirmed with hasRole) and Ownable owners/pending owners of every contract in
 deployments/<chainId>.json. Fails (exit 1) when an externally owned account holds an
 admin-type role (anything but OPERATOR_ROLE, DISTRIBUTOR_ROLE, EXECUTOR_ROLE) or an ownership.
+Also asks every verifier the RewardDistributor uses for its key provenance (devKeys(), keyId(),
+keyProvenance()) and fails when one has development keys, or declares none, on a chain that is
+not a local development chain (31337, 1337): such proofs can be forged by anyone.
   --json          machine-readable output`,
   options: { json: { type: "boolean" } },
   async run(args) {

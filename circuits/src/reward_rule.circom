@@ -192,7 +192,10 @@ template RewardRule(DEPTH, SLOTS) {
     //   timestamp - windowStart + 2^40  (41 bits): bit 40 set iff timestamp >= windowStart
     //   windowEnd - 1 - timestamp + 2^40 (41 bits): bit 40 set iff timestamp < windowEnd
     // If a difference decomposes with its top bit set, the inequality holds over the integers
-    // (the other operand is below 2^32 / 2^40), whatever the other input is. ---
+    // (the other operand is below 2^32 / 2^40), whatever the other input is. Every u32 value and
+    // every u40 timestamp decomposes (both differences lie in [0, 2^41)), so a reading of a signed
+    // timestamp however far outside the window simply earns 0; it never makes the batch
+    // unprovable. ---
     component geMin[N];
     component leMax[N];
     component geStart[N];
@@ -211,15 +214,15 @@ template RewardRule(DEPTH, SLOTS) {
         geMin[i].in <== value[i] - minV.out + (1 << 32);
         leMax[i] = Num2Bits(33);
         leMax[i].in <== maxV.out - value[i] + (1 << 32);
-        geStart[i] = Num2Bits(33);
-        geStart[i].in <== timestamp[i] - wStart.out + (1 << 32);
-        ltEnd[i] = Num2Bits(33);
-        ltEnd[i].in <== wEnd.out - 1 - timestamp[i] + (1 << 32);
+        geStart[i] = Num2Bits(41);
+        geStart[i].in <== timestamp[i] - wStart.out + (1 << 40);
+        ltEnd[i] = Num2Bits(41);
+        ltEnd[i].in <== wEnd.out - 1 - timestamp[i] + (1 << 40);
         devZero[i] = IsZero();
         devZero[i].in <== deviceId[i];
 
         okValue[i] <== geMin[i].out[32] * leMax[i].out[32];
-        okTime[i] <== geStart[i].out[32] * ltEnd[i].out[32];
+        okTime[i] <== geStart[i].out[40] * ltEnd[i].out[40];
         ok[i] <== okValue[i] * okTime[i];
         activeDev[i] <== active[i] * (1 - devZero[i].out);
         earn[i] <== activeDev[i] * ok[i];

@@ -9,9 +9,14 @@
  *   (0xef0100‖address: a key still controls it).
  * - Admin-type = every role except the operational ones below, plus ownership. Unknown role
  *   hashes count as admin-type (fail safe).
+ * - Key provenance: every verifier the RewardDistributor uses now (VerifierSet events confirmed
+ *   with verifierFor) is asked devKeys()/keyId()/keyProvenance() (IVerifierKeyProvenance). On a
+ *   chain that is not a local development chain, development keys (anyone can forge proofs) or
+ *   a verifier that declares no provenance fail the audit.
  */
 import { Contract, Interface, ZeroAddress, getAddress, id, type Provider } from "ethers";
 import type { Deployment } from "./deployments.js";
+import { CEREMONY_HINT, distributorVerifiers, isLocalChain, keysRefusal, readVerifierKeys, type VerifierKeys } from "./provenance.js";
 
 /** Roles that carry no governance power: keeper permissions and the timelock's open executor. */
 export const OPERATIONAL_ROLES = new Set(["OPERATOR_ROLE", "DISTRIBUTOR_ROLE", "EXECUTOR_ROLE"]);
@@ -55,10 +60,22 @@ export interface Holding {
   violation: boolean;
 }
 
+export interface VerifierFinding extends VerifierKeys {
+  /** Batch-tree depth the distributor uses this verifier for. */
+  depth: number;
+  slots: number;
+  violation: boolean;
+  /** Why it fails (development keys or no provenance on a non-local chain). */
+  reason?: string;
+}
+
 export interface AuditReport {
   chainId: number;
+  /** True on a local development chain (development keys allowed there). */
+  localChain: boolean;
   holdings: Holding[];
   violations: Holding[];
+  verifiers: VerifierFinding[];
   ok: boolean;
 }
 
@@ -128,7 +145,24 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
     if (pending !== undefined && pending !== ZeroAddress) await add(name, "pendingOwner", pending, true);
   }
   const violations = holdings.filter((h) => h.violation);
-  return { chainId: deployment.chainId, holdings, violations, ok: violations.length === 0 };
+  const { chainId } = await provider.getNetwork();
+  const verifiers: VerifierFinding[] = [];
+  const distributor = deployment.contracts.rewardDistributor;
+  if (distributor !== undefined) {
+    for (const v of await distributorVerifiers(provider, distributor.address, distributor.startBlock)) {
+      const keys = await readVerifierKeys(provider, nameOfAddress.get(v.verifier) ?? `verifier of depth ${v.depth}`, v.verifier);
+      const reason = keysRefusal(keys, chainId);
+      verifiers.push({ ...keys, depth: v.depth, slots: v.slots, violation: reason !== undefined, reason });
+    }
+  }
+  return {
+    chainId: Number(chainId),
+    localChain: isLocalChain(chainId),
+    holdings,
+    violations,
+    verifiers,
+    ok: violations.length === 0 && verifiers.every((v) => !v.violation),
+  };
 }
 
 export function formatAudit(report: AuditReport): string {
@@ -146,8 +180,25 @@ export function formatAudit(report: AuditReport): string {
       .map((c, i) => c.padEnd(widths[i]))
       .join("  ")
       .trimEnd();
+  const keyLines = report.verifiers.map((v) => {
+    const status = v.violation ? "FAIL" : v.devKeys === false ? "ok" : report.localChain ? "dev" : "ok";
+    const what =
+      v.devKeys === undefined
+        ? "no key provenance declared"
+        : `${v.devKeys ? "DEVELOPMENT keys" : "ceremony keys"}, keyId ${v.keyId}: ${v.provenance ?? ""}`;
+    return `${status.padEnd(4)}  verifier depth ${v.depth} (${v.slots} slots) ${v.name} ${v.address ?? ""}: ${what}`;
+  });
+  const badKeys = report.verifiers.filter((v) => v.violation).length;
+  const problems = [
+    report.violations.length > 0 ? `${report.violations.length} admin holding(s) by externally owned accounts` : "",
+    badKeys > 0
+      ? `${badKeys} verifier(s) with development or undeclared keys on chain ${report.chainId} (not a local chain): ${CEREMONY_HINT}`
+      : "",
+  ].filter((p) => p !== "");
   const summary = report.ok
-    ? `roles audit passed: no externally owned account holds an admin role (${report.holdings.length} holdings)`
-    : `roles audit FAILED: ${report.violations.length} admin holding(s) by externally owned accounts`;
-  return [line(header), ...rows.map(line), "", summary].join("\n");
+    ? `roles audit passed: no externally owned account holds an admin role (${report.holdings.length} holdings)` +
+      (report.verifiers.some((v) => v.devKeys !== false) ? `; development keys allowed on local chain ${report.chainId}` : "")
+    : `roles audit FAILED: ${problems.join("; ")}`;
+  const keys = keyLines.length > 0 ? ["", "verifier keys:", ...keyLines] : [];
+  return [line(header), ...rows.map(line), ...keys, "", summary].join("\n");
 }

@@ -1,4 +1,4 @@
-import { checkUint, maxUint } from "./field.js";
+import { checkUint } from "./field.js";
 import { leafInputs, type PoseidonHasher, hashReading } from "./poseidon.js";
 import { merkleCapacity, merkleRoot } from "./merkle.js";
 import { checkReading, type SignedReading } from "./reading.js";
@@ -42,7 +42,7 @@ export interface RewardCircuitShape {
 }
 
 export type RewardRuleErrorCode =
-  "BAD_RULE_PARAMS" | "TOO_MANY_DEVICES" | "BATCH_TOO_LARGE" | "UNPROVABLE_TIMESTAMP" | "BAD_SHAPE";
+  "BAD_RULE_PARAMS" | "TOO_MANY_DEVICES" | "BATCH_TOO_LARGE" | "BAD_SHAPE";
 
 export class RewardRuleError extends Error {
   readonly code: RewardRuleErrorCode;
@@ -58,9 +58,6 @@ export const REWARD_WORD_BITS = { epoch: 64, count: 32, value: 32, cap: 32, time
 
 /** Deepest batch tree a reward circuit instance can have (RewardRule asserts DEPTH <= 15). */
 export const REWARD_MAX_DEPTH = 15;
-
-/** Timestamps at least this far (2^32 s) from the window cannot be compared by the circuit. */
-export const REWARD_TIME_REACH = 1n << 32n;
 
 export function checkRuleParams(p: RewardRuleParams): RewardRuleParams {
   checkUint("minValue", p.minValue, 32);
@@ -189,7 +186,8 @@ export interface RewardRuleProofJob {
  * Builds the witness input and the expected public signals for proving `readings` (the batch,
  * in slot order, exactly as committed) under `params` in `window` for batch epoch `epoch`.
  * Throws RewardRuleError when the batch cannot be proven by this instance: more readings than
- * 4^depth, more earning devices than slots, or a timestamp 2^32 s or more outside the window.
+ * 4^depth or more earning devices than slots. Every u40 timestamp is provable: one outside the
+ * window (however far) earns 0.
  */
 export function rewardRuleInput(
   h: PoseidonHasher,
@@ -206,17 +204,6 @@ export function rewardRuleInput(
   }
   checkRuleParams(params);
   checkWindow(window);
-  for (const [i, r] of readings.entries()) {
-    // The circuit compares timestamps through 33-bit differences (see reward_rule.circom).
-    const a = r.timestamp - window.start + REWARD_TIME_REACH;
-    const b = window.end - 1n - r.timestamp + REWARD_TIME_REACH;
-    if (a < 0n || a > maxUint(33) || b < 0n || b > maxUint(33)) {
-      throw new RewardRuleError(
-        "UNPROVABLE_TIMESTAMP",
-        `reading ${i}: timestamp ${r.timestamp} is 2^32 s or more outside the window [${window.start}, ${window.end})`,
-      );
-    }
-  }
   const counts = earningCounts(readings, params, window);
   if (counts.length > shape.slots) {
     throw new RewardRuleError("TOO_MANY_DEVICES", `${counts.length} earning devices do not fit ${shape.slots} device slots`);

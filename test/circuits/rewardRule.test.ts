@@ -137,7 +137,7 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
     ).to.equal(false);
   });
 
-  it("field-boundary inputs: packed words past their width, a value of p - 1, an unreachable timestamp", async () => {
+  it("field-boundary inputs: packed words past their width, a value of p - 1", async () => {
     const job = rewardRuleInput(h, readings, SHAPE, PARAMS, W, EPOCH);
     // A word with bits above its layout (or wrapped by the field) does not decompose.
     expect(await satisfies({ ...job.input, batchWord: (BigInt(job.input.batchWord) + (1n << 96n)).toString() })).to.equal(false);
@@ -167,10 +167,41 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
     expect(await satisfies(boundary)).to.equal(true);
     const raw44 = { ...boundary, raw: [job.input.raw[0], job.input.raw[1], job.input.raw[2], "1"] };
     expect(await satisfies(withPoints(raw44 as RewardRuleInput, [...job.points, { deviceId: 44n, points: 1n }]))).to.equal(false);
+  });
 
-    // A timestamp 2^32 s past the window cannot be compared: the builder refuses it up front.
-    const far = batchOf(EPOCH, [{ deviceId: 1n, value: 150n, offset: (1n << 32n) + EPOCH_LENGTH }]);
-    expect(() => rewardRuleInput(h, far, SHAPE, PARAMS, W, EPOCH)).to.throw(RewardRuleError, /outside the window/);
+  it("a signed timestamp 2^32 s or more outside the window earns 0 and the batch is still proven (was unprovable)", async () => {
+    // The comparisons decompose timestamp - start + 2^40 and end - 1 - timestamp + 2^40 in 41
+    // bits, so every u40 timestamp fits. With the former 33-bit decompositions (offset 2^32)
+    // these readings broke Num2Bits and no proof of the batch could be made at all.
+    const MAX_U40 = (1n << 40n) - 1n;
+    const start = GENESIS + EPOCH * EPOCH_LENGTH;
+    const specs: ReadingSpec[] = [
+      { deviceId: 5n, value: 150n, offset: 3n }, // earns
+      { deviceId: 5n, value: 150n, offset: (1n << 32n) + EPOCH_LENGTH }, // 2^32 s past the window end: 0
+      { deviceId: 6n, value: 150n, offset: MAX_U40 - start }, // the largest u40 timestamp: 0
+      { deviceId: 6n, value: 150n, offset: (1n << 33n) }, // 2^33 s past the start: 0
+      { deviceId: 7n, value: 150n, offset: -start }, // timestamp 0 (the window starts after 2^30): 0
+      { deviceId: 7n, value: 150n, offset: 4n }, // earns
+    ];
+    const far = batchOf(EPOCH, specs);
+    expect(far[2].timestamp).to.equal(MAX_U40);
+    expect(far[4].timestamp).to.equal(0n);
+    // The sdk reference rule agrees: only the two in-window readings earn.
+    expect(rewardPoints(far, PARAMS, W)).to.deep.equal([
+      { deviceId: 5n, points: 1n },
+      { deviceId: 7n, points: 1n },
+    ]);
+    const job = rewardRuleInput(h, far, SHAPE, PARAMS, W, EPOCH);
+    expect(job.points).to.deep.equal(rewardPoints(far, PARAMS, W));
+    expect(await satisfies(job.input)).to.equal(true);
+    // Claiming a point for the far reading of device 6 is refused.
+    expect(await satisfies(withPoints(job.input, [job.points[0], { deviceId: 6n, points: 1n }, job.points[1]]))).to.equal(false);
+    expect(await satisfies(withPoints(job.input, [{ deviceId: 5n, points: 2n }, job.points[1]]))).to.equal(false);
+    // A real proof of the batch verifies.
+    const { proof, publicSignals } = await snarkjs.groth16.fullProve(job.input, art.wasm, art.zkey);
+    expect(publicSignals.map(BigInt)).to.deep.equal(job.publicSignals);
+    const vkey = JSON.parse(readFileSync(art.vkey, "utf8")) as unknown;
+    expect(await snarkjs.groth16.verify(vkey, publicSignals, proof)).to.equal(true);
   });
 
   it("the builder refuses batches the instance cannot hold", () => {
