@@ -1,4 +1,5 @@
-// Minimal typings for the parts of ffjavascript (0.3.x, untyped upstream) used by tools/circuits/dev-ptau.ts.
+// Minimal typings for the parts of ffjavascript (0.3.x, untyped upstream) used by tools/circuits/dev-ptau.ts
+// and the forged-proof attack test (test/tools/forge.ts).
 declare module "ffjavascript" {
   /** A field element or curve point in ffjavascript's internal (Montgomery) byte representation. */
   export type WasmElement = Uint8Array;
@@ -10,6 +11,8 @@ declare module "ffjavascript" {
     w: WasmElement[];
     e(v: bigint | number | string): WasmElement;
     toObject(a: WasmElement): bigint;
+    /** An element drawn from `rng` as snarkjs draws contribution secrets. */
+    fromRng(rng: ChaCha): WasmElement;
   }
 
   export interface WasmGroup {
@@ -18,6 +21,11 @@ declare module "ffjavascript" {
     timesScalar(p: WasmElement, s: bigint): WasmElement;
     toAffine(p: WasmElement): WasmElement;
     eq(a: WasmElement, b: WasmElement): boolean;
+    add(a: WasmElement, b: WasmElement): WasmElement;
+    neg(a: WasmElement): WasmElement;
+    /** G1: [x, y, z]; G2: [[x0, x1], [y0, y1], [z0, z1]] (bigints or decimal strings). */
+    fromObject(o: unknown): WasmElement;
+    toObject(p: WasmElement): unknown;
     fromRng(rng: ChaCha): WasmElement;
     toRprLEM(buff: Uint8Array, offset: number, p: WasmElement): void;
     toRprUncompressed(buff: Uint8Array, offset: number, p: WasmElement): void;

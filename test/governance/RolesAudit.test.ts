@@ -13,6 +13,8 @@ import { deployProtocol, type ProtocolFixture } from "./fixture.js";
 
 const connection = await network.create();
 const { ethers, ignition, networkHelpers } = connection;
+// The same in-process chain with a public network's chain id (Sepolia's): not a local chain.
+const remote = await network.create({ override: { chainId: 11155111 } });
 
 describe("Roles audit", function () {
   const deployment = (): Promise<ProtocolFixture> => deployProtocol(connection);
@@ -61,6 +63,13 @@ describe("Roles audit", function () {
       adminType: false,
     });
     expect(formatAudit(report)).to.match(/roles audit passed/);
+    // Key provenance: the distributor's one verifier has development keys, allowed on this local chain.
+    expect(report.localChain).to.equal(true);
+    expect(report.verifiers.map((v) => [v.depth, v.slots, v.name, v.address, v.devKeys, v.violation])).to.deep.equal([
+      [2, 4, "rewardVerifier", f.deployment.contracts.rewardVerifier.address, true, false],
+    ]);
+    expect(formatAudit(report)).to.match(/development keys allowed on local chain 31337/);
+    expect(formatAudit(report)).to.match(/dev\s+verifier depth 2 \(4 slots\) rewardVerifier 0x[0-9a-fA-F]{40}: DEVELOPMENT keys/);
   });
 
   it("fails on layer modules deployed without the hand-over, naming each deployer-held role", async function () {
@@ -129,6 +138,72 @@ describe("Roles audit", function () {
       `rewardEmission.GUARDIAN_ROLE:${f.other.address}:eoa`,
     ]);
     expect(report.holdings.find((h) => h.role === "OPERATOR_ROLE")).to.include({ holder: keeper.address, violation: false });
+  });
+
+  describe("key provenance on a chain that is not a local development chain (chain id 11155111)", function () {
+    const loadRemote = (): Promise<ProtocolFixture> => remote.networkHelpers.loadFixture(() => deployProtocol(remote));
+
+    const asTimelock = async (f: ProtocolFixture) => {
+      const timelock = await f.timelock.getAddress();
+      await remote.networkHelpers.impersonateAccount(timelock);
+      await remote.networkHelpers.setBalance(timelock, 10n ** 18n);
+      return remote.ethers.getSigner(timelock);
+    };
+
+    it("attack: the protocol deployed with the development verifier fails the audit, naming the verifier", async function () {
+      const f = await loadRemote();
+      expect((await remote.ethers.provider.getNetwork()).chainId).to.equal(11155111n);
+      const report = await auditRoles(remote.ethers.provider, f.deployment);
+      expect(report.violations).to.deep.equal([]); // roles are fine; the keys are not
+      expect(report.localChain).to.equal(false);
+      expect(report.ok).to.equal(false);
+      expect(report.verifiers).to.have.length(1);
+      expect(report.verifiers[0]).to.include({ depth: 2, name: "rewardVerifier", devKeys: true, violation: true });
+      expect(report.verifiers[0].reason).to.equal(
+        `rewardVerifier (${f.deployment.contracts.rewardVerifier.address}) has development keys ` +
+          `(${report.verifiers[0].provenance}): anyone can forge its proofs`,
+      );
+      expect(report.verifiers[0].provenance).to.match(/^development \(insecure\): public development Powers of Tau seed/);
+      const text = formatAudit(report);
+      expect(text).to.match(/FAIL\s+verifier depth 2 \(4 slots\) rewardVerifier/);
+      expect(text).to.match(
+        /roles audit FAILED: 1 verifier\(s\) with development or undeclared keys on chain 11155111 \(not a local chain\): run the phase-2 ceremony/,
+      );
+    });
+
+    it("passes once governance sets a verifier declaring ceremony keys; fails on one that declares nothing", async function () {
+      const f = await loadRemote();
+      const timelock = await asTimelock(f);
+      const keyId = remote.ethers.id("transcript");
+      const ceremony = await remote.ethers.deployContract("VerifierProvenanceMock", [false, keyId, "phase-2 ceremony: 3 contribution(s)"]);
+      await f.distributor.connect(timelock).setVerifier(2, await ceremony.getAddress(), 4);
+      const good = await auditRoles(remote.ethers.provider, f.deployment);
+      expect(good.ok).to.equal(true);
+      expect(good.verifiers.map((v) => [v.depth, v.address, v.devKeys, v.keyId, v.violation])).to.deep.equal([
+        [2, await ceremony.getAddress(), false, keyId, false],
+      ]);
+      expect(formatAudit(good)).to.match(/ok\s+verifier depth 2 \(4 slots\) verifier of depth 2 0x[0-9a-fA-F]{40}: ceremony keys/);
+
+      // A verifier without provenance functions (an old generated verifier, or anything else).
+      const silent = await remote.ethers.deployContract("DeviceDirectoryMock");
+      await f.distributor.connect(timelock).setVerifier(4, await silent.getAddress(), 16);
+      const bad = await auditRoles(remote.ethers.provider, f.deployment);
+      expect(bad.ok).to.equal(false);
+      expect(bad.verifiers.filter((v) => v.violation).map((v) => [v.depth, v.reason])).to.deep.equal([
+        [4, `verifier of depth 4 (${await silent.getAddress()}) does not declare its key provenance (no devKeys()): its keys may be development keys`],
+      ]);
+      // And a verifier that declares development keys fails too, whatever else it says.
+      const devMock = await remote.ethers.deployContract("VerifierProvenanceMock", [true, keyId, "phase-2 ceremony over a dev ptau"]);
+      await f.distributor.connect(timelock).setVerifier(4, await devMock.getAddress(), 16);
+      const dev = await auditRoles(remote.ethers.provider, f.deployment);
+      expect(dev.verifiers.filter((v) => v.violation).map((v) => v.depth)).to.deep.equal([4]);
+    });
+
+    it("the same deployment on a local chain passes: development keys are for local chains", async function () {
+      const f = await load();
+      const report = await auditRoles(ethers.provider, f.deployment);
+      expect([report.ok, report.localChain, report.verifiers[0].devKeys]).to.deep.equal([true, true, true]);
+    });
   });
 
   it("the deployment record validates its fields and names the bad one", function () {
