@@ -16,7 +16,14 @@
  */
 import { Contract, Interface, ZeroAddress, getAddress, id, type Provider } from "ethers";
 import type { Deployment } from "./deployments.js";
-import { CEREMONY_HINT, distributorVerifiers, isLocalChain, keysRefusal, readVerifierKeys, type VerifierKeys } from "./provenance.js";
+import {
+  CEREMONY_HINT,
+  distributorVerifiers,
+  isLocalChain,
+  keysRefusal,
+  readVerifierKeys,
+  type VerifierKeys,
+} from "./provenance.js";
 
 /** Roles that carry no governance power: keeper permissions and the timelock's open executor. */
 export const OPERATIONAL_ROLES = new Set(["OPERATOR_ROLE", "DISTRIBUTOR_ROLE", "EXECUTOR_ROLE"]);

@@ -41,8 +41,7 @@ export interface RewardCircuitShape {
   slots: number;
 }
 
-export type RewardRuleErrorCode =
-  "BAD_RULE_PARAMS" | "TOO_MANY_DEVICES" | "BATCH_TOO_LARGE" | "BAD_SHAPE";
+export type RewardRuleErrorCode = "BAD_RULE_PARAMS" | "TOO_MANY_DEVICES" | "BATCH_TOO_LARGE" | "BAD_SHAPE";
 
 export class RewardRuleError extends Error {
   readonly code: RewardRuleErrorCode;

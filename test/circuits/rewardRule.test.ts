@@ -179,7 +179,7 @@ describe("RewardRule circuit (reward_rule_16) against the TypeScript reference",
       { deviceId: 5n, value: 150n, offset: 3n }, // earns
       { deviceId: 5n, value: 150n, offset: (1n << 32n) + EPOCH_LENGTH }, // 2^32 s past the window end: 0
       { deviceId: 6n, value: 150n, offset: MAX_U40 - start }, // the largest u40 timestamp: 0
-      { deviceId: 6n, value: 150n, offset: (1n << 33n) }, // 2^33 s past the start: 0
+      { deviceId: 6n, value: 150n, offset: 1n << 33n }, // 2^33 s past the start: 0
       { deviceId: 7n, value: 150n, offset: -start }, // timestamp 0 (the window starts after 2^30): 0
       { deviceId: 7n, value: 150n, offset: 4n }, // earns
     ];

@@ -46,13 +46,20 @@ describe("Protocol deployment — hand-over to the timelock", function () {
     const keys = await artifactVerifierKeys([REWARD_VERIFIER.contract]);
     expect(keys).to.have.length(1);
     expect(keys[0]).to.include({ name: "RewardRule16Verifier", devKeys: true, keyId: `0x${"00".repeat(32)}` });
-    expect([isLocalChain(31337), isLocalChain(1337n), isLocalChain(1), isLocalChain(11155111n)]).to.deep.equal([true, true, false, false]);
+    expect([isLocalChain(31337), isLocalChain(1337n), isLocalChain(1), isLocalChain(11155111n)]).to.deep.equal([
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(() => assertDeployableKeys(31337n, keys)).not.to.throw();
     expect(() => assertDeployableKeys(11155111n, keys)).to.throw(
       /^refusing to deploy to chain 11155111 \(not a local development chain\): RewardRule16Verifier has development keys \(development \(insecure\): .*\): anyone can forge its proofs\. Nothing was sent\. To get keys a real network may use, run the phase-2 ceremony on a public Powers of Tau \(`npm run ceremony -- --help`, docs\/ceremony\.md\)/,
     );
     expect(() => assertDeployableKeys(1n, [{ name: "X", devKeys: false, keyId: "0x01", provenance: "ceremony" }])).not.to.throw();
-    expect(() => assertDeployableKeys(1n, [{ name: "Old", devKeys: undefined }])).to.throw(/Old does not declare its key provenance/);
+    expect(() => assertDeployableKeys(1n, [{ name: "Old", devKeys: undefined }])).to.throw(
+      /Old does not declare its key provenance/,
+    );
   });
 
   it("attack: scripts/deploy.ts to a public chain id with development keys is refused before any transaction", async function () {
@@ -90,7 +97,15 @@ describe("Protocol deployment — hand-over to the timelock", function () {
       const bin = path.resolve("node_modules/.bin");
       const child = spawn(
         path.join(bin, "tsx"),
-        ["scripts/deploy.ts", "--network", "sepolia", "--parameters", "deploy/parameters/sepolia.example.json", "--deployments", dir],
+        [
+          "scripts/deploy.ts",
+          "--network",
+          "sepolia",
+          "--parameters",
+          "deploy/parameters/sepolia.example.json",
+          "--deployments",
+          dir,
+        ],
         {
           env: {
             ...process.env,

@@ -175,14 +175,20 @@ describe("Roles audit", function () {
       const f = await loadRemote();
       const timelock = await asTimelock(f);
       const keyId = remote.ethers.id("transcript");
-      const ceremony = await remote.ethers.deployContract("VerifierProvenanceMock", [false, keyId, "phase-2 ceremony: 3 contribution(s)"]);
+      const ceremony = await remote.ethers.deployContract("VerifierProvenanceMock", [
+        false,
+        keyId,
+        "phase-2 ceremony: 3 contribution(s)",
+      ]);
       await f.distributor.connect(timelock).setVerifier(2, await ceremony.getAddress(), 4);
       const good = await auditRoles(remote.ethers.provider, f.deployment);
       expect(good.ok).to.equal(true);
       expect(good.verifiers.map((v) => [v.depth, v.address, v.devKeys, v.keyId, v.violation])).to.deep.equal([
         [2, await ceremony.getAddress(), false, keyId, false],
       ]);
-      expect(formatAudit(good)).to.match(/ok\s+verifier depth 2 \(4 slots\) verifier of depth 2 0x[0-9a-fA-F]{40}: ceremony keys/);
+      expect(formatAudit(good)).to.match(
+        /ok\s+verifier depth 2 \(4 slots\) verifier of depth 2 0x[0-9a-fA-F]{40}: ceremony keys/,
+      );
 
       // A verifier without provenance functions (an old generated verifier, or anything else).
       const silent = await remote.ethers.deployContract("DeviceDirectoryMock");
@@ -190,10 +196,17 @@ describe("Roles audit", function () {
       const bad = await auditRoles(remote.ethers.provider, f.deployment);
       expect(bad.ok).to.equal(false);
       expect(bad.verifiers.filter((v) => v.violation).map((v) => [v.depth, v.reason])).to.deep.equal([
-        [4, `verifier of depth 4 (${await silent.getAddress()}) does not declare its key provenance (no devKeys()): its keys may be development keys`],
+        [
+          4,
+          `verifier of depth 4 (${await silent.getAddress()}) does not declare its key provenance (no devKeys()): its keys may be development keys`,
+        ],
       ]);
       // And a verifier that declares development keys fails too, whatever else it says.
-      const devMock = await remote.ethers.deployContract("VerifierProvenanceMock", [true, keyId, "phase-2 ceremony over a dev ptau"]);
+      const devMock = await remote.ethers.deployContract("VerifierProvenanceMock", [
+        true,
+        keyId,
+        "phase-2 ceremony over a dev ptau",
+      ]);
       await f.distributor.connect(timelock).setVerifier(4, await devMock.getAddress(), 16);
       const dev = await auditRoles(remote.ethers.provider, f.deployment);
       expect(dev.verifiers.filter((v) => v.violation).map((v) => v.depth)).to.deep.equal([4]);

@@ -24,7 +24,19 @@
  * says devKeys() = true: its proofs can be forged by whoever knows phase 1's toxic waste.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as snarkjs from "snarkjs";
@@ -263,7 +275,9 @@ export async function init(
   const c = instance(circuitName);
   if (!existsSync(opts.ptau)) throw new CeremonyError(`--ptau: file not found: ${opts.ptau}`);
   if (existsSync(transcriptPath(opts.dir)) && !opts.force) {
-    throw new CeremonyError(`--dir ${opts.dir}: a ceremony already exists there (transcript.json); pick another --dir or pass --force`);
+    throw new CeremonyError(
+      `--dir ${opts.dir}: a ceremony already exists there (transcript.json); pick another --dir or pass --force`,
+    );
   }
   const info = ptauInfo(opts.ptau);
   if (!info.prepared) {
@@ -273,7 +287,12 @@ export async function init(
   }
   mkdirSync(opts.dir, { recursive: true });
   const circuitDir = path.join(opts.dir, "circuit");
-  compileCircuit(c, artifactsOf(c.name, circuitDir).dir, { info: log.info, debug: log.progress, warn: log.info, error: log.info });
+  compileCircuit(c, artifactsOf(c.name, circuitDir).dir, {
+    info: log.info,
+    debug: log.progress,
+    warn: log.info,
+    error: log.info,
+  });
   const r1csFile = artifactsOf(c.name, circuitDir).r1cs;
   const r1 = await snarkjs.r1cs.info(r1csFile);
   const publicSignals = r1.nOutputs + r1.nPubInputs;
@@ -322,14 +341,13 @@ export async function init(
   t.circuitHash = hex(csHash);
   t.initialZkey = { zkey: zkey0, zkeySha256: await fileHash(path.join(opts.dir, zkey0), "sha256") };
   writeJson(transcriptPath(opts.dir), t);
-  log.info(`ceremony for ${c.name} ready in ${opts.dir}: next, each participant runs \`npm run ceremony -- contribute --dir ${opts.dir}\``);
+  log.info(
+    `ceremony for ${c.name} ready in ${opts.dir}: next, each participant runs \`npm run ceremony -- contribute --dir ${opts.dir}\``,
+  );
   return t;
 }
 
-export async function contribute(
-  opts: { dir: string; name?: string; entropy?: string },
-  log: Log,
-): Promise<Contribution> {
+export async function contribute(opts: { dir: string; name?: string; entropy?: string }, log: Log): Promise<Contribution> {
   const t = readTranscript(opts.dir);
   if (t.contributions.some((c) => c.type === "beacon")) {
     throw new CeremonyError(`--dir ${opts.dir}: the beacon already closed this ceremony; no contribution can follow it`);
@@ -369,12 +387,17 @@ export async function beacon(
   }
   const iterationsExp = Number(opts.iterations);
   if (!/^[0-9]+$/.test(opts.iterations) || iterationsExp < 10 || iterationsExp > 63) {
-    throw new CeremonyUsageError(`<iterations>: must be an integer from 10 to 63 (2^n sha256 rounds), got ${JSON.stringify(opts.iterations)}`);
+    throw new CeremonyUsageError(
+      `<iterations>: must be an integer from 10 to 63 (2^n sha256 rounds), got ${JSON.stringify(opts.iterations)}`,
+    );
   }
   const t = readTranscript(opts.dir);
-  if (t.contributions.some((c) => c.type === "beacon")) throw new CeremonyError(`--dir ${opts.dir}: the ceremony already has its beacon`);
+  if (t.contributions.some((c) => c.type === "beacon"))
+    throw new CeremonyError(`--dir ${opts.dir}: the ceremony already has its beacon`);
   if (!t.contributions.some((c) => c.type === "contribution")) {
-    throw new CeremonyError(`--dir ${opts.dir}: no secret contribution yet; a beacon alone is public randomness (run \`contribute\` first)`);
+    throw new CeremonyError(
+      `--dir ${opts.dir}: no secret contribution yet; a beacon alone is public randomness (run \`contribute\` first)`,
+    );
   }
   const prev = await checkLatest(opts.dir, t, log);
   const index = t.contributions.length + 1;
@@ -416,7 +439,8 @@ export async function verify(opts: { dir: string; ptau?: string }, log: Log): Pr
   if (!existsSync(ptau)) throw new CeremonyError(`--ptau: the phase-1 file ${ptau} is not there (pass --ptau <file>)`);
   log.info(`checking the Powers of Tau is the one the ceremony started from (blake2b-512)`);
   const blake = await fileHash(ptau, "blake2b512", log);
-  if (blake !== t.phase1.blake2b) problems.push(`--ptau ${ptau}: blake2b ${blake.slice(0, 16)}… is not the ceremony's ${t.phase1.blake2b.slice(0, 16)}…`);
+  if (blake !== t.phase1.blake2b)
+    problems.push(`--ptau ${ptau}: blake2b ${blake.slice(0, 16)}… is not the ceremony's ${t.phase1.blake2b.slice(0, 16)}…`);
   const r1cs = r1csOf(opts.dir, t);
   if ((await fileHash(r1cs, "sha256")) !== t.circuit.r1csSha256) problems.push(`${r1cs}: not the r1cs the ceremony started from`);
   const c = instance(t.circuit.name);
@@ -439,7 +463,9 @@ export async function verify(opts: { dir: string; ptau?: string }, log: Log): Pr
   if (ok) {
     const expected = t.contributions.map((x) => x.hash);
     if (hashes.length !== expected.length || hashes.some((h, i) => h !== expected[i])) {
-      problems.push(`the zkey's contribution hashes [${hashes.join(", ")}] differ from the transcript's [${expected.join(", ")}]`);
+      problems.push(
+        `the zkey's contribution hashes [${hashes.join(", ")}] differ from the transcript's [${expected.join(", ")}]`,
+      );
     }
     const circuitHash = lines.find((l) => l.startsWith("Circuit Hash:"));
     if (circuitHash !== undefined && circuitHash.replace(/^Circuit Hash:/, "").replace(/\s+/g, "") !== t.circuitHash) {
@@ -589,7 +615,8 @@ export async function main(argv: string[], log: Log = consoleLog()): Promise<num
   }
   const dir = values.dir!;
   const arity = (n: number, usage: string): void => {
-    if (args.length !== n) throw new CeremonyUsageError(`${command}: expected ${usage}, got ${args.length === 0 ? "nothing" : args.join(" ")}`);
+    if (args.length !== n)
+      throw new CeremonyUsageError(`${command}: expected ${usage}, got ${args.length === 0 ? "nothing" : args.join(" ")}`);
   };
   const only = (allowed: string[]): void => {
     for (const k of ["ptau", "label", "name", "entropy", "out", "force"] as const) {
@@ -634,7 +661,9 @@ export async function main(argv: string[], log: Log = consoleLog()): Promise<num
       return 0;
     }
     default:
-      throw new CeremonyUsageError(`unknown command ${JSON.stringify(command)} (init, contribute, beacon, verify, export; --help)`);
+      throw new CeremonyUsageError(
+        `unknown command ${JSON.stringify(command)} (init, contribute, beacon, verify, export; --help)`,
+      );
   }
 }
 

@@ -68,7 +68,8 @@ async function ceremonyMode(values: Record<string, string | boolean | undefined>
   const rpc = str("rpc-url");
   if ((vkeyFile === undefined) === (zkeyFile === undefined)) throw new UsageError("give exactly one of --vkey and --zkey");
   if (address === undefined && solFile === undefined) throw new UsageError("give --address (with --rpc-url) or --sol");
-  if (address !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(address)) throw new UsageError(`--address: not an address: ${address}`);
+  if (address !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(address))
+    throw new UsageError(`--address: not an address: ${address}`);
   if (address !== undefined && rpc === undefined) throw new UsageError("--address needs --rpc-url");
   if (rpc !== undefined && !/^https?:\/\//.test(rpc)) throw new UsageError(`--rpc-url must be an http(s) URL (got ${rpc})`);
   const vkey = (
@@ -131,7 +132,8 @@ async function main(): Promise<number> {
     (k) => (values as Record<string, unknown>)[k] !== undefined,
   );
   if (ceremony) {
-    if (values.ci || values.only !== undefined) throw new UsageError("--ci/--only belong to the default mode, not the ceremony mode");
+    if (values.ci || values.only !== undefined)
+      throw new UsageError("--ci/--only belong to the default mode, not the ceremony mode");
     return ceremonyMode(values);
   }
   const only = values.only?.split(",").map((s) => s.trim());

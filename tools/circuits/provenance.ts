@@ -47,7 +47,8 @@ export const KEY_PROVENANCE_ABI = new Interface([
 ]);
 
 function checkProvenance(p: KeyProvenance): void {
-  if (!/^0x[0-9a-f]{64}$/.test(p.keyId)) throw new Error(`key provenance: keyId must be 32 bytes of lower-case hex, got ${p.keyId}`);
+  if (!/^0x[0-9a-f]{64}$/.test(p.keyId))
+    throw new Error(`key provenance: keyId must be 32 bytes of lower-case hex, got ${p.keyId}`);
   // Printable ASCII only: the text goes into a Solidity string literal and a comment.
   if (!/^[\x20-\x7e]+$/.test(p.text) || /["\\]/.test(p.text)) {
     throw new Error(`key provenance: text must be printable ASCII without quotes or backslashes: ${JSON.stringify(p.text)}`);
@@ -96,9 +97,11 @@ export function provenanceSolidity(p: KeyProvenance): string {
  * provenance functions inserted into it.
  */
 export function renderVerifierSource(body: string, contractName: string, headerLines: string[], p: KeyProvenance): string {
-  const header = ["// SPDX-License-Identifier: GPL-3.0", ...[...headerLines, ...provenanceHeader(p)].map((l) => `// ${l}`), ""].join(
-    "\n",
-  );
+  const header = [
+    "// SPDX-License-Identifier: GPL-3.0",
+    ...[...headerLines, ...provenanceHeader(p)].map((l) => `// ${l}`),
+    "",
+  ].join("\n");
   const opening = /^contract Groth16Verifier \{\n/m;
   if (!opening.test(body)) throw new Error(`verifier template changed: "contract Groth16Verifier {" not found (${contractName})`);
   const renamed = body

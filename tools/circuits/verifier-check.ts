@@ -60,7 +60,7 @@ export function keyConstants(vk: VerificationKeyJson): Map<string, bigint> {
 export function pushedValues(code: string): Set<bigint> {
   const hex = code.replace(/^0x/, "");
   const out = new Set<bigint>();
-  for (let i = 0; i < hex.length; ) {
+  for (let i = 0; i < hex.length;) {
     const op = parseInt(hex.slice(i, i + 2), 16);
     i += 2;
     if (op >= 0x60 && op <= 0x7f) {
@@ -107,7 +107,8 @@ export async function checkDeployedVerifier(
   }
   const pushed = pushedValues(code);
   const missing = [...keyConstants(e.vkey)].filter(([, v]) => !pushed.has(v)).map(([k]) => k);
-  if (missing.length > 0) r.problems.push(`the deployed code does not hold the key's ${missing.join(", ")}: it verifies with another key`);
+  if (missing.length > 0)
+    r.problems.push(`the deployed code does not hold the key's ${missing.join(", ")}: it verifies with another key`);
   else r.notes.push(`all ${keyConstants(e.vkey).size} key coordinates are in the deployed code`);
   const selector = `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${e.vkey.nPublic}])`;
   if (!pushed.has(BigInt(id(selector).slice(0, 10)))) {
