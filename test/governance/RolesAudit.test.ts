@@ -141,7 +141,8 @@ describe("Roles audit", function () {
   });
 
   describe("key provenance on a chain that is not a local development chain (chain id 11155111)", function () {
-    const loadRemote = (): Promise<ProtocolFixture> => remote.networkHelpers.loadFixture(() => deployProtocol(remote));
+    const remoteDeployment = (): Promise<ProtocolFixture> => deployProtocol(remote);
+    const loadRemote = (): Promise<ProtocolFixture> => remote.networkHelpers.loadFixture(remoteDeployment);
 
     const asTimelock = async (f: ProtocolFixture) => {
       const timelock = await f.timelock.getAddress();
