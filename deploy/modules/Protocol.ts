@@ -8,6 +8,13 @@
  *
  * Deploy: `npx tsx scripts/deploy.ts --network <name>` (writes deployments/<chainId>.json), or
  * `npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name> --parameters deploy/parameters/<name>.json`.
+ *
+ * Proving keys: the module deploys the verifier in contracts/verifiers/ (REWARD_VERIFIER). The
+ * committed one has DEVELOPMENT keys (devKeys() = true: anyone can forge proofs). Before a real
+ * network, run the phase-2 ceremony (`npm run ceremony`, docs/ceremony.md) and put its exported
+ * verifier there. scripts/deploy.ts refuses development keys on any chain but 31337/1337 before
+ * sending anything; the direct `ignition deploy` path does not check (the roles audit,
+ * `npm run ops -- roles-audit`, fails on them afterwards).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { buildProtocol } from "../protocol.js";
