@@ -12,14 +12,15 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { batchRootInput, toSolidityProof, type SignedReading, type SolidityProof } from "../../sdk/src/index.js";
 import { DEV_ZKEY_BEACON } from "../../tools/circuits/build.js";
-import { ptauInfo, type Transcript } from "../../tools/circuits/ceremony.js";
+import { contribute, exportCeremony, init, ptauInfo, type Transcript } from "../../tools/circuits/ceremony.js";
+import { assertDeployableKeys, keysRefusal, readVerifierKeys } from "../../scripts/lib/provenance.js";
 import { artifactsOf } from "../../tools/circuits/manifest.js";
 import { provenanceOfSource } from "../../tools/circuits/provenance.js";
 import { ensureDevPtau, stderrLogger } from "../../tools/circuits/ptau.js";
@@ -255,6 +256,63 @@ describe("Phase-2 ceremony (npm run ceremony) on batch_root_4", function () {
     expect(fail.err).to.contain("FAIL declares development keys");
     const usage = check("--vkey", vk, "--address", "0x12", "--rpc-url", "http://127.0.0.1:1");
     expect([usage.code, usage.err.trim()]).to.deep.equal([2, "check:verifiers: --address: not an address: 0x12"]);
+  });
+
+  it("over a non-development phase 1 the export declares ceremony keys, which the deploy check and check:verifiers accept", async function () {
+    // A small phase 1 made here by snarkjs itself (new accumulator, one contribution with random
+    // entropy, prepare phase 2): not a public ceremony, but not the development ptau either.
+    const quiet = { info: () => undefined, progress: () => undefined };
+    const p0 = path.join(tmp, "p1_0.ptau");
+    const p1 = path.join(tmp, "p1_1.ptau");
+    const prepared = path.join(tmp, "p1_final.ptau");
+    const bn128 = await snarkjs.curves.getCurveFromName("bn128");
+    await snarkjs.powersOfTau.newAccumulator(bn128, 11, p0);
+    await snarkjs.powersOfTau.contribute(p0, p1, "test phase-1 contributor", randomBytes(32).toString("hex"));
+    await snarkjs.powersOfTau.preparePhase2(p1, prepared);
+    expect(ptauInfo(prepared)).to.deep.equal({ power: 11, contributions: 1, prepared: true, development: false });
+    const d2 = path.join(tmp, "ceremony2");
+    const o2 = path.join(tmp, "export2");
+    await init("batch_root_4", { ptau: prepared, dir: d2, label: "test phase 1 (one local contributor)" }, quiet);
+    await contribute({ dir: d2, name: "carol" }, quiet);
+    // No beacon: allowed (noted), the secret contribution suffices.
+    const r = await exportCeremony({ dir: d2, out: o2 }, quiet);
+    expect(r.devKeys).to.equal(false);
+    const source = readFileSync(r.verifier, "utf8");
+    const p = provenanceOfSource(source)!;
+    expect(p.devKeys).to.equal(false);
+    expect(p.keyId).to.equal(r.keyId);
+    expect(p.text).to.match(
+      /^phase-2 ceremony: 1 contribution\(s\) over Powers of Tau blake2b [0-9a-f]{16} \(test phase 1 \(one local contributor\)\); transcript sha256 [0-9a-f]{64}$/,
+    );
+    expect(source).to.contain("// Key provenance: ceremony keys.");
+
+    // On a chain with a public chain id: the deploy check and the audit's check accept it.
+    const remote = await network.create({ override: { chainId: 11155111 } });
+    const compiled = compileVerifier(source, "BatchRoot4Verifier");
+    const factory = new remote.ethers.ContractFactory(
+      compiled.abi as never,
+      compiled.bytecode,
+      (await remote.ethers.getSigners())[0],
+    );
+    const address = await (await factory.deploy()).getAddress();
+    const keys = await readVerifierKeys(remote.ethers.provider, "BatchRoot4Verifier", address);
+    expect(keys).to.include({ devKeys: false, keyId: r.keyId });
+    expect(keysRefusal(keys, 11155111n)).to.equal(undefined);
+    expect(() => assertDeployableKeys(11155111n, [keys])).not.to.throw();
+    const vkey = JSON.parse(readFileSync(r.vkey, "utf8")) as VerificationKeyJson;
+    const transcriptSha256 = r.keyId.slice(2);
+    const strict = await checkDeployedVerifier(
+      remote.ethers.provider,
+      address,
+      { vkey, transcriptSha256 },
+      { source, contract: "BatchRoot4Verifier" },
+    );
+    expect(strict.problems).to.deep.equal([]);
+    // An honest proof with the new zkey verifies there.
+    const { proof, publicSignals } = await snarkjs.groth16.fullProve(batchRootInput(readings, 1), dev.wasm, r.zkey);
+    expect(
+      await call(factory.attach(address) as unknown as Verifier, toSolidityProof(proof), publicSignals.map(BigInt)),
+    ).to.equal(true);
   });
 
   it("refuses a swapped zkey, a different Powers of Tau, and contributions after the beacon", function () {
