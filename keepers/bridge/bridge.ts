@@ -36,7 +36,7 @@ import {
   type Rejection,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption, topicRootOption } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption, topicRootOption, storeOption } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
@@ -47,10 +47,7 @@ import { recoverAddress, signDigestFast } from "./verify.js";
 import { answerDigest, hexToBytes, keyPairFromPrivate, verifyDigest } from "../../sdk/src/index.js";
 
 export const bridgeOptions = {
-  store: opt.string("store: sqlite file path (sqlite:<file>) or postgres://… URL", {
-    default: "sqlite:data/depin.sqlite",
-    secret: false,
-  }),
+  store: storeOption(),
   brokerUrl: opt.string("external broker URL (mqtt://host:port); empty = embedded broker", { default: "" }),
   mqttPort: opt.int("embedded broker TCP port (0 = any free port)", { default: 1883, min: 0, max: 65535 }),
   mqttHost: opt.string("embedded broker bind address", { default: "127.0.0.1" }),
