@@ -11,6 +11,8 @@ pragma solidity ^0.8.28;
 ///                    epoch (8, uint64) [‖ deviceId (32), when a device directory is set].
 /// The epoch is declared by the sender and enforced by the EntryPoint through the returned
 /// validAfter/validUntil (the epoch's time range), so validation reads no TIMESTAMP (ERC-7562).
+/// Every sponsored epoch's window fits in uint48 exactly (epochs past lastEpoch() are refused with
+/// PaymasterEpochOutOfRange), so the budget key (the epoch) and the enforced window always agree.
 /// Budgets are reserved at validation for the maximum cost; postOp releases what was not used
 /// (counting the postOp gas limit in full, so budgets never undercount the deposit spent). When a device directory is set, the sender must be the device's reward recipient
 /// (its device account).
@@ -26,6 +28,10 @@ interface IClaimPaymaster {
     /// @notice The account's per-epoch limit would be exceeded.
     error PaymasterAccountBudgetExceeded(address account, uint64 epoch, uint256 total, uint256 limit);
     error PaymasterBadParameter(bytes32 which, uint256 value);
+    /// @notice The declared epoch is past `lastEpoch`, the last one whose window ends within
+    /// ERC-4337's uint48 validUntil: cut to uint48 its window would alias an earlier epoch's window
+    /// with a fresh budget, so it is refused.
+    error PaymasterEpochOutOfRange(uint64 epoch, uint64 lastEpoch);
 
     /// @notice `charged` wei of gas counted against the budgets for `account`'s claim in `epoch`.
     event ClaimSponsored(address indexed account, uint64 indexed epoch, uint256 charged);
@@ -49,6 +55,9 @@ interface IClaimPaymaster {
 
     /// @notice Epoch time range [start, end) on the reward epoch clock.
     function epochRange(uint64 epoch) external view returns (uint256 start, uint256 end);
+
+    /// @notice The last epoch sponsored: the last whose time range ends within uint48 validUntil.
+    function lastEpoch() external view returns (uint64);
 
     /// @notice The contract whose claim function is sponsored (the distributor).
     function claimTarget() external view returns (address);

@@ -19,6 +19,8 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
 
     uint64 private immutable _genesisTime;
     uint64 private immutable _epochLength;
+    /// @dev The last epoch whose window [start, end) has end - 1 <= type(uint48).max.
+    uint64 private immutable _lastEpoch;
 
     address private _claimTarget;
     bytes4 private _claimSelector;
@@ -44,6 +46,10 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
     ) BasePaymaster(entryPoint_) {
         _genesisTime = clock.genesisTime();
         _epochLength = clock.epochLength();
+        uint256 first = uint256(_genesisTime) + _epochLength; // end of epoch 0
+        if (_epochLength == 0 || first - 1 > type(uint48).max) revert PaymasterBadParameter("epochClock", first);
+        // (2^48 - end of epoch 0) / length more epochs fit; fewer than 2^48, so it fits in uint64.
+        _lastEpoch = uint64((uint256(type(uint48).max) + 1 - first) / _epochLength);
         _setClaimCall(target, selector, executeSelector_);
         _setBudgets(epochBudget_, accountBudget_);
     }
@@ -68,6 +74,12 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
                 revert PaymasterNotDeviceAccount(userOp.sender, deviceId);
         }
 
+        // The budget key is `epoch`; the EntryPoint enforces the epoch's window through uint48
+        // validAfter/validUntil. A window past uint48 would be cut onto an earlier epoch's window
+        // (epoch e + k·2^48/gcd(length, 2^48) aliases epoch e) with a fresh budget: refuse it, so
+        // every accepted epoch's window is exact and distinct, and key and window agree.
+        if (epoch > _lastEpoch) revert PaymasterEpochOutOfRange(epoch, _lastEpoch);
+
         uint256 total = _spentTotal[epoch] + maxCost;
         if (total > _epochBudget) revert PaymasterEpochBudgetExceeded(epoch, total, _epochBudget);
         uint256 byAccount = _spentBy[epoch][userOp.sender] + maxCost;
@@ -77,7 +89,8 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
         _spentBy[epoch][userOp.sender] = byAccount;
 
         (uint256 start, uint256 end) = epochRange(epoch);
-        // validUntil is inclusive in ERC-4337; the epoch's last second is end - 1.
+        // validUntil is inclusive in ERC-4337; the epoch's last second is end - 1. Both fit:
+        // start <= end - 1 <= type(uint48).max for every epoch <= _lastEpoch, so neither cast truncates.
         validationData = _packValidationData(false, uint48(end - 1), uint48(start));
         context = abi.encode(
             epoch,
@@ -142,6 +155,11 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
     function epochRange(uint64 epoch) public view returns (uint256 start, uint256 end) {
         start = uint256(_genesisTime) + uint256(epoch) * _epochLength;
         end = start + _epochLength;
+    }
+
+    /// @inheritdoc IClaimPaymaster
+    function lastEpoch() external view returns (uint64) {
+        return _lastEpoch;
     }
 
     /// @inheritdoc IClaimPaymaster
