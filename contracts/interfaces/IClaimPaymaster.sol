@@ -16,6 +16,10 @@ pragma solidity ^0.8.28;
 /// Budgets are reserved at validation for the maximum cost; postOp releases what was not used
 /// (counting the postOp gas limit in full, so budgets never undercount the deposit spent). When a device directory is set, the sender must be the device's reward recipient
 /// (its device account).
+///
+/// Pause: a holder of GUARDIAN_ROLE on the reward emission (the pause-only guardian) or the owner
+/// may pause sponsorship at once; only the owner (the timelock) unpauses. The guardian can do
+/// nothing else here: no unpause, no parameter, no withdrawal of the deposit or stake.
 interface IClaimPaymaster {
     error PaymasterNotExecute(bytes4 selector);
     error PaymasterTargetNotAllowed(address target);
@@ -32,12 +36,22 @@ interface IClaimPaymaster {
     /// ERC-4337's uint48 validUntil: cut to uint48 its window would alias an earlier epoch's window
     /// with a fresh budget, so it is refused.
     error PaymasterEpochOutOfRange(uint64 epoch, uint64 lastEpoch);
+    /// @notice Sponsorship is paused (validation), or already paused (pause).
+    error PaymasterPaused();
+    /// @notice unpause() while sponsorship is not paused.
+    error PaymasterNotPaused();
+    /// @notice `account` is neither the owner nor a GUARDIAN_ROLE holder on the reward emission.
+    error PaymasterNotGuardian(address account);
 
     /// @notice `charged` wei of gas counted against the budgets for `account`'s claim in `epoch`.
     event ClaimSponsored(address indexed account, uint64 indexed epoch, uint256 charged);
     event ClaimCallUpdated(address target, bytes4 selector, bytes4 executeSelector);
     event BudgetsUpdated(uint256 epochBudget, uint256 accountBudget);
     event DeviceDirectoryUpdated(address directory);
+    /// @notice Sponsorship paused by `account` (a guardian or the owner).
+    event SponsorshipPaused(address indexed account);
+    /// @notice Sponsorship resumed by the owner.
+    event SponsorshipUnpaused(address indexed account);
 
     /// @notice Sets the sponsored call: the distributor, its claim selector and the device
     /// account's execute selector (owner = timelock).
@@ -49,6 +63,19 @@ interface IClaimPaymaster {
     /// @notice Sets the directory used to check that senders are device accounts; zero disables
     /// the check (owner).
     function setDeviceDirectory(address directory) external;
+
+    /// @notice Stops sponsoring every operation until the owner unpauses. The owner or a
+    /// GUARDIAN_ROLE holder on the reward emission (`guardians()`).
+    function pause() external;
+
+    /// @notice Resumes sponsorship (owner only; a guardian cannot).
+    function unpause() external;
+
+    /// @notice Whether sponsorship is paused.
+    function paused() external view returns (bool);
+
+    /// @notice The AccessControl contract (the reward emission) whose GUARDIAN_ROLE may pause.
+    function guardians() external view returns (address);
 
     /// @notice Wei of gas reserved or spent in `epoch` in total and by `account`.
     function spent(uint64 epoch, address account) external view returns (uint256 total, uint256 byAccount);
