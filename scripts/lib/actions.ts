@@ -182,6 +182,14 @@ export const ACTIONS: ActionSpec[] = [
       ["accountBudget", "uint"],
     ],
   },
+  { name: "pause sponsored claims", summary: "stop sponsoring claims", contract: "claimPaymaster", fn: "pause", params: [] },
+  {
+    name: "unpause sponsored claims",
+    summary: "resume sponsoring claims",
+    contract: "claimPaymaster",
+    fn: "unpause",
+    params: [],
+  },
   {
     name: "set paymaster device directory",
     summary: "device directory whose accounts the paymaster sponsors",

@@ -7,14 +7,20 @@
  * - Ownable owners (and Ownable2Step pending owners) are read with owner()/pendingOwner().
  * - An account is an EOA when it has no code, or only an EIP-7702 delegation designator
  *   (0xef0100‖address: a key still controls it).
- * - Admin-type = every role except the operational ones below, plus ownership. Unknown role
- *   hashes count as admin-type (fail safe).
+ * - Admin-type = every role except the operational and pause-only ones below, plus ownership.
+ *   Unknown role hashes count as admin-type (fail safe).
+ * - Pause-only = a guardian's role that can pause and do nothing else (no unpause, mint, upgrade,
+ *   grant or withdrawal): RewardEmission's GUARDIAN_ROLE, which also lets its holders pause the
+ *   ClaimPaymaster. A guardian (a Safe, or even an EOA) may hold it; it is reported as such. The
+ *   same role name on any other contract counts as admin-type.
  */
 import { Contract, Interface, ZeroAddress, getAddress, id, type Provider } from "ethers";
 import type { Deployment } from "./deployments.js";
 
 /** Roles that carry no governance power: keeper permissions and the timelock's open executor. */
 export const OPERATIONAL_ROLES = new Set(["OPERATOR_ROLE", "DISTRIBUTOR_ROLE", "EXECUTOR_ROLE"]);
+/** Pause-only roles, by the contract's name in the deployment record. */
+export const PAUSE_ONLY_ROLES: Readonly<Record<string, readonly string[]>> = { rewardEmission: ["GUARDIAN_ROLE"] };
 
 const ACCESS_CONTROL = new Interface([
   "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
@@ -52,12 +58,16 @@ export interface Holding {
   holderName?: string;
   kind: HolderKind;
   adminType: boolean;
+  /** A pause-only guardian role: allowed for any holder, reported as a guardian. */
+  pauseOnly: boolean;
   violation: boolean;
 }
 
 export interface AuditReport {
   chainId: number;
   holdings: Holding[];
+  /** Holders of pause-only roles other than the deployment's own contracts (the guardians). */
+  guardians: string[];
   violations: Holding[];
   ok: boolean;
 }
@@ -105,7 +115,7 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
     return kinds.get(a)!;
   };
   const holdings: Holding[] = [];
-  const add = async (contract: string, role: string, holder: string, adminType: boolean): Promise<void> => {
+  const add = async (contract: string, role: string, holder: string, adminType: boolean, pauseOnly = false): Promise<void> => {
     const kind = await kindOf(holder);
     holdings.push({
       contract,
@@ -114,13 +124,15 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
       holderName: nameOfAddress.get(holder),
       kind,
       adminType,
+      pauseOnly,
       violation: adminType && kind !== "contract",
     });
   };
   for (const [name, c] of Object.entries(deployment.contracts)) {
     for (const [role, account] of await roleHolders(provider, c.address, c.startBlock)) {
       const roleName = NAME_OF.get(role) ?? role;
-      await add(name, roleName, account, !OPERATIONAL_ROLES.has(roleName));
+      const pauseOnly = PAUSE_ONLY_ROLES[name]?.includes(roleName) ?? false;
+      await add(name, roleName, account, !pauseOnly && !OPERATIONAL_ROLES.has(roleName), pauseOnly);
     }
     const owner = await tryCall(provider, c.address, "owner");
     if (owner !== undefined && owner !== ZeroAddress) await add(name, "owner", owner, true);
@@ -128,7 +140,8 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
     if (pending !== undefined && pending !== ZeroAddress) await add(name, "pendingOwner", pending, true);
   }
   const violations = holdings.filter((h) => h.violation);
-  return { chainId: deployment.chainId, holdings, violations, ok: violations.length === 0 };
+  const guardians = [...new Set(holdings.filter((h) => h.pauseOnly && h.holderName === undefined).map((h) => h.holder))];
+  return { chainId: deployment.chainId, holdings, guardians, violations, ok: violations.length === 0 };
 }
 
 export function formatAudit(report: AuditReport): string {
@@ -138,8 +151,9 @@ export function formatAudit(report: AuditReport): string {
     h.role,
     h.holderName ? `${h.holderName} (${h.holder})` : h.holder,
     h.kind,
+    h.pauseOnly ? "pause-only" : h.adminType ? "admin" : "operational",
   ]);
-  const header = ["", "contract", "role", "holder", "kind"];
+  const header = ["", "contract", "role", "holder", "kind", "power"];
   const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]): string =>
     r
@@ -149,5 +163,9 @@ export function formatAudit(report: AuditReport): string {
   const summary = report.ok
     ? `roles audit passed: no externally owned account holds an admin role (${report.holdings.length} holdings)`
     : `roles audit FAILED: ${report.violations.length} admin holding(s) by externally owned accounts`;
-  return [line(header), ...rows.map(line), "", summary].join("\n");
+  const guardians =
+    report.guardians.length === 0
+      ? "guardian: none (only governance can pause)"
+      : `guardian (pause only: cannot unpause, mint, upgrade, grant roles or move funds): ${report.guardians.join(", ")}`;
+  return [line(header), ...rows.map(line), "", guardians, summary].join("\n");
 }

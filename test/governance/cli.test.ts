@@ -103,6 +103,19 @@ describe("DAO and operator CLIs on hardhat node", function () {
     expect(deployHelp.out).to.contain("--reset");
   });
 
+  it("deploy refuses a zero guardian by name before touching the chain (omit the key for no guardian)", function () {
+    const params = JSON.parse(readFileSync("deploy/parameters/localhost.json", "utf8")) as {
+      DevProtocol: Record<string, unknown>;
+    };
+    params.DevProtocol.guardian = "0x0000000000000000000000000000000000000000";
+    const file = path.join(dir, "zero-guardian.json");
+    writeFileSync(file, JSON.stringify(params));
+    const r = run("scripts/deploy.ts", "--network", "localhost", "--rpc-url", url, "--parameters", file, "--deployments", dir);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.contain(`${file}: DevProtocol.guardian must be a non-zero address, e.g. a Safe (omit it for no guardian)`);
+    rmSync(file);
+  });
+
   it("deploys from a clean state in one command; re-running changes nothing; the roles audit passes", function () {
     const first = run(
       "scripts/deploy.ts",
@@ -140,6 +153,10 @@ describe("DAO and operator CLIs on hardhat node", function () {
     const audit = ops("roles-audit");
     expect(audit.code, audit.err).to.equal(0);
     expect(audit.out).to.contain("roles audit passed");
+    // localhost.json names a development account as the pause-only guardian.
+    expect(audit.out).to.match(
+      /ok\s+rewardEmission\s+GUARDIAN_ROLE\s+0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc\s+eoa\s+pause-only/,
+    );
   });
 
   it("a proposal file goes through delegate, propose, vote, signed vote, queue and execute", async function () {
