@@ -8,6 +8,7 @@
 import cron, { type ScheduledTask } from "node-cron";
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { connectChain, isConnectionError, type ConnectOptions } from "./chain.js";
+import { describeRevert } from "./errors.js";
 import { OpsServer } from "./http.js";
 import { silentLogger, type Logger } from "./log.js";
 
@@ -133,8 +134,9 @@ export abstract class Service {
           this.setHealth("rpc-down", { lastError: (e as Error).message, retryAt: Date.now() + wait });
           this.log.warn(`${this.className()}#rpcDown`, { err: (e as Error).message, retryInSeconds: wait / 1000 });
         } else {
-          this.setHealth("error", { lastError: (e as Error).message });
-          this.log.error(`${this.className()}#tick`, { err: e as Error });
+          const revert = describeRevert(e);
+          this.setHealth("error", { lastError: revert ?? (e as Error).message });
+          this.log.error(`${this.className()}#tick`, { err: e as Error, ...(revert ? { revert } : {}) });
         }
       } finally {
         this.running = undefined;

@@ -19,6 +19,7 @@ import { batchInclusionProof, encodeBatchPayload, getPoseidon, type PoseidonHash
 import { silentLogger, type Logger } from "../common/log.js";
 import { daemonOptions, opt, type OptionValues, rpcUrlOption, storeOption } from "../common/options.js";
 import { bindStoreToChain } from "../common/chain.js";
+import { describeRevert } from "../common/errors.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { TxManager, isRevert } from "../common/tx.js";
@@ -123,9 +124,15 @@ export class DaKeeper extends Service {
         done.push(b.batchId);
         this.log.info("DaKeeper#commit", { batchId: b.batchId, root: b.root, tx: receipt.hash });
       } catch (e) {
-        if (!isRevert(e)) throw e;
+        const revert = describeRevert(e);
+        if (!isRevert(e) && !revert) throw e;
         // Someone else committed this id first (another keeper): re-read the chain next round.
-        this.log.warn("DaKeeper#commitReverted", { batchId: b.batchId, err: e as Error });
+        if (revert && /NotSequencer|NotBonded|BondLocked|Unbonding/.test(revert)) {
+          // Nothing this keeper can fix by retrying: say so plainly, once per tick.
+          this.log.error("DaKeeper#cannotCommit", { batchId: b.batchId, revert });
+          break;
+        }
+        this.log.warn("DaKeeper#commitReverted", { batchId: b.batchId, err: e as Error, ...(revert ? { revert } : {}) });
       }
     }
     return done;
