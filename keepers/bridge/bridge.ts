@@ -34,9 +34,12 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { JsonRpcProvider } from "ethers";
 import {
+  CLOCK_DRIFT_ALLOWANCE_SEC,
+  KEY_REVOCATION_DELAY_SEC,
   TOPIC_SHARDS,
   connectDigest,
   encodeReceipts,
+  keyWindowAt,
   encodeRejection,
   errorTopic,
   parseConnectPassword,
@@ -147,6 +150,18 @@ export class Bridge extends Service {
     super("bridge", deps.log ?? silentLogger);
     if (TOPIC_SHARDS % opts.connections !== 0)
       throw new Error(`invalid option --connections: must divide ${TOPIC_SHARDS}, got ${opts.connections}`);
+    // A rotation or decommission takes effect KEY_REVOCATION_DELAY after its block. A reading the
+    // bridge accepts before it sees the change is stamped at most skew + cache TTL after the
+    // change's block (plus clock drift), so that sum must stay below the delay, or an owner could
+    // rotate right after readings were accepted and leave them outside their key's window.
+    const window = BigInt(opts.maxFutureSkewSec) + BigInt(Math.ceil(opts.directoryTtlMs / 1000));
+    const limit = KEY_REVOCATION_DELAY_SEC - CLOCK_DRIFT_ALLOWANCE_SEC;
+    if (window > limit)
+      throw new Error(
+        `invalid option --max-future-skew-sec: ${opts.maxFutureSkewSec} s plus the directory TTL ` +
+          `(${opts.directoryTtlMs} ms) is ${window} s; it must stay at most ${limit} s (key revocation delay ` +
+          `${KEY_REVOCATION_DELAY_SEC} s less ${CLOCK_DRIFT_ALLOWANCE_SEC} s clock drift)`,
+      );
     if (opts.answerKey) {
       let publicId: string;
       try {
@@ -322,7 +337,9 @@ export class Bridge extends Service {
     if (info.status !== DeviceStatus.Active) return null;
     const digest = connectDigest(this.opts.networkId, deviceId, token.timestamp);
     const sig = Buffer.from(token.signature.slice(2), "hex");
-    const current = info.keys.filter((k) => k.revokedAt === 0n);
+    // Revocations are scheduled: during a pending rotation the outgoing key (revoked from a future
+    // instant) and the incoming one (valid from it) both identify the device.
+    const current = info.keys.filter((k) => keyWindowAt(k, token.timestamp) !== "revoked");
     const who = sig.length === 65 ? recoverAddress(digest, sig) : null;
     const ok = current.some((k) =>
       k.type === "secp256k1"

@@ -229,6 +229,13 @@ export const ACTIONS: ActionSpec[] = [
     fn: "resume",
     params: [["deviceId", "uint"]],
   },
+  {
+    name: "release device",
+    summary: "retire a device stuck in Provisioned (its root or maker revoked) and free its key for onboarding",
+    contract: "deviceRegistry",
+    fn: "releaseDevice",
+    params: [["deviceId", "uint"]],
+  },
   // Reward settlement
   {
     name: "set reward range",
