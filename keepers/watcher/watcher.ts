@@ -33,6 +33,7 @@ import {
   type SignedReading,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
+import { describeRevert } from "../common/errors.js";
 import { daemonOptions, opt, rpcUrlOption, type OptionValues } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { BatchStatus, type ChainBatchView } from "../common/rewards.js";
@@ -62,6 +63,7 @@ const DA_ABI = [
   "function challengeDeadline(uint256 batchId) view returns (uint64)",
   "function deviceDirectory() view returns (address)",
   "function challengeSignature(uint256 batchId, tuple(uint256 deviceId, uint256 seq, uint256 timestamp, uint256 value, bytes signature) reading, uint256 index, uint256[3][] siblings)",
+  "function challengeDuplicate(tuple(uint256 batchId, uint256 index, tuple(uint256 deviceId, uint256 seq, uint256 timestamp, uint256 value, bytes signature) reading, uint256[3][] siblings) a, tuple(uint256 batchId, uint256 index, tuple(uint256 deviceId, uint256 seq, uint256 timestamp, uint256 value, bytes signature) reading, uint256[3][] siblings) b)",
   "event BatchCommitted(uint256 indexed batchId, address indexed sequencer, uint256 root, uint32 leafCount, uint8 depth, uint64 indexed epoch, string uri)",
 ] as const;
 
@@ -85,10 +87,19 @@ interface KeyRecord {
 export interface Finding {
   batchId: bigint;
   index: number;
-  kind: "signature";
+  kind: "signature" | "duplicate";
   reason: string;
   /** The challenge transaction, or why none was sent. */
   challenge: string;
+}
+
+/** A leaf to challenge; for a repeat, where its first copy is. */
+interface Suspect {
+  kind: Finding["kind"];
+  batch: BatchPayload;
+  index: number;
+  reason: string;
+  first?: { batchId: bigint; index: number };
 }
 
 export class Watcher extends Service {
@@ -101,6 +112,11 @@ export class Watcher extends Service {
   /** Batches whose payload could not be checked yet: id → why. */
   readonly unverifiable = new Map<bigint, string>();
   readonly findings: Finding[] = [];
+  /** First committed copy of each (deviceId, seq) in a checked, valid batch. */
+  private readonly firstSeen = new Map<string, { batchId: bigint; index: number }>();
+  /** Payloads of checked, valid batches (to prove the first copy of a repeat). */
+  private readonly payloads = new Map<bigint, BatchPayload>();
+  private provider!: Provider;
   private readonly checkedBatches: Counter;
   private readonly challenges: Counter;
   private readonly unverifiableGauge: Gauge;
@@ -139,7 +155,7 @@ export class Watcher extends Service {
       const provider = await this.connectChain(this.opts.rpcUrl);
       runner = this.opts.privateKey ? new Wallet(this.opts.privateKey, provider) : provider;
     }
-    const provider = (runner.provider ?? runner) as Provider;
+    const provider = (this.provider = (runner.provider ?? runner) as Provider);
     this.chainId = (await provider.getNetwork()).chainId;
     this.da = new Contract(this.opts.da, DA_ABI, runner);
     this.directory = new Contract((await this.da.deviceDirectory()) as string, DIRECTORY_ABI, provider);
@@ -176,14 +192,14 @@ export class Watcher extends Service {
 
   private async checkBatch(id: bigint): Promise<Finding | null> {
     const b = (await this.da.getBatch(id)) as ChainBatchView;
-    const deadline = BigInt(await this.da.challengeDeadline(id));
-    const now = BigInt((await (this.da.runner!.provider ?? (this.da.runner as Provider)).getBlock("latest"))!.timestamp);
-    if (BigInt(b.status) === BatchStatus.Invalidated || now >= deadline) {
-      if (this.unverifiable.delete(id) && now >= deadline && BigInt(b.status) !== BatchStatus.Invalidated) {
-        this.log.error("Watcher#windowClosedUnchecked", { batchId: id, why: "payload never became checkable" });
-      }
+    if (BigInt(b.status) === BatchStatus.Invalidated) {
+      this.unverifiable.delete(id);
+      this.forget(id);
       return null;
     }
+    const deadline = BigInt(await this.da.challengeDeadline(id));
+    const now = BigInt((await this.provider.getBlock("latest"))!.timestamp);
+    const open = now < deadline;
     let payload: BatchPayload;
     try {
       payload = await this.fetchPayload(id);
@@ -195,21 +211,63 @@ export class Watcher extends Service {
       }
     } catch (e) {
       const why = (e as Error).message;
-      if (this.unverifiable.get(id) !== why) {
-        this.log.error("Watcher#unverifiable", { batchId: id, why, challengeDeadline: deadline });
+      if (!open) {
+        // Final already: nothing to challenge; it only cannot serve as the earlier copy of a repeat.
+        if (this.unverifiable.delete(id)) this.log.error("Watcher#windowClosedUnchecked", { batchId: id, why });
+        return null;
       }
+      if (this.unverifiable.get(id) !== why)
+        this.log.error("Watcher#unverifiable", { batchId: id, why, challengeDeadline: deadline });
       this.unverifiable.set(id, why);
       return null;
     }
     this.unverifiable.delete(id);
-    for (let i = 0; i < payload.readings.length; i++) {
-      const r = payload.readings[i];
-      const bad = await this.signatureProblem(r, BigInt(b.committedAt));
-      if (bad) return this.challenge(payload, i, bad);
+    if (open) {
+      for (let i = 0; i < payload.readings.length; i++) {
+        const bad = await this.signatureProblem(payload.readings[i], BigInt(b.committedAt));
+        if (bad) return this.challenge({ kind: "signature", batch: payload, index: i, reason: bad });
+      }
+      const dup = this.firstRepeat(payload);
+      if (dup) return this.challenge(dup);
     }
+    this.remember(payload);
     this.checkedBatches.inc();
-    this.log.info("Watcher#checked", { batchId: id, leaves: payload.readings.length });
+    this.log.info("Watcher#checked", { batchId: id, leaves: payload.readings.length, final: !open });
     return null;
+  }
+
+  /** The first leaf of `p` whose (deviceId, seq) is already in `p` or in an earlier valid batch. */
+  private firstRepeat(p: BatchPayload): Suspect | null {
+    const inBatch = new Map<string, number>();
+    for (let i = 0; i < p.readings.length; i++) {
+      const r = p.readings[i];
+      const key = `${r.deviceId}:${r.seq}`;
+      const here = inBatch.get(key);
+      const earlier = this.firstSeen.get(key);
+      const first =
+        earlier && earlier.batchId < p.batchId ? earlier : here !== undefined ? { batchId: p.batchId, index: here } : null;
+      if (first) {
+        const reason = `device ${r.deviceId} seq ${r.seq} is already committed in batch ${first.batchId} slot ${first.index}`;
+        return { kind: "duplicate", batch: p, index: i, reason, first };
+      }
+      inBatch.set(key, i);
+    }
+    return null;
+  }
+
+  /** Indexes a checked, valid batch: its readings become the first copies later repeats are proven against. */
+  private remember(p: BatchPayload): void {
+    this.payloads.set(p.batchId, p);
+    p.readings.forEach((r, index) => {
+      const key = `${r.deviceId}:${r.seq}`;
+      if (!this.firstSeen.has(key)) this.firstSeen.set(key, { batchId: p.batchId, index });
+    });
+  }
+
+  /** Drops an invalidated batch from the index (its readings may be committed again). */
+  private forget(batchId: bigint): void {
+    if (!this.payloads.delete(batchId)) return;
+    for (const [k, v] of this.firstSeen) if (v.batchId === batchId) this.firstSeen.delete(k);
   }
 
   private async fetchPayload(id: bigint): Promise<BatchPayload> {
@@ -257,40 +315,55 @@ export class Watcher extends Service {
     }));
   }
 
-  private async challenge(p: BatchPayload, index: number, reason: string): Promise<Finding> {
+  /** The challenge call for a suspect leaf: a signature challenge, or a duplicate challenge with both leaves. */
+  private challengeCall(x: Suspect): { fn: string; args: unknown[] } {
+    const leaf = (p: BatchPayload, index: number) => {
+      const r = p.readings[index];
+      return {
+        batchId: p.batchId,
+        index,
+        reading: { deviceId: r.deviceId, seq: r.seq, timestamp: r.timestamp, value: r.value, signature: r.signature },
+        siblings: batchInclusionProof(this.hasher, p, index).siblings,
+      };
+    };
+    const mine = leaf(x.batch, x.index);
+    if (x.kind === "signature")
+      return { fn: "challengeSignature", args: [mine.batchId, mine.reading, mine.index, mine.siblings] };
+    const firstBatch = x.first!.batchId === x.batch.batchId ? x.batch : this.payloads.get(x.first!.batchId)!;
+    return { fn: "challengeDuplicate", args: [leaf(firstBatch, x.first!.index), mine] };
+  }
+
+  private async challenge(x: Suspect): Promise<Finding> {
+    const { batch: p, index, reason, kind } = x;
     const r = p.readings[index];
-    const proof = batchInclusionProof(this.hasher, p, index);
-    const args = [
-      p.batchId,
-      { deviceId: r.deviceId, seq: r.seq, timestamp: r.timestamp, value: r.value, signature: r.signature },
-      index,
-      proof.siblings,
-    ] as const;
-    const finding: Finding = { batchId: p.batchId, index, kind: "signature", reason, challenge: "" };
-    this.log.warn("Watcher#badLeaf", { batchId: p.batchId, index, deviceId: r.deviceId, seq: r.seq, reason });
+    const { fn, args } = this.challengeCall(x);
+    const finding: Finding = { batchId: p.batchId, index, kind, reason, challenge: "" };
+    this.log.warn("Watcher#badLeaf", { batchId: p.batchId, index, kind, deviceId: r.deviceId, seq: r.seq, reason });
     try {
-      await this.da.challengeSignature.staticCall(...args);
+      await this.da.getFunction(fn).staticCall(...args);
     } catch (e) {
-      finding.challenge = `not sent: the contract refuses it (${(e as Error).message.slice(0, 200)})`;
-      this.challenges.inc({ kind: "signature", outcome: "refused-by-simulation" });
+      finding.challenge = `not sent: the contract refuses it (${describeRevert(e) ?? (e as Error).message.slice(0, 200)})`;
+      this.challenges.inc({ kind, outcome: "refused-by-simulation" });
       this.log.error("Watcher#disagree", { batchId: p.batchId, index, err: finding.challenge });
       return this.record(finding);
     }
     if (this.opts.dryRun || !this.tx) {
       finding.challenge = "not sent (report only)";
-      this.challenges.inc({ kind: "signature", outcome: "dry-run" });
+      this.challenges.inc({ kind, outcome: "dry-run" });
       return this.record(finding);
     }
     try {
-      const receipt = await this.tx.send(`challengeSignature(${p.batchId}, ${index})`, () => this.da.challengeSignature(...args));
+      const receipt = await this.tx.send(`${fn}(${p.batchId}, ${index})`, () => this.da.getFunction(fn)(...args));
       finding.challenge = receipt.hash;
-      this.challenges.inc({ kind: "signature", outcome: "sent" });
-      this.log.info("Watcher#challenged", { batchId: p.batchId, index, tx: receipt.hash });
+      this.challenges.inc({ kind, outcome: "sent" });
+      this.log.info("Watcher#challenged", { batchId: p.batchId, index, kind, tx: receipt.hash });
+      this.forget(p.batchId);
     } catch (e) {
-      finding.challenge = `failed: ${(e as Error).message.slice(0, 200)}`;
-      this.challenges.inc({ kind: "signature", outcome: isRevert(e) ? "reverted" : "error" });
-      this.log.error("Watcher#challengeFailed", { batchId: p.batchId, index, err: e as Error });
-      if (!isRevert(e)) throw e;
+      const revert = describeRevert(e);
+      finding.challenge = `failed: ${revert ?? (e as Error).message.slice(0, 200)}`;
+      this.challenges.inc({ kind, outcome: isRevert(e) || revert ? "reverted" : "error" });
+      this.log.error("Watcher#challengeFailed", { batchId: p.batchId, index, err: finding.challenge });
+      if (!isRevert(e) && !revert) throw e;
     }
     return this.record(finding);
   }

@@ -5,7 +5,18 @@
  * honest batch is checked and left alone; a payload nobody serves is reported as unverifiable.
  */
 import { expect } from "chai";
-import { generateKeyPair, signReading, type SignedReading } from "../../../sdk/src/index.js";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  encodeBatchPayload,
+  generateKeyPair,
+  getPoseidon,
+  hashReading,
+  merkleRoot,
+  signReading,
+  type BatchPayload,
+  type SignedReading,
+} from "../../../sdk/src/index.js";
 import { freePort } from "../../../keepers/common/net.js";
 import { parseOptions } from "../../../keepers/common/options.js";
 import { DaKeeper, daOptions } from "../../../keepers/da/da.js";
@@ -72,6 +83,76 @@ describe("Watcher (real DataAvailability, payloads over HTTP)", function () {
     // Checking again sends nothing (the batch is invalidated; the chain is the watcher's state).
     expect(await w.checkNew()).to.deep.equal([]);
     expect(await f.da.da.queryFilter(f.da.da.filters.SequencerSlashed())).to.have.length(1);
+  });
+
+  /** A hostile sequencer: commits the given readings as batches directly and serves their payloads itself. */
+  const commitDirectly = async (batches: SignedReading[][]): Promise<{ ids: bigint[]; close: () => Promise<void> }> => {
+    const h = await getPoseidon();
+    const payloads = new Map<string, string>();
+    const server = http.createServer((req, res) => {
+      const body = payloads.get(req.url ?? "");
+      res.writeHead(body ? 200 : 404, { "content-type": "application/json" });
+      res.end(body ?? "{}");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const ids: bigint[] = [];
+    for (const readings of batches) {
+      const id = await f.da.da.nextBatchId();
+      const depth = 2;
+      const root = merkleRoot(
+        h,
+        readings.map((r) => hashReading(h, r)),
+        depth,
+      );
+      const p: BatchPayload = { batchId: id, epoch: f.epoch, depth, root, readings };
+      payloads.set(`/batches/${id}`, encodeBatchPayload(p));
+      await (
+        await f.da.da.connect(f.da.sequencer).commitBatch(id, root, readings.length, depth, f.epoch, `${url}/batches/${id}`)
+      ).wait();
+      ids.push(id);
+    }
+    return { ids, close: () => new Promise<void>((r) => server.close(() => r())) };
+  };
+
+  it("challenges a reading committed again in a later batch: the later batch is invalidated, the first stays", async () => {
+    const [a, b, c] = f.readings([
+      { deviceId: 11n, value: 150n, offset: 1n },
+      { deviceId: 22n, value: 150n, offset: 2n },
+      { deviceId: 22n, value: 160n, offset: 3n },
+    ]);
+    // Every signature is valid: only the repeat of `a` is wrong, and it pays twice if unchallenged.
+    const hostile = await commitDirectly([
+      [a, b],
+      [c, a],
+    ]);
+    try {
+      const w = await watcher();
+      const found = await w.checkNew();
+      expect(found).to.have.length(1);
+      expect(found[0]).to.include({ batchId: hostile.ids[1], index: 1, kind: "duplicate" });
+      expect(found[0].reason).to.include(`already committed in batch ${hostile.ids[0]} slot 0`);
+      expect(found[0].challenge).to.match(/^0x[0-9a-f]{64}$/);
+      expect((await f.da.da.getBatch(hostile.ids[0])).status).to.equal(1n);
+      expect((await f.da.da.getBatch(hostile.ids[1])).status).to.equal(2n);
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  it("challenges a reading repeated inside one batch", async () => {
+    const [a, b] = f.readings([
+      { deviceId: 11n, value: 150n, offset: 1n },
+      { deviceId: 22n, value: 150n, offset: 2n },
+    ]);
+    const hostile = await commitDirectly([[a, b, a]]);
+    try {
+      const found = await (await watcher()).checkNew();
+      expect(found.map((x) => [x.batchId, x.index, x.kind])).to.deep.equal([[hostile.ids[0], 2, "duplicate"]]);
+      expect((await f.da.da.getBatch(hostile.ids[0])).status).to.equal(2n);
+    } finally {
+      await hostile.close();
+    }
   });
 
   it("leaves an honest batch alone, and reports a payload nobody serves as unverifiable", async () => {
