@@ -43,6 +43,19 @@ const suite: BenchSuite = {
         unit: "gas",
         note: "optional: the address receives rewards before deployment",
       },
+      {
+        key: "provisionGasSingle",
+        label: "maker provisioning gas, one secp256k1 device",
+        value: g.provisionOneSecp256k1,
+        unit: "gas",
+        note: "device-key proof of possession included",
+      },
+      {
+        key: "provisionGasPerDevice",
+        label: `maker provisioning gas per device (batch of ${g.batchSize})`,
+        value: g.provisionGasPerDevice,
+        unit: "gas",
+      },
       { key: "rotateKeyGas", label: "key rotation (old + new key signatures)", value: g.rotateKeySecp256k1, unit: "gas" },
       {
         key: "p256VerifyGas",

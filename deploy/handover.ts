@@ -12,6 +12,10 @@
  *   and admin roles on the timelock. After this the timelock's delay is the governed one and only
  *   the governor can propose to it.
  *
+ * - Guardian: each contract's `guardianRoles` (pause-only roles, e.g. RewardEmission's
+ *   GUARDIAN_ROLE) are also granted to `guardian` before the deployer drops its roles. A guardian
+ *   left at its default, the deployer, ends with nothing: the deployer renounces those roles too.
+ *
  * scripts/ops.ts `roles-audit` checks the result on-chain.
  */
 import type { ArgumentType, CallableContractFuture, Future, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
@@ -24,6 +28,11 @@ export interface GovernedAccessControl {
   contract: CallableContractFuture<string>;
   /** Roles granted to the timelock and renounced by the deployer: [name, role hash]. */
   roles: [string, string][];
+  /**
+   * Pause-only roles also granted to the guardian (they must be in `roles` too, so the timelock
+   * holds them and the deployer renounces them).
+   */
+  guardianRoles?: [string, string][];
   /** Roles the deployer renounces without granting them to anyone (temporary roles). */
   renounceOnly?: [string, string][];
   /** Futures that must run before the deployer drops its roles here (e.g. a genesis mint). */
@@ -38,6 +47,8 @@ export interface HandoverInputs {
   /** Ownable2Step contracts; `after`: the deployer's last owner calls, made before the transfer. */
   ownable2Step: { name: string; contract: CallableContractFuture<string>; after?: Future[] }[];
   timelockDelay: ArgumentType;
+  /** The pause-only guardian (e.g. a Safe); the deployer when there is none (it renounces). */
+  guardian: ArgumentType;
 }
 
 export const HANDOVER_SALT = id("depin.deploy.handover");
@@ -51,6 +62,10 @@ export function buildHandover(m: IgnitionModuleBuilder, inputs: HandoverInputs) 
     const grants = c.roles.map(([roleName, role]) =>
       m.call(c.contract, "grantRole", [role, timelock], { id: `${c.name}Grant${roleName}ToTimelock` }),
     );
+    for (const [roleName, role] of c.guardianRoles ?? []) {
+      if (!c.roles.some(([, r]) => r === role)) throw new Error(`${c.name}: guardian role ${roleName} is not in roles`);
+      grants.push(m.call(c.contract, "grantRole", [role, inputs.guardian], { id: `${c.name}Grant${roleName}ToGuardian` }));
+    }
     const all = [...c.roles, ...(c.renounceOnly ?? [])];
     // DEFAULT_ADMIN_ROLE last: it administers the others.
     all.sort(([a], [b]) => Number(a === "DEFAULT_ADMIN_ROLE") - Number(b === "DEFAULT_ADMIN_ROLE"));

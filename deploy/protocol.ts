@@ -13,6 +13,11 @@
  *                   (default: the deployer; in production a community multisig or airdrop contract)
  *   genesisSupply   tokens (wei) minted to genesisHolder at deployment, within the cap (default 0)
  *   timelockDelay   seconds between queueing and executing a governance operation (default 2 days)
+ *   guardian        pause-only guardian (e.g. a Safe): granted RewardEmission's GUARDIAN_ROLE, so
+ *                   it can pause minting and (through that role) sponsored claims on the
+ *                   ClaimPaymaster, and nothing else; only the timelock unpauses or revokes it.
+ *                   Optional: absent means no guardian (the timelock alone can pause). Never the
+ *                   zero address (scripts/deploy.ts refuses it).
  *   firstEpoch      first epoch the distributor pays — required
  *   settlementDelay seconds after an epoch ends before it can close (default 2 days; must exceed
  *                   commit delay + DA challenge window + proving time)
@@ -44,6 +49,8 @@ export const CLAIM_SELECTOR = id("claim(uint64[],uint64[])").slice(0, 10);
 export const REWARD_VERIFIER = { contract: "RewardRule16Verifier", depth: 2n, slots: 4n } as const;
 
 export const DEFAULT_ADMIN_ROLE = ZeroHash;
+/** RewardEmission's pause-only role; the ClaimPaymaster lets its holders pause sponsorship too. */
+export const GUARDIAN_ROLE = id("GUARDIAN_ROLE");
 
 export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) {
   const deployer = m.getAccount(0);
@@ -99,6 +106,8 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
     timelock,
     timelockSetup: governorRoles,
     timelockDelay: m.getParameter("timelockDelay", 2n * 86_400n),
+    // Absent: the deployer, whose grant is a no-op and whose role the hand-over renounces.
+    guardian: m.getParameter("guardian", deployer),
     accessControl: [
       {
         name: "DeviceRegistry",
@@ -123,8 +132,9 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
         contract: rewards.rewardEmission,
         roles: [
           ["DEFAULT_ADMIN_ROLE", DEFAULT_ADMIN_ROLE],
-          ["GUARDIAN_ROLE", id("GUARDIAN_ROLE")],
+          ["GUARDIAN_ROLE", GUARDIAN_ROLE],
         ],
+        guardianRoles: [["GUARDIAN_ROLE", GUARDIAN_ROLE]],
         after: [distributorMints],
       },
       {

@@ -5,6 +5,13 @@
  * a final rejection) for its sequence number arrives. Offline readings stay in the journal and are
  * replayed in order on reconnect; unreceipted readings are re-sent after `receiptTimeoutMs`
  * (duplicates are absorbed by the bridge), so nothing is dropped.
+ *
+ * Key rotation: the registry hands a device over from its old key to its new one at an instant
+ * (`validFrom` of the new key, KEY_REVOCATION_DELAY after the rotation). `installKey(key,
+ * validFrom)` (or `nextKey`) gives the device both: each reading is signed with the key in force at
+ * its timestamp. A reading refused with KEY_NOT_YET_VALID (signed with the new key before its
+ * hand-over) is not forgotten: the device re-signs it with the key in force at its timestamp, or,
+ * when it holds no such key, keeps it in the journal without re-sending it until one is installed.
  */
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
@@ -13,6 +20,7 @@ import {
   checkTopicRoot,
   connectPassword,
   errorTopic,
+  isFinalRejection,
   openAnswer,
   parseReceipts,
   parseRejection,
@@ -20,6 +28,7 @@ import {
   receiptTopic,
   signReading,
   toWire,
+  verifyReading,
   type DeviceKeyPair,
   type Receipt,
   type Rejection,
@@ -27,9 +36,18 @@ import {
 } from "../sdk/src/index.js";
 import { Journal } from "./journal.js";
 
+/** A device key and the first reading timestamp it signs (the registry's `validFrom`). */
+export interface ScheduledKey {
+  key: DeviceKeyPair;
+  validFrom: bigint;
+}
+
 export interface DeviceOptions {
   deviceId: bigint;
+  /** The device key (signs every reading stamped before `nextKey.validFrom`). */
   key: DeviceKeyPair;
+  /** A rotated-in key and its hand-over instant, when a rotation is pending or done. */
+  nextKey?: ScheduledKey;
   networkId: bigint;
   brokerUrl: string;
   /** MQTT topic root of the network (default `depin`; see sdk topics). */
@@ -70,12 +88,75 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** Last time the network answered (receipt or rejection); re-sending waits while it makes progress. */
   private lastProgress = Date.now();
   private stopped = false;
-  readonly stats = { recorded: 0, published: 0, receipts: 0, duplicates: 0, rejected: 0, republished: 0, forged: 0 };
+  /** Keys by hand-over instant, ascending; the first signs everything before the second's. */
+  private keys: ScheduledKey[];
+  /** Pending readings refused with a non-final code that no held key can fix: not re-sent. */
+  private readonly held = new Set<bigint>();
+  readonly stats = {
+    recorded: 0,
+    published: 0,
+    receipts: 0,
+    duplicates: 0,
+    rejected: 0,
+    republished: 0,
+    forged: 0,
+    /** Readings re-signed with the key in force at their timestamp after KEY_NOT_YET_VALID. */
+    resigned: 0,
+    /** Readings kept without a key to re-sign them (see `held`). */
+    held: 0,
+  };
 
   constructor(readonly opts: DeviceOptions) {
     super();
     this.journal = new Journal(opts.journalFile, { fsync: opts.fsync ?? true });
     this.topicRoot = checkTopicRoot(opts.topicRoot ?? DEFAULT_TOPIC_ROOT);
+    this.keys = [{ key: opts.key, validFrom: 0n }];
+    if (opts.nextKey) this.keys.push(opts.nextKey);
+  }
+
+  /** The key that signs readings stamped `timestamp`: the last one handed over at or before it. */
+  keyFor(timestamp: bigint): DeviceKeyPair {
+    let k = this.keys[0].key;
+    for (const s of this.keys) if (s.validFrom <= timestamp) k = s.key;
+    return k;
+  }
+
+  /**
+   * Schedules `key` for readings stamped at or after `validFrom` (the registry's
+   * `keyAt(id, i).validFrom`, i.e. the rotation's `effectiveAt`); installing a key again moves its
+   * hand-over. Readings held for want of a key are re-signed with the key now in force at their
+   * timestamp and sent again.
+   */
+  installKey(key: DeviceKeyPair, validFrom: bigint): void {
+    const same = (s: ScheduledKey): boolean =>
+      s.key.type === key.type && s.key.publicId.toLowerCase() === key.publicId.toLowerCase();
+    this.keys = [...this.keys.filter((s) => !same(s)), { key, validFrom }].sort((a, b) =>
+      a.validFrom < b.validFrom ? -1 : a.validFrom > b.validFrom ? 1 : 0,
+    );
+    const held = [...this.held];
+    this.held.clear();
+    this.stats.held = 0;
+    for (const seq of held) {
+      const r = this.journal.pending.get(seq);
+      if (r) this.resign(r);
+    }
+    this.pump();
+  }
+
+  /**
+   * A reading refused as signed by a key not yet valid at its timestamp: re-sign it with the key
+   * the schedule puts in force then, or hold it when that is the key that signed it already.
+   */
+  private resign(r: SignedReading): void {
+    const key = this.keyFor(r.timestamp);
+    if (verifyReading(this.opts.networkId, key.type, key.publicId, r)) {
+      this.held.add(r.seq);
+      this.stats.held = this.held.size;
+      return;
+    }
+    const fixed = signReading(this.opts.networkId, key, r);
+    this.journal.resign(fixed);
+    this.stats.resigned++;
   }
 
   get deviceId(): bigint {
@@ -91,7 +172,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   }
 
   private password(): string {
-    return connectPassword(this.opts.networkId, this.opts.key, this.opts.deviceId, BigInt(this.now()));
+    const now = BigInt(this.now());
+    return connectPassword(this.opts.networkId, this.keyFor(now), this.opts.deviceId, now);
   }
 
   /** Connects (and keeps reconnecting); resolves on the first connection or after `waitMs`. */
@@ -137,10 +219,11 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   /** Signs, journals (durably) and, when online, publishes one reading. */
   record(value: bigint | number, timestamp?: bigint | number): SignedReading {
-    const r = signReading(this.opts.networkId, this.opts.key, {
+    const ts = BigInt(timestamp ?? this.now());
+    const r = signReading(this.opts.networkId, this.keyFor(ts), {
       deviceId: this.opts.deviceId,
       seq: this.journal.nextSeq(),
-      timestamp: BigInt(timestamp ?? this.now()),
+      timestamp: ts,
       value: BigInt(value),
     });
     this.journal.record(r);
@@ -161,7 +244,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     const max = this.opts.maxInflight ?? 100;
     for (const [seq, r] of this.journal.pending) {
       if (this.inflight.size >= max) break;
-      if (this.inflight.has(seq)) continue;
+      if (this.inflight.has(seq) || this.held.has(seq)) continue;
       this.inflight.set(seq, Date.now());
       this.stats.published++;
       c.publish(readingTopic(this.deviceId, this.topicRoot), toWire(r), { qos: 1 });
@@ -216,10 +299,14 @@ export class Device extends EventEmitter<DeviceEvents> {
       if (rej.seq !== undefined) {
         const seq = BigInt(rej.seq);
         // Only a rejection of the reading we journaled (same signature) is final for it; a
-        // rejection of an injected fault message with the same seq is not.
+        // rejection of an injected fault message with the same seq is not. A non-final code
+        // (KEY_NOT_YET_VALID) keeps the reading: it is re-signed and sent again, or held.
         this.inflight.delete(seq);
         const mine = this.journal.pending.get(seq);
-        if (mine && rej.code !== "EQUIVOCATION") this.journal.refused(seq, rej.code);
+        if (mine && rej.code !== "EQUIVOCATION") {
+          if (isFinalRejection(rej.code)) this.journal.refused(seq, rej.code);
+          else this.resign(mine);
+        }
       }
       this.emit("rejected", rej);
       this.pump();

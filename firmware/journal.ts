@@ -1,7 +1,8 @@
 /**
  * The device's on-disk journal: the persisted monotonic sequence counter and the store-and-
  * forward queue in one append-only file. Lines:
- *   R <wire json>      a signed reading (its seq becomes the counter's high-water mark)
+ *   R <wire json>      a signed reading (its seq becomes the counter's high-water mark); a
+ *                      later R line for a pending seq re-signs it (same seq, time and value)
  *   A <seq>            the network's receipt for seq (delivered)
  *   X <seq> <code>     the network refused seq (final; kept for the operator's log)
  * On open, replaying the file gives the counter and every reading still waiting for a receipt.
@@ -67,6 +68,19 @@ export class Journal {
     if (this.lastSeq !== null && r.seq <= this.lastSeq) throw new Error(`sequence number ${r.seq} is not above ${this.lastSeq}`);
     this.append(`R ${toWire(r)}`);
     this.lastSeq = r.seq;
+    this.pending.set(r.seq, r);
+  }
+
+  /**
+   * Replaces the signature of pending reading `r.seq` (same device, time and value): a reading
+   * refused as signed by a key not yet valid, re-signed with the key in force at its timestamp.
+   */
+  resign(r: SignedReading): void {
+    const old = this.pending.get(r.seq);
+    if (!old) throw new Error(`sequence number ${r.seq} is not pending`);
+    if (old.deviceId !== r.deviceId || old.timestamp !== r.timestamp || old.value !== r.value)
+      throw new Error(`re-signed reading ${r.seq} differs from the journaled one`);
+    this.append(`R ${toWire(r)}`);
     this.pending.set(r.seq, r);
   }
 

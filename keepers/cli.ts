@@ -4,7 +4,7 @@
  *   npx tsx keepers/cli.ts <command> [--option value …]
  *   npx tsx keepers/cli.ts <command> --help
  *
- * Commands: bridge, sequencer, da, storage, prover, submitter, epoch. Every option can also come from the environment as
+ * Commands: bridge, sequencer, da, storage, prover, submitter, epoch, watcher. Every option can also come from the environment as
  * DEPIN_<OPTION_NAME> (e.g. DEPIN_STORE); flags win. A bad option stops the daemon with an error
  * that names it. Each daemon logs JSON lines, serves /metrics and /status, and stops cleanly on
  * SIGTERM/SIGINT.
@@ -12,8 +12,17 @@
 import { Bridge, bridgeOptions } from "./bridge/bridge.js";
 import { parseArgv } from "./common/cli.js";
 import { createLogger, type LogLevel } from "./common/log.js";
-import { ConfigError, describeOptions, optionsFromEnv, parseOptions, redact, type OptionSpecs } from "./common/options.js";
+import {
+  ConfigError,
+  describeOptions,
+  envName,
+  optionsFromEnv,
+  parseOptions,
+  redact,
+  type OptionSpecs,
+} from "./common/options.js";
 import type { Service } from "./common/service.js";
+import { ChainConfigError } from "./common/chain.js";
 import { loadDeploymentFile, withDeployment } from "./common/deployment.js";
 import { DaKeeper, daOptions } from "./da/da.js";
 import { EpochKeeper, epochOptions } from "./epoch/epoch.js";
@@ -21,6 +30,7 @@ import { Prover, proverOptions } from "./prover/prover.js";
 import { Sequencer, sequencerOptions } from "./sequencer/sequencer.js";
 import { StorageKeeper, storageOptions } from "./storage/storage.js";
 import { Submitter, submitterOptions } from "./submitter/submitter.js";
+import { Watcher, watcherOptions } from "./watcher/watcher.js";
 
 interface Command {
   summary: string;
@@ -64,7 +74,42 @@ const COMMANDS: Record<string, Command> = {
     specs: epochOptions,
     create: (o, log) => new EpochKeeper(o as never, { log }),
   },
+  watcher: {
+    summary: "checks every committed batch (payload, root, signatures, repeated readings) and challenges a bad one",
+    specs: watcherOptions,
+    create: (o, log) => new Watcher(o as never, { log }),
+  },
 };
+
+/** DEPIN_* variables that are not keeper options but are read elsewhere in the kit. */
+const OTHER_VARIABLES = new Set(["DEPIN_DEPLOYMENT", "DEPIN_TEST_LOGS", "DEPIN_PTAU_DIR", "DEPIN_POSTINSTALL_REENTRY"]);
+
+/**
+ * Refuses a DEPIN_* variable that no keeper knows (a typo such as DEPIN_DEPHT would otherwise be
+ * ignored and the default used). Variables of other keepers are allowed: one shell may configure
+ * several keepers.
+ */
+function checkEnvironment(env: NodeJS.ProcessEnv): void {
+  const known = new Set(OTHER_VARIABLES);
+  for (const c of Object.values(COMMANDS)) for (const k of Object.keys(c.specs)) known.add(envName(k));
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith("DEPIN_") || known.has(name)) continue;
+    const near = [...known].filter((k) => editDistance(k, name) <= 2);
+    throw new ConfigError(
+      name.slice("DEPIN_".length).toLowerCase().replace(/_/g, "-"),
+      `unknown environment variable ${name}${near.length ? ` (did you mean ${near.join(" or ")}?)` : ""}`,
+    );
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
 
 function usage(): string {
   return [
@@ -99,6 +144,7 @@ async function main(): Promise<number> {
   }
   let opts: Record<string, unknown>;
   try {
+    checkEnvironment(process.env);
     const { deployment = process.env.DEPIN_DEPLOYMENT, ...given } = { ...optionsFromEnv(cmd.specs), ...flags };
     const input = deployment === undefined ? given : withDeployment(cmd.specs, given, loadDeploymentFile(String(deployment)));
     opts = parseOptions(cmd.specs, input);
@@ -118,13 +164,22 @@ async function main(): Promise<number> {
     console.error(`${name}: ${(e as Error).message}`);
     return 2;
   }
-  await service.run({ schedule: opts.schedule as string, metricsPort: opts.metricsPort as number });
+  try {
+    await service.run({ schedule: opts.schedule as string, metricsPort: opts.metricsPort as number });
+  } catch (e) {
+    if (!(e instanceof ChainConfigError)) throw e;
+    log.error("cli#refused", { command: name, err: e.message });
+    console.error(`${name}: ${e.message}`);
+    return 1;
+  }
   return 0;
 }
 
 main().then(
   (code) => {
     process.exitCode = code;
+    // A keeper refused at start-up may hold open handles (store, hasher workers): leave now.
+    if (code !== 0) process.exit(code);
   },
   (e: unknown) => {
     console.error(e instanceof Error ? (e.stack ?? e.message) : e);

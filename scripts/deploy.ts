@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { ZeroAddress, isAddress } from "ethers";
 import { connectTo } from "./lib/cli.js";
 import { recordDeployment, writeDeployment } from "./lib/deployments.js";
 import { artifactVerifierKeys, assertDeployableKeys, isLocalChain } from "./lib/provenance.js";
@@ -19,7 +20,8 @@ const HELP = `Usage: npx tsx scripts/deploy.ts [options]
 
 Deploys the protocol (Ignition module chosen by the parameters file's top-level key:
 "DevProtocol" = with local mocks, for hardhat/localhost; "Protocol" = real dependencies),
-hands every role to the timelock, and writes deployments/<chainId>.json.
+hands every role to the timelock (and the pause-only GUARDIAN_ROLE to the parameters' optional
+"guardian", e.g. a Safe), and writes deployments/<chainId>.json.
 
 On any chain but a local development chain (chain id 31337 or 1337) it first checks the key
 provenance of the verifiers it would deploy (devKeys() of the compiled artifacts) and refuses,
@@ -61,6 +63,16 @@ async function main(): Promise<number> {
   const names = Object.keys(parameters).filter((k): k is ModuleName => (MODULE_NAMES as readonly string[]).includes(k));
   if (names.length !== 1) throw new Error(`${parametersFile} must have exactly one of the keys ${MODULE_NAMES.join(", ")}`);
   const moduleName = names[0];
+  // An absent guardian means none; a zero one would be a role held by nobody, written by mistake.
+  const guardian = (parameters[moduleName] as Record<string, unknown> | undefined)?.guardian;
+  if (
+    guardian !== undefined &&
+    (typeof guardian !== "string" || !isAddress(guardian) || BigInt(guardian) === BigInt(ZeroAddress))
+  ) {
+    throw new Error(
+      `${parametersFile}: ${moduleName}.guardian must be a non-zero address, e.g. a Safe (omit it for no guardian); got ${JSON.stringify(guardian)}`,
+    );
+  }
   // Loaded after argument checks, so `--help` and usage errors answer without starting Hardhat.
   const [{ default: hre }, { default: DevProtocolModule }, { default: ProtocolModule }, { REWARD_VERIFIER }] = await Promise.all([
     import("hardhat"),

@@ -10,6 +10,8 @@ import {
   KEY_TYPE_CODE,
   KeyTree,
   bindDigest,
+  makeProvisionRequest,
+  provisionDigest,
   bytesToHex,
   generateKeyPair,
   keyId,
@@ -18,6 +20,7 @@ import {
   resolveDid,
   signRotation,
   type BindRequest,
+  type ProvisionRequest,
   type DevicePublicKey,
   type DeviceKeyPair,
   type KeyType,
@@ -33,6 +36,14 @@ Device makers
   maker-root    --keys FILE [--publish --uri URI] [--proofs-out FILE]
                 Build the maker Merkle root of a device-key list; with --publish send
                 publishMakerRoot from the maker's key.
+  provision-digest --maker ADDR --deadline UNIX
+                Print the EIP-712 digest a device signs to consent to being provisioned by
+                the maker (its proof of possession).
+  provision     --keys FILE --maker-keys FILE [--index I] [--deadline-in SECONDS]
+                [--batch-size 100]
+                Register devices before sale (status Provisioned) from the maker's key. Devices
+                with a "privateKey" sign here (factory station); others must carry
+                "provisionSignature" and "provisionDeadline" produced by the device.
 
 Owners
   bind-digest   --owner ADDR --nonce N --deadline UNIX
@@ -47,6 +58,14 @@ Owners
                 [--deadline-in SECONDS]
   transfer      --device ID --to ADDR
   decommission  --device ID
+                Rotation and decommission take effect KEY_REVOCATION_DELAY (10 min) after the
+                block: the old key signs readings stamped before that instant, the new key
+                readings stamped from it on (printed as effectiveAt).
+
+Governance (DEVICE_GUARDIAN_ROLE)
+  release       --device ID
+                Release a device that is still only Provisioned (e.g. its maker's root was
+                revoked): it is retired and its key can be onboarded again.
 
 Anyone
   resolve       --did DID [--mqtt-broker URL] [--mqtt-topic TEMPLATE]
@@ -63,8 +82,9 @@ Common options
   --help              this text
 
 Key list file: JSON array of { "type": "secp256k1"|"p256", "publicKey": "0x…",
-"privateKey"?: "0x…", "signature"?, "nonce"?, "deadline"? } (publicKey: 20-byte address or
-64-byte x‖y), or text lines "type,publicKey[,privateKey]".`;
+"privateKey"?: "0x…", "signature"?, "nonce"?, "deadline"?, "provisionSignature"?,
+"provisionDeadline"? } (publicKey: 20-byte address or 64-byte x‖y), or text lines
+"type,publicKey[,privateKey]".`;
 
 /** A device-key list entry as read from a file. */
 export interface KeyEntry extends DevicePublicKey {
@@ -72,6 +92,9 @@ export interface KeyEntry extends DevicePublicKey {
   signature?: `0x${string}`;
   nonce?: string;
   deadline?: string;
+  /** The device's signature of `provisionDigest(maker, provisionDeadline)`. */
+  provisionSignature?: `0x${string}`;
+  provisionDeadline?: string;
 }
 
 export class CliError extends Error {}
@@ -108,7 +131,8 @@ export function readKeyFile(file: string): KeyEntry[] {
     if (!publicKey) throw new CliError(`${where}: publicKey missing`);
     const entry: KeyEntry = { type, publicKey, privateKey };
     keyId(entry); // validates the length
-    for (const k of ["signature", "nonce", "deadline"] as const) if (r[k] !== undefined) entry[k] = String(r[k]) as never;
+    for (const k of ["signature", "nonce", "deadline", "provisionSignature", "provisionDeadline"] as const)
+      if (r[k] !== undefined) entry[k] = String(r[k]) as never;
     return entry;
   });
 }
@@ -149,6 +173,7 @@ const OPTIONS = {
   uri: { type: "string" },
   "proofs-out": { type: "string" },
   owner: { type: "string" },
+  maker: { type: "string" },
   nonce: { type: "string" },
   deadline: { type: "string" },
   index: { type: "string" },
@@ -267,6 +292,64 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       log(bytesToHex(digest));
       return 0;
     }
+    case "provision-digest": {
+      const { deployment } = registry();
+      const digest = provisionDigest(
+        { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` },
+        { maker: need(values.maker, "maker") as `0x${string}`, deadline: int(values.deadline, "deadline") },
+      );
+      log(bytesToHex(digest));
+      return 0;
+    }
+    case "provision": {
+      const { contract, deployment } = registry();
+      const maker = (await signer().getAddress()) as `0x${string}`;
+      const domain = { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` };
+      const devices = readKeyFile(need(values.keys, "keys"));
+      const tree = new KeyTree(readKeyFile(need(values["maker-keys"], "maker-keys")));
+      const chosen = values.index === undefined ? devices : [devices[Number(int(values.index, "index"))]];
+      if (chosen[0] === undefined) throw new CliError(`--index ${values.index} is past the end of ${values.keys}`);
+      const deadline = (await now()) + int(values["deadline-in"], "deadline-in", 3600n);
+      const requests: ProvisionRequest[] = chosen.map((d) => {
+        if (!tree.has(d)) throw new CliError(`device ${d.publicKey} is not in the maker key list`);
+        if (d.privateKey)
+          return makeProvisionRequest(keyPairFromPrivate(d.type, d.privateKey), tree, domain, { maker, deadline });
+        if (!d.provisionSignature || d.provisionDeadline === undefined) {
+          throw new CliError(
+            `device ${d.publicKey}: needs privateKey, or provisionSignature + provisionDeadline signed by the device`,
+          );
+        }
+        return {
+          keyType: KEY_TYPE_CODE[d.type],
+          publicKey: d.publicKey,
+          makerRoot: tree.root,
+          proof: tree.proof(d),
+          deadline: BigInt(d.provisionDeadline),
+          signature: d.provisionSignature,
+        };
+      });
+      const batchSize = Number(int(values["batch-size"], "batch-size", 100n));
+      if (batchSize < 1) throw new CliError("--batch-size must be at least 1");
+      for (let i = 0; i < requests.length; i += batchSize) {
+        const part = requests.slice(i, i + batchSize);
+        const c = contract.connect(signer());
+        const first = await c.provisionDevices.staticCall(part);
+        await send("provision", c.provisionDevices(part));
+        log(
+          JSON.stringify({
+            at: "identity#provision",
+            maker,
+            deviceIds: part.map((_, j) => String(first + BigInt(j))),
+          }),
+        );
+      }
+      return 0;
+    }
+    case "release": {
+      const { contract } = registry();
+      await send("release", contract.connect(signer()).releaseDevice(int(values.device, "device")));
+      return 0;
+    }
     case "bind": {
       const { contract, deployment } = registry();
       const owner = (await signer().getAddress()) as `0x${string}`;
@@ -322,7 +405,10 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     }
     case "decommission": {
       const { contract } = registry();
-      await send("decommission", contract.connect(signer()).decommission(int(values.device, "device")));
+      const deviceId = int(values.device, "device");
+      await send("decommission", contract.connect(signer()).decommission(deviceId));
+      const last = await contract.keyAt(deviceId, (await contract.keyCount(deviceId)) - 1n);
+      log(JSON.stringify({ at: "identity#keyRevocation", deviceId: String(deviceId), keyRevokedAt: String(last.revokedAt) }));
       return 0;
     }
     case "rotate": {
@@ -355,6 +441,9 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
           newKeySignature: signRotation(newKey, domain, message),
         }),
       );
+      const installed = await contract.keyAt(deviceId, message.keyIndex);
+      // The device signs readings stamped before effectiveAt with the old key, from it on with the new.
+      log(JSON.stringify({ at: "identity#keyHandOver", deviceId: String(deviceId), effectiveAt: String(installed.validFrom) }));
       return 0;
     }
     case "resolve": {

@@ -1,12 +1,18 @@
 /**
- * Operator CLI: deployment status and the roles audit.
+ * Operator CLI: deployment status, the roles audit, and a sequencer's bond.
  *
  *   npx tsx scripts/ops.ts status --network localhost
  *   npx tsx scripts/ops.ts roles-audit --network localhost [--json]
+ *   npx tsx scripts/ops.ts sequencer [--address 0x…]          (read-only)
+ *   npx tsx scripts/ops.ts bond --amount 1.5 [--from N]      (ETH)
+ *   npx tsx scripts/ops.ts unbond [--from N]
+ *   npx tsx scripts/ops.ts withdraw-bond [--to 0x…] [--from N]
  */
 import { ProtocolGovernor__factory, ProtocolTimelock__factory, RewardToken__factory } from "../types/typechain/index.js";
 import { auditRoles, formatAudit } from "./lib/audit.js";
-import { connect, deploymentOf, runCli, toJson, type Command } from "./lib/cli.js";
+import { formatEther, isAddress, parseEther } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
+import { UsageError, connect, deploymentOf, required, runCli, signer, toJson, type Command } from "./lib/cli.js";
 import { contractAddress } from "./lib/deployments.js";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -92,6 +98,119 @@ not a local development chain (31337, 1337): such proofs can be forged by anyone
   },
 };
 
+async function dataAvailability(connection: NetworkConnection, args: Record<string, string | boolean | undefined>) {
+  const d = await deploymentOf(connection, args);
+  return connection.ethers.getContractAt("DataAvailability", contractAddress(d, "dataAvailability"));
+}
+
+/** A sequencer's standing in words: in the set, bond vs minimum, unbonding, open batches. */
+async function describeSequencer(da: Awaited<ReturnType<typeof dataAvailability>>, who: string): Promise<string> {
+  const s = await da.sequencer(who);
+  const min = await da.minBond();
+  const lines = [
+    `sequencer ${who}: ${s.active ? "in the sequencer set" : "NOT in the sequencer set (governance adds sequencers: see docs/governance.md)"}`,
+    `  bond ${formatEther(s.bond)} ETH (minimum ${formatEther(min)}, slash per forged batch ${formatEther(await da.slashAmount())})`,
+  ];
+  if (s.unbondingSince !== 0n) {
+    lines.push(
+      `  unbonding since ${new Date(Number(s.unbondingSince) * 1000).toISOString()} (delay ${await da.unbondingDelay()} s); cannot commit`,
+    );
+  }
+  lines.push(`  can commit now: ${(await da.isBondedSequencer(who)) ? "yes" : "no"}`);
+  return lines.join("\n");
+}
+
+const sequencerCmd: Command = {
+  name: "sequencer",
+  summary: "a sequencer's membership, bond and unbonding state (read-only, no key needed)",
+  usage: `Usage: npm run ops -- sequencer [--address 0x… | --from N]
+
+  --address ADDR   the sequencer to show (default: the --from account)
+  --from N|ADDR    account index or address (default 0)`,
+  options: { address: { type: "string" }, from: { type: "string" } },
+  async run(args) {
+    if (typeof args.address === "string" && !isAddress(args.address))
+      throw new UsageError(`--address is not an address (${args.address})`);
+    const connection = await connect(args);
+    const who = typeof args.address === "string" ? args.address : (await signer(connection, args.from)).address;
+    console.log(await describeSequencer(await dataAvailability(connection, args), who));
+    return 0;
+  },
+};
+
+const bondCmd: Command = {
+  name: "bond",
+  summary: "deposit a sequencer bond (ETH) so the account may commit batches",
+  usage: `Usage: npm run ops -- bond --amount ETH [--from N]
+
+A sequencer must be in the set (a governance decision) and hold at least minBond; each batch it
+commits keeps part of the bond at stake until the batch's challenge window ends.
+  --amount ETH     bond to add, in ETH (e.g. 1.5)
+  --from N|ADDR    the sequencer account (index or address; default 0)`,
+  options: { amount: { type: "string" }, from: { type: "string" } },
+  async run(args) {
+    const raw = required(args, "amount");
+    let value: bigint;
+    try {
+      value = parseEther(raw);
+    } catch {
+      throw new UsageError(`--amount must be an ETH amount such as 1.5 (got ${raw})`);
+    }
+    if (value <= 0n) throw new UsageError("--amount must be positive");
+    const connection = await connect(args);
+    const me = await signer(connection, args.from);
+    const da = await dataAvailability(connection, args);
+    const rc = await (await da.connect(me).depositBond({ value })).wait();
+    console.log(`bonded ${formatEther(value)} ETH in ${rc!.hash}`);
+    console.log(await describeSequencer(da, me.address));
+    return 0;
+  },
+};
+
+const unbondCmd: Command = {
+  name: "unbond",
+  summary: "start unbonding: stop committing; the bond can be withdrawn after the unbonding delay",
+  usage: `Usage: npm run ops -- unbond [--from N]
+
+  --from N|ADDR    the sequencer account (index or address; default 0)`,
+  options: { from: { type: "string" } },
+  async run(args) {
+    const connection = await connect(args);
+    const me = await signer(connection, args.from);
+    const da = await dataAvailability(connection, args);
+    const rc = await (await da.connect(me).startUnbonding()).wait();
+    console.log(`unbonding started in ${rc!.hash}`);
+    console.log(await describeSequencer(da, me.address));
+    return 0;
+  },
+};
+
+const withdrawBondCmd: Command = {
+  name: "withdraw-bond",
+  summary: "withdraw the whole bond once the unbonding delay has passed",
+  usage: `Usage: npm run ops -- withdraw-bond [--to 0x…] [--from N]
+
+  --to ADDR        receiver (default: the sequencer account)
+  --from N|ADDR    the sequencer account (index or address; default 0)`,
+  options: { to: { type: "string" }, from: { type: "string" } },
+  async run(args) {
+    if (typeof args.to === "string" && !isAddress(args.to)) throw new UsageError(`--to is not an address (${args.to})`);
+    const connection = await connect(args);
+    const me = await signer(connection, args.from);
+    const da = await dataAvailability(connection, args);
+    const bond = (await da.sequencer(me.address)).bond;
+    const to = typeof args.to === "string" ? args.to : me.address;
+    const rc = await (await da.connect(me).withdrawBond(to)).wait();
+    console.log(`withdrew ${formatEther(bond)} ETH to ${to} in ${rc!.hash}`);
+    return 0;
+  },
+};
+
 process.exit(
-  await runCli("scripts/ops.ts", "Operator tools for a deployed protocol.", [status, rolesAudit], process.argv.slice(2)),
+  await runCli(
+    "scripts/ops.ts",
+    "Operator tools for a deployed protocol.",
+    [status, rolesAudit, sequencerCmd, bondCmd, unbondCmd, withdrawBondCmd],
+    process.argv.slice(2),
+  ),
 );

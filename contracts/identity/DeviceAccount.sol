@@ -8,6 +8,7 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
 import {IDeviceAccount} from "./interfaces/IDeviceAccount.sol";
 
@@ -17,12 +18,18 @@ import {IDeviceAccount} from "./interfaces/IDeviceAccount.sol";
 /// has no storage and needs no initializer: nothing can be front-run or re-initialised.
 /// @dev Validation reads the registry (`ownerOfDevice`), storage not associated with the account:
 /// ERC-7562 bundlers accept that only when the registry is a staked or whitelisted entity.
-contract DeviceAccount is IDeviceAccount, IERC721Receiver {
+/// The EIP-712 domain ("DePIN Device Account", "1", chainId, this clone) is rebuilt per clone by
+/// OpenZeppelin's EIP712 (its cached separator is the implementation's), so every account has its
+/// own domain (ERC-5267 `eip712Domain()` reports it).
+contract DeviceAccount is IDeviceAccount, IERC721Receiver, EIP712 {
+    /// @notice EIP-712 type wrapping a hash for ERC-1271 (binds a signature to one account).
+    bytes32 public constant DEVICE_ACCOUNT_MESSAGE_TYPEHASH = keccak256("DeviceAccountMessage(bytes32 hash)");
+
     IEntryPoint private immutable _ENTRY_POINT;
     IDeviceDirectory private immutable _REGISTRY;
     address private immutable _SELF;
 
-    constructor(IEntryPoint entryPoint_, IDeviceDirectory registry_) {
+    constructor(IEntryPoint entryPoint_, IDeviceDirectory registry_) EIP712("DePIN Device Account", "1") {
         _ENTRY_POINT = entryPoint_;
         _REGISTRY = registry_;
         _SELF = address(this);
@@ -59,6 +66,8 @@ contract DeviceAccount is IDeviceAccount, IERC721Receiver {
 
     /// @notice Validates a user operation: the signature must be by the current NFT holder (an
     /// ECDSA signature of `userOpHash` for an EOA holder, ERC-1271 for a contract holder).
+    /// @dev Not wrapped like `isValidSignature`: the v0.8 userOpHash is already EIP-712 typed data
+    /// naming this account (sender), the EntryPoint and the chain.
     function validateUserOp(
         PackedUserOperation calldata userOp,
         bytes32 userOpHash,
@@ -115,15 +124,23 @@ contract DeviceAccount is IDeviceAccount, IERC721Receiver {
     }
 
     /// @notice ERC-1271: returns the magic value 0x1626ba7e when the current controller signed
-    /// `hash`, 0xffffffff otherwise.
-    /// @dev Valid when the current controller signed `hash` (ECDSA, or ERC-1271 again for a
-    /// contract controller). A cycle of accounts holding each other cannot validate anything.
+    /// `messageDigest(hash)`, 0xffffffff otherwise.
+    /// @dev The controller signs the hash wrapped in this account's EIP-712 domain, never the raw
+    /// hash: one holder controls many device accounts, and a signature over a bare hash would be
+    /// valid for every one of them. A contract controller is asked again through ERC-1271 with the
+    /// wrapped digest (a device account holding devices wraps once more in its own domain). A cycle
+    /// of accounts holding each other cannot validate anything.
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         address holder = controller();
         return
-            holder != address(0) && SignatureChecker.isValidSignatureNow(holder, hash, signature)
+            holder != address(0) && SignatureChecker.isValidSignatureNow(holder, messageDigest(hash), signature)
                 ? IERC1271.isValidSignature.selector
                 : bytes4(0xffffffff);
+    }
+
+    /// @inheritdoc IDeviceAccount
+    function messageDigest(bytes32 hash) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(DEVICE_ACCOUNT_MESSAGE_TYPEHASH, hash)));
     }
 
     /// @inheritdoc IERC721Receiver

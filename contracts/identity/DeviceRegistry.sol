@@ -39,10 +39,20 @@ contract DeviceRegistry is
 
     /// @notice EIP-712 type of the device's consent to be bound to `owner`.
     bytes32 public constant BIND_TYPEHASH = keccak256("BindDevice(address owner,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type of the device's consent to be provisioned by `maker` (proof of possession).
+    bytes32 public constant PROVISION_TYPEHASH = keccak256("ProvisionDevice(address maker,uint256 deadline)");
     /// @notice EIP-712 type of a key rotation (signed by the old and the new key).
     bytes32 public constant ROTATE_TYPEHASH = keccak256(
         "RotateKey(uint256 deviceId,bytes32 newKeyId,uint256 keyIndex,uint256 deadline)"
     );
+
+    /// @inheritdoc IDeviceRegistry
+    /// @dev A constant, not a governed parameter: the bound it must respect (bridge future skew 300 s
+    /// + directory cache TTL 60 s, plus clock drift between bridge and chain) lives in the keepers,
+    /// which check their options against the same value (sdk KEY_REVOCATION_DELAY_SEC) at start-up.
+    /// A vote lowering it below that bound would reopen the grief it closes; changing it is an
+    /// upgrade, shipped together with keepers that agree.
+    uint256 public constant KEY_REVOCATION_DELAY = 10 minutes;
 
     string private constant _NAME = "DePIN Device";
     string private constant _SYMBOL = "DEVICE";
@@ -185,23 +195,43 @@ contract DeviceRegistry is
         RegistryStorage storage $ = _s();
         uint256 c = $.counters;
         firstDeviceId = (c & _MAX_DEVICE_ID) + 1;
-        uint40 now_ = uint40(block.timestamp);
+        bytes32 domain = _domainSeparatorV4();
         for (uint256 i; i < n; ++i) {
-            ProvisionRequest calldata item = items[i];
-            (bytes32 keyId, address signer) = _parseKey(i, item.keyType, item.publicKey);
-            address maker = _checkAttested($, i, item.makerRoot, item.proof, keyId);
-            if (maker != msg.sender) revert DeviceRegistryNotItemMaker(i, msg.sender);
-            uint256 existing = $.deviceOfKey[keyId];
-            if (existing != 0) revert DeviceRegistryKeyAlreadyBound(i, keyId, existing);
             uint256 deviceId;
             (c, deviceId) = _nextId(c);
-            $.devices[deviceId] = DeviceInfo(address(0), DeviceStatus.Provisioned, 1, now_);
-            _storeKey(deviceId, 0, item.keyType, signer, item.publicKey);
-            $.deviceOfKey[keyId] = deviceId;
-            $.provisionRoot[deviceId] = item.makerRoot;
-            emit DeviceProvisioned(deviceId, msg.sender, keyId);
+            _provision($, i, deviceId, items[i], domain);
         }
         $.counters = _addCount(c, DeviceStatus.Provisioned, n);
+    }
+
+    /// @dev Checks and stores one provisioned device: deadline, key format, attestation under a
+    /// root of the caller, key unused, and the device key's own signature naming the caller.
+    function _provision(
+        RegistryStorage storage $,
+        uint256 index,
+        uint256 deviceId,
+        ProvisionRequest calldata item,
+        bytes32 domain
+    ) private {
+        if (item.deadline < block.timestamp) revert DeviceRegistryDeadlineExpired(index, item.deadline);
+        (bytes32 keyId, address signer) = _parseKey(index, item.keyType, item.publicKey);
+        address maker = _checkAttested($, index, item.makerRoot, item.proof, keyId);
+        if (maker != msg.sender) revert DeviceRegistryNotItemMaker(index, msg.sender);
+        uint256 existing = $.deviceOfKey[keyId];
+        if (existing != 0) revert DeviceRegistryKeyAlreadyBound(index, keyId, existing);
+        bytes32 digest = MessageHashUtils.toTypedDataHash(
+            domain,
+            keccak256(abi.encode(PROVISION_TYPEHASH, msg.sender, item.deadline))
+        );
+        if (!_verifyCalldataKey(item.keyType, signer, item.publicKey, digest, item.signature)) {
+            revert DeviceRegistryInvalidDeviceSignature(index, keyId);
+        }
+        uint40 now_ = uint40(block.timestamp);
+        $.devices[deviceId] = DeviceInfo(address(0), DeviceStatus.Provisioned, 1, now_);
+        _storeKey(deviceId, 0, item.keyType, signer, item.publicKey, now_);
+        $.deviceOfKey[keyId] = deviceId;
+        $.provisionRoot[deviceId] = item.makerRoot;
+        emit DeviceProvisioned(deviceId, msg.sender, keyId);
     }
 
     /// @inheritdoc IDeviceRegistry
@@ -266,7 +296,7 @@ contract DeviceRegistry is
         } else {
             (c, deviceId) = _nextId(c);
             $.devices[deviceId] = DeviceInfo(msg.sender, DeviceStatus.Bound, 1, now_);
-            _storeKey(deviceId, 0, item.keyType, signer, item.publicKey);
+            _storeKey(deviceId, 0, item.keyType, signer, item.publicKey, now_);
             $.deviceOfKey[keyId] = deviceId;
         }
         emit Transfer(address(0), msg.sender, deviceId);
@@ -356,16 +386,17 @@ contract DeviceRegistry is
         $.nonces[owner][nonce >> 8] = word | bit;
     }
 
-    /// @dev Stores key `index` of `deviceId`, valid from now.
+    /// @dev Stores key `index` of `deviceId`, valid from `validFrom`.
     function _storeKey(
         uint256 deviceId,
         uint256 index,
         KeyType keyType,
         address signer,
-        bytes calldata publicKey
+        bytes calldata publicKey,
+        uint40 validFrom
     ) private {
         RegistryStorage storage $ = _s();
-        $.keys[deviceId][index] = KeySlot(signer, keyType, uint40(block.timestamp), 0);
+        $.keys[deviceId][index] = KeySlot(signer, keyType, validFrom, 0);
         if (keyType == KeyType.P256) {
             $.p256Keys[deviceId][index] = [bytes32(publicKey[0:32]), bytes32(publicKey[32:64])];
         }
@@ -419,6 +450,11 @@ contract DeviceRegistry is
     }
 
     /// @inheritdoc IDeviceRegistry
+    function provisionDigest(address maker, uint256 deadline) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(PROVISION_TYPEHASH, maker, deadline)));
+    }
+
+    /// @inheritdoc IDeviceRegistry
     function rotationDigest(
         uint256 deviceId,
         bytes32 newKeyId,
@@ -460,7 +496,35 @@ contract DeviceRegistry is
             revert DeviceRegistryInvalidTransition(deviceId, from, DeviceStatus.Decommissioned);
         }
         _transition(deviceId, d, from, DeviceStatus.Decommissioned);
-        $.keys[deviceId][d.keyCount - 1].revokedAt = uint40(block.timestamp);
+        // Scheduled, not instant: readings already accepted (stamped up to the bridge's skew ahead)
+        // stay inside their key's window. The device stops earning now through its status.
+        uint256 index = d.keyCount - 1;
+        uint40 revokedAt = _revocationTime();
+        $.keys[deviceId][index].revokedAt = revokedAt;
+        emit DeviceKeyRevocationScheduled(deviceId, index, revokedAt);
+    }
+
+    /// @inheritdoc IDeviceRegistry
+    function releaseDevice(uint256 deviceId) external onlyRole(DEVICE_GUARDIAN_ROLE) {
+        RegistryStorage storage $ = _s();
+        DeviceInfo storage d = _existing(deviceId);
+        if (d.status != DeviceStatus.Provisioned) revert DeviceRegistryNotProvisioned(deviceId, d.status);
+        // A Provisioned device has never rotated (rotation needs an owner): its only key is index 0.
+        KeySlot storage k = $.keys[deviceId][0];
+        bytes32 keyId;
+        if (k.keyType == KeyType.Secp256k1) {
+            keyId = keccak256(abi.encodePacked(uint8(KeyType.Secp256k1), k.signer));
+        } else {
+            bytes32[2] storage xy = $.p256Keys[deviceId][0];
+            keyId = keccak256(abi.encodePacked(uint8(KeyType.P256), xy[0], xy[1]));
+        }
+        _transition(deviceId, d, DeviceStatus.Provisioned, DeviceStatus.Decommissioned);
+        // Instant: a Provisioned device has no owner and is never Active, so no reading of it was
+        // ever accepted; the key may now start a new device's history.
+        k.revokedAt = uint40(block.timestamp);
+        delete $.deviceOfKey[keyId];
+        delete $.provisionRoot[deviceId];
+        emit DeviceReleased(deviceId, keyId, msg.sender);
     }
 
     /// @inheritdoc IDeviceRegistry
@@ -483,11 +547,19 @@ contract DeviceRegistry is
             revert DeviceRegistryInvalidNewKeySignature(deviceId, newKeyId);
         }
 
-        $.keys[deviceId][oldIndex].revokedAt = uint40(block.timestamp);
-        _storeKey(deviceId, newIndex, rotation.keyType, newSigner, rotation.publicKey);
+        // The hand-over is scheduled: the old key stays valid (and the new one not yet) until
+        // effectiveAt, so readings the bridge accepted before it saw the rotation keep a valid key.
+        uint40 effectiveAt = _revocationTime();
+        $.keys[deviceId][oldIndex].revokedAt = effectiveAt;
+        _storeKey(deviceId, newIndex, rotation.keyType, newSigner, rotation.publicKey, effectiveAt);
         $.deviceOfKey[newKeyId] = deviceId;
         d.keyCount = uint32(newIndex + 1);
-        emit DeviceKeyRotated(deviceId, oldKeyId, newKeyId, newIndex);
+        emit DeviceKeyRotated(deviceId, oldKeyId, newKeyId, newIndex, effectiveAt);
+    }
+
+    /// @dev The instant a revocation made now takes effect.
+    function _revocationTime() private view returns (uint40) {
+        return uint40(block.timestamp + KEY_REVOCATION_DELAY);
     }
 
     /// @dev Validates the new key of a rotation and checks it was never used by any device.

@@ -5,6 +5,7 @@ import {BasePaymaster} from "@account-abstraction/contracts/core/BasePaymaster.s
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
 import {_packValidationData} from "@account-abstraction/contracts/core/Helpers.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IClaimPaymaster} from "../interfaces/IClaimPaymaster.sol";
 import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
 import {IRewardEmission} from "../interfaces/IRewardEmission.sol";
@@ -12,17 +13,32 @@ import {IRewardEmission} from "../interfaces/IRewardEmission.sol";
 /// @title ClaimPaymaster
 /// @notice See {IClaimPaymaster}. Admin is BasePaymaster's Ownable2Step owner: the deployment
 /// transfers ownership to the timelock, which accepts it (two steps, so a wrong address cannot
-/// capture it).
+/// capture it). The reward emission's GUARDIAN_ROLE holders may pause sponsorship; only the owner
+/// unpauses.
 contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
+    /// @notice The role, on the reward emission, of the pause-only guardian.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
     uint256 private constant EPOCH_DATA_LENGTH = 8;
     uint256 private constant DEVICE_DATA_LENGTH = 40;
 
     uint64 private immutable _genesisTime;
     uint64 private immutable _epochLength;
+    /// @dev The last epoch whose window [start, end) has end - 1 <= type(uint48).max.
+    uint64 private immutable _lastEpoch;
+    /// @dev The reward emission, whose GUARDIAN_ROLE holders may pause: one guardian, granted and
+    /// revoked by governance in one place.
+    IAccessControl private immutable _guardians;
 
-    address private _claimTarget;
-    bytes4 private _claimSelector;
-    bytes4 private _executeSelector;
+    /// @dev The sponsored call and the pause flag share one slot, read once per validation.
+    struct ClaimCall {
+        address target;
+        bytes4 selector;
+        bytes4 executeSelector;
+        bool paused;
+    }
+
+    ClaimCall private _call;
     uint256 private _epochBudget;
     uint256 private _accountBudget;
     IDeviceDirectory private _directory;
@@ -44,14 +60,20 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
     ) BasePaymaster(entryPoint_) {
         _genesisTime = clock.genesisTime();
         _epochLength = clock.epochLength();
+        _guardians = IAccessControl(address(clock));
+        uint256 first = uint256(_genesisTime) + _epochLength; // end of epoch 0
+        if (_epochLength == 0 || first - 1 > type(uint48).max) revert PaymasterBadParameter("epochClock", first);
+        // (2^48 - end of epoch 0) / length more epochs fit; fewer than 2^48, so it fits in uint64.
+        _lastEpoch = uint64((uint256(type(uint48).max) + 1 - first) / _epochLength);
         _setClaimCall(target, selector, executeSelector_);
         _setBudgets(epochBudget_, accountBudget_);
     }
 
     // ================================================================ ERC-4337 hooks
 
-    /// @dev Checks the call shape, the sender and the budgets, reserves `maxCost`, and limits the
-    /// operation to the declared epoch's time range through validAfter/validUntil.
+    /// @dev Refuses everything while paused; checks the call shape, the sender, the epoch and the
+    /// budgets, reserves `maxCost`, and limits the operation to the declared epoch's time range
+    /// through validAfter/validUntil.
     function _validatePaymasterUserOp(
         PackedUserOperation calldata userOp,
         bytes32,
@@ -68,6 +90,12 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
                 revert PaymasterNotDeviceAccount(userOp.sender, deviceId);
         }
 
+        // The budget key is `epoch`; the EntryPoint enforces the epoch's window through uint48
+        // validAfter/validUntil. A window past uint48 would be cut onto an earlier epoch's window
+        // (epoch e + k·2^48/gcd(length, 2^48) aliases epoch e) with a fresh budget: refuse it, so
+        // every accepted epoch's window is exact and distinct, and key and window agree.
+        if (epoch > _lastEpoch) revert PaymasterEpochOutOfRange(epoch, _lastEpoch);
+
         uint256 total = _spentTotal[epoch] + maxCost;
         if (total > _epochBudget) revert PaymasterEpochBudgetExceeded(epoch, total, _epochBudget);
         uint256 byAccount = _spentBy[epoch][userOp.sender] + maxCost;
@@ -77,7 +105,8 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
         _spentBy[epoch][userOp.sender] = byAccount;
 
         (uint256 start, uint256 end) = epochRange(epoch);
-        // validUntil is inclusive in ERC-4337; the epoch's last second is end - 1.
+        // validUntil is inclusive in ERC-4337; the epoch's last second is end - 1. Both fit:
+        // start <= end - 1 <= type(uint48).max for every epoch <= _lastEpoch, so neither cast truncates.
         validationData = _packValidationData(false, uint48(end - 1), uint48(start));
         context = abi.encode(
             epoch,
@@ -131,7 +160,33 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
         emit DeviceDirectoryUpdated(directory);
     }
 
+    /// @inheritdoc IClaimPaymaster
+    function pause() external {
+        if (msg.sender != owner() && !_guardians.hasRole(GUARDIAN_ROLE, msg.sender))
+            revert PaymasterNotGuardian(msg.sender);
+        if (_call.paused) revert PaymasterPaused();
+        _call.paused = true;
+        emit SponsorshipPaused(msg.sender);
+    }
+
+    /// @inheritdoc IClaimPaymaster
+    function unpause() external onlyOwner {
+        if (!_call.paused) revert PaymasterNotPaused();
+        _call.paused = false;
+        emit SponsorshipUnpaused(msg.sender);
+    }
+
     // ================================================================ views
+
+    /// @inheritdoc IClaimPaymaster
+    function paused() external view returns (bool) {
+        return _call.paused;
+    }
+
+    /// @inheritdoc IClaimPaymaster
+    function guardians() external view returns (address) {
+        return address(_guardians);
+    }
 
     /// @inheritdoc IClaimPaymaster
     function spent(uint64 epoch, address account) external view returns (uint256 total, uint256 byAccount) {
@@ -145,18 +200,23 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
     }
 
     /// @inheritdoc IClaimPaymaster
+    function lastEpoch() external view returns (uint64) {
+        return _lastEpoch;
+    }
+
+    /// @inheritdoc IClaimPaymaster
     function claimTarget() external view returns (address) {
-        return _claimTarget;
+        return _call.target;
     }
 
     /// @inheritdoc IClaimPaymaster
     function claimSelector() external view returns (bytes4) {
-        return _claimSelector;
+        return _call.selector;
     }
 
     /// @inheritdoc IClaimPaymaster
     function executeSelector() external view returns (bytes4) {
-        return _executeSelector;
+        return _call.executeSelector;
     }
 
     /// @inheritdoc IClaimPaymaster
@@ -178,22 +238,24 @@ contract ClaimPaymaster is IClaimPaymaster, BasePaymaster {
 
     /// @dev callData must be execute(claimTarget, 0, claimSelector ‖ ...), ABI-encoded.
     function _checkCall(bytes calldata callData) internal view {
-        if (callData.length < 4 || bytes4(callData[0:4]) != _executeSelector) {
+        ClaimCall memory c = _call;
+        if (c.paused) revert PaymasterPaused();
+        if (callData.length < 4 || bytes4(callData[0:4]) != c.executeSelector) {
             revert PaymasterNotExecute(callData.length < 4 ? bytes4(0) : bytes4(callData[0:4]));
         }
         (address target, uint256 value, bytes memory inner) = abi.decode(callData[4:], (address, uint256, bytes));
-        if (target != _claimTarget) revert PaymasterTargetNotAllowed(target);
+        if (target != c.target) revert PaymasterTargetNotAllowed(target);
         if (value != 0) revert PaymasterValueNotAllowed(value);
-        if (inner.length < 4 || bytes4(inner) != _claimSelector) {
+        if (inner.length < 4 || bytes4(inner) != c.selector) {
             revert PaymasterSelectorNotAllowed(inner.length < 4 ? bytes4(0) : bytes4(inner));
         }
     }
 
     function _setClaimCall(address target, bytes4 selector, bytes4 executeSelector_) internal {
         if (target == address(0)) revert PaymasterBadParameter("claimTarget", 0);
-        _claimTarget = target;
-        _claimSelector = selector;
-        _executeSelector = executeSelector_;
+        _call.target = target;
+        _call.selector = selector;
+        _call.executeSelector = executeSelector_;
         emit ClaimCallUpdated(target, selector, executeSelector_);
     }
 

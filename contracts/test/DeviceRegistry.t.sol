@@ -241,6 +241,11 @@ contract RegistryHandler {
         currentPk[id] = newPk;
     }
 
+    /// Lets time pass (up to ~33 min), so rotations land both inside and after a pending hand-over.
+    function wait(uint256 secs) external {
+        VM.warp(block.timestamp + (secs % 2000));
+    }
+
     function ghostKeyCount() external view returns (uint256) {
         return ghostKeys.length;
     }
@@ -270,15 +275,18 @@ contract DeviceRegistryInvariantTest is RegistrySetup {
         handler.suspendOrResume(0);
         handler.decommission(1);
         handler.rotate(2);
+        handler.wait(100);
+        handler.rotate(2); // while the first hand-over of device 3 is still pending
         require(registry.totalDevices() == 3, "binds");
         require(registry.ownerOf(1) == handler.ownerAt(3), "transfer");
         require(registry.deviceStatus(1) == IDeviceDirectory.DeviceStatus.Active, "activate/suspend/resume");
-        require(registry.keyCount(1) == 2 && registry.keyCount(3) == 2, "rotations");
+        require(registry.keyCount(1) == 2 && registry.keyCount(3) == 3, "rotations");
         require(registry.deviceStatus(2) == IDeviceDirectory.DeviceStatus.Decommissioned, "decommission");
-        require(handler.ghostKeyCount() == 5, "ghost keys");
+        require(handler.ghostKeyCount() == 6, "ghost keys");
         invariant_deviceCountsConsistent();
         invariant_holderControlsAccount();
         invariant_noKeyBoundTwice();
+        invariant_oneKeyValidAtATime();
     }
 
     /// @dev Read by the fuzzer: only the handler is called.
@@ -344,5 +352,28 @@ contract DeviceRegistryInvariantTest is RegistrySetup {
             }
         }
         require(keysSeen == n, "key histories and bound keys differ");
+    }
+
+    /// Revocations are scheduled: each key hands over to the next at exactly the instant it is
+    /// revoked, and every revocation lies KEY_REVOCATION_DELAY after a past block, so the windows
+    /// [validFrom, revokedAt) tile time and exactly one key is valid at any instant.
+    /// forge-config: default.invariant.runs = 128
+    /// forge-config: default.invariant.depth = 50
+    function invariant_oneKeyValidAtATime() public view {
+        uint256 delay = registry.KEY_REVOCATION_DELAY();
+        uint256 total = registry.totalDevices();
+        for (uint256 id = 1; id <= total; ++id) {
+            uint256 count = registry.keyCount(id);
+            for (uint256 k; k < count; ++k) {
+                IDeviceDirectory.DeviceKey memory key = registry.keyAt(id, k);
+                if (key.revokedAt != 0) {
+                    require(key.revokedAt >= key.validFrom, "window ends before it starts");
+                    require(key.revokedAt <= block.timestamp + delay, "revocation beyond the delay");
+                }
+                if (k + 1 < count) {
+                    require(registry.keyAt(id, k + 1).validFrom == key.revokedAt, "hand-over gap or overlap");
+                }
+            }
+        }
     }
 }

@@ -5,6 +5,8 @@
  *
  *   priceFeed       Chainlink token/USD feed — required
  *   entryPoint      ERC-4337 EntryPoint v0.8 (default: the canonical 0x4337084D…Ff108)
+ *   guardian        optional pause-only guardian (a Safe): may pause minting and sponsored claims,
+ *                   nothing else (deploy/protocol.ts)
  *
  * Deploy: `npx tsx scripts/deploy.ts --network <name>` (writes deployments/<chainId>.json), or
  * `npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name> --parameters deploy/parameters/<name>.json`.

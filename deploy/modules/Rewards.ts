@@ -17,7 +17,8 @@
  *
  * The deployer (account 0) receives DEFAULT_ADMIN_ROLE of all three and GUARDIAN_ROLE of the
  * emission, because it must grant MINTER_ROLE to RewardEmission here; the governance deployment
- * step then grants every role to the timelock (GUARDIAN_ROLE to a guardian) and renounces them.
+ * step then grants every role to the timelock (GUARDIAN_ROLE also to the optional pause-only
+ * `guardian` parameter of deploy/protocol.ts) and renounces them.
  *
  * MINTER_ROLE on the token goes to RewardEmission. The distributor (DISTRIBUTOR_ROLE on the
  * emission) and the DA API operator (OPERATOR_ROLE on the credits) are granted by the modules

@@ -7,6 +7,16 @@
  *    topics. Readings are validated and stored inside `authorizePublish`, which runs before
  *    Aedes sends the PUBACK — so the ack follows the durable write. `drainTimeout` bounds how
  *    long one frozen client can stall the broker.
+ *
+ *    Forwarding: receipts and rejections come only from the bridge itself. A client's message
+ *    is forwarded only when it is a stored reading, or an operator's message outside the answer
+ *    namespace (`<root>/d/`) and `$` topics. Everything else a client publishes — a rejected
+ *    reading, anything on another device's answer topics, a Will — is acknowledged and dropped:
+ *    `authorizePublish` moves it to DROPPED_TOPIC, which no one may hear. Aedes speaks MQTT
+ *    3.1/3.1.1 only (it refuses a v5 CONNECT), and in 3.1.1 a refused PUBLISH can only be
+ *    acknowledged or answered by closing the connection (MQTT-3.3.5-2; an error from
+ *    `authorizePublish` closes it). The device is kept connected and told why on its own error
+ *    topic; only a transient failure (nothing stored) closes it, so the reading is re-sent.
  *  - external (`brokerUrl`): a subscriber on any MQTT broker (Mosquitto, EMQX). A persistent
  *    session (clean=false, fixed client ids) keeps readings queued at the broker while the bridge
  *    is down. The subscriber (subscriber.ts) hands every delivered PUBLISH to the pipeline at once
@@ -24,9 +34,12 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { JsonRpcProvider } from "ethers";
 import {
+  CLOCK_DRIFT_ALLOWANCE_SEC,
+  KEY_REVOCATION_DELAY_SEC,
   TOPIC_SHARDS,
   connectDigest,
   encodeReceipts,
+  keyWindowAt,
   encodeRejection,
   errorTopic,
   parseConnectPassword,
@@ -36,7 +49,7 @@ import {
   type Rejection,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption, topicRootOption } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption, topicRootOption, storeOption } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
@@ -47,10 +60,7 @@ import { recoverAddress, signDigestFast } from "./verify.js";
 import { answerDigest, hexToBytes, keyPairFromPrivate, verifyDigest } from "../../sdk/src/index.js";
 
 export const bridgeOptions = {
-  store: opt.string("store: sqlite file path (sqlite:<file>) or postgres://… URL", {
-    default: "sqlite:data/depin.sqlite",
-    secret: false,
-  }),
+  store: storeOption(),
   brokerUrl: opt.string("external broker URL (mqtt://host:port); empty = embedded broker", { default: "" }),
   mqttPort: opt.int("embedded broker TCP port (0 = any free port)", { default: 1883, min: 0, max: 65535 }),
   mqttHost: opt.string("embedded broker bind address", { default: "127.0.0.1" }),
@@ -110,6 +120,13 @@ export interface BridgeDeps {
 
 type Principal = { kind: "device"; deviceId: bigint } | { kind: "operator" };
 
+/**
+ * Where the embedded broker sends what a client published but no one may receive. A `$SYS/`
+ * topic: wildcard subscriptions never match it (MQTT-4.7.2-1; Aedes also keeps it out of offline
+ * queues), and `mayHear` refuses it to everyone.
+ */
+export const DROPPED_TOPIC = "$SYS/depin-bridge/dropped";
+
 export class Bridge extends Service {
   store!: Store;
   directory!: DeviceDirectory;
@@ -133,6 +150,18 @@ export class Bridge extends Service {
     super("bridge", deps.log ?? silentLogger);
     if (TOPIC_SHARDS % opts.connections !== 0)
       throw new Error(`invalid option --connections: must divide ${TOPIC_SHARDS}, got ${opts.connections}`);
+    // A rotation or decommission takes effect KEY_REVOCATION_DELAY after its block. A reading the
+    // bridge accepts before it sees the change is stamped at most skew + cache TTL after the
+    // change's block (plus clock drift), so that sum must stay below the delay, or an owner could
+    // rotate right after readings were accepted and leave them outside their key's window.
+    const window = BigInt(opts.maxFutureSkewSec) + BigInt(Math.ceil(opts.directoryTtlMs / 1000));
+    const limit = KEY_REVOCATION_DELAY_SEC - CLOCK_DRIFT_ALLOWANCE_SEC;
+    if (window > limit)
+      throw new Error(
+        `invalid option --max-future-skew-sec: ${opts.maxFutureSkewSec} s plus the directory TTL ` +
+          `(${opts.directoryTtlMs} ms) is ${window} s; it must stay at most ${limit} s (key revocation delay ` +
+          `${KEY_REVOCATION_DELAY_SEC} s less ${CLOCK_DRIFT_ALLOWANCE_SEC} s clock drift)`,
+      );
     if (opts.answerKey) {
       let publicId: string;
       try {
@@ -204,8 +233,12 @@ export class Bridge extends Service {
     }
   }
 
-  /** Whether `p` may hear (subscribe to, be forwarded) `topic`: its own receipts and errors only. */
+  /**
+   * Whether `p` may hear (subscribe to, be forwarded) `topic`: a device its own receipts and
+   * errors only; the operator anything but dropped messages.
+   */
   private mayHear(p: Principal | undefined, topic: string): boolean {
+    if (topic === DROPPED_TOPIC) return false;
     if (p?.kind === "operator") return true;
     const root = this.opts.topicRoot;
     return p?.kind === "device" && (topic === receiptTopic(p.deviceId, root) || topic === errorTopic(p.deviceId, root));
@@ -213,6 +246,8 @@ export class Bridge extends Service {
 
   private async startEmbedded(): Promise<void> {
     const readingPrefix = `${this.opts.topicRoot}/r/`;
+    /** Every device's receipt and error topics live under this prefix (sdk topics). */
+    const answerPrefix = `${this.opts.topicRoot}/d/`;
     const options: AedesOptions = {
       drainTimeout: this.opts.drainTimeoutMs,
       authenticate: (client, username, password, done) => {
@@ -231,20 +266,46 @@ export class Bridge extends Service {
           },
         );
       },
+      // The bridge's own receipts and errors never pass here (Aedes' publish() bypasses this
+      // hook): only clients' publishes and Wills do, and a Will of a client that is gone comes
+      // with client === null.
       authorizePublish: (client, packet, done) => {
-        if (client === null) return done(null); // the broker's own publishes (receipts, errors)
+        // Acknowledged (so the connection stays up) but delivered to no one.
+        const drop = (): void => {
+          packet.topic = DROPPED_TOPIC;
+          packet.retain = false;
+          packet.payload = Buffer.alloc(0);
+          done(null);
+        };
+        if (client === null) return drop();
         const p = this.principals.get(client);
         if (!p) return done(new Error("not authenticated"));
+        packet.retain = false; // nothing a client publishes is kept for later subscribers
+        if (p.kind === "operator" && !packet.topic.startsWith(readingPrefix)) {
+          // Operator tooling may talk on its own topics, never in the answer namespace or $SYS.
+          return packet.topic.startsWith(answerPrefix) || packet.topic.startsWith("$") ? drop() : done(null);
+        }
         const sender = p.kind === "device" ? p.deviceId : null;
-        if (p.kind === "operator" && !packet.topic.startsWith(readingPrefix)) return done(null);
-        this.ingestor.submit(sender, packet.topic, packet.payload as Buffer, (err) => done(err ?? null));
+        this.ingestor.submit(sender, packet.topic, packet.payload as Buffer, (err, accepted) => {
+          if (err) return done(err); // nothing stored: no ack, the client re-sends
+          // A stored reading goes on (to the operator's subscriptions; devices never hear readings).
+          // A rejected one — including anything a device publishes outside its reading topic — is
+          // answered on the sender's own error topic and dropped.
+          return accepted ? done(null) : drop();
+        });
       },
       authorizeSubscribe: (client, sub, done) => {
         if (this.mayHear(this.principals.get(client), sub.topic)) return done(null, sub);
         done(new Error(`subscription to ${sub.topic} not allowed`));
       },
-      // Readings are never forwarded to devices; receipts/errors only to their own device.
-      authorizeForward: (client, packet) => (this.mayHear(this.principals.get(client), packet.topic) ? packet : null),
+      // Readings are never forwarded to devices; receipts/errors only to their own device, and
+      // only the bridge's own (a client's publish carries its client id: refused, in case one
+      // ever got past authorizePublish).
+      authorizeForward: (client, packet) => {
+        const publisher = (packet as { clientId?: string }).clientId;
+        if (packet.topic.startsWith(answerPrefix) && publisher !== undefined) return null;
+        return this.mayHear(this.principals.get(client), packet.topic) ? packet : null;
+      },
     };
     this.broker = await Aedes.createBroker(options);
     this.server = net.createServer(this.broker.handle);
@@ -276,7 +337,9 @@ export class Bridge extends Service {
     if (info.status !== DeviceStatus.Active) return null;
     const digest = connectDigest(this.opts.networkId, deviceId, token.timestamp);
     const sig = Buffer.from(token.signature.slice(2), "hex");
-    const current = info.keys.filter((k) => k.revokedAt === 0n);
+    // Revocations are scheduled: during a pending rotation the outgoing key (revoked from a future
+    // instant) and the incoming one (valid from it) both identify the device.
+    const current = info.keys.filter((k) => keyWindowAt(k, token.timestamp) !== "revoked");
     const who = sig.length === 65 ? recoverAddress(digest, sig) : null;
     const ok = current.some((k) =>
       k.type === "secp256k1"

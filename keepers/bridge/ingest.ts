@@ -56,11 +56,18 @@ export interface Responder {
   reject(deviceId: bigint, rejection: Rejection): void;
 }
 
+/**
+ * Called once per message: with an error when nothing was stored (no ack: the broker
+ * redelivers); otherwise `accepted` says whether the reading was stored (or was already stored)
+ * rather than rejected.
+ */
+export type IngestDone = (err?: Error, accepted?: boolean) => void;
+
 interface Item {
   sender: bigint | null;
   topic: string;
   payload: Uint8Array;
-  done: (err?: Error) => void;
+  done: IngestDone;
 }
 
 type Verdict =
@@ -135,7 +142,7 @@ export class Ingestor {
   }
 
   /** Queues one message; `done` is called once it is stored (or rejected), or with an error. */
-  submit(sender: bigint | null, topic: string, payload: Uint8Array, done: (err?: Error) => void): void {
+  submit(sender: bigint | null, topic: string, payload: Uint8Array, done: IngestDone): void {
     this.queue.push({ sender, topic, payload, done });
     if (!this.cutScheduled) {
       // Cut on the next turn, so every message of this socket read lands in one batch.
@@ -377,7 +384,7 @@ export class Ingestor {
     });
 
     // Durable now: acknowledge, then answer (one receipt message per device).
-    for (const it of items) it.done();
+    items.forEach((it, i) => it.done(undefined, verdicts[i].kind === "insert"));
     const receipts = new Map<bigint, Receipt[]>();
     toInsert.forEach((v, j) => {
       const o = outcomes[j];

@@ -4,7 +4,11 @@
  * uses the native `secp256k1` package (~58 µs here, vs ~1 ms for pure JS), and the address of a
  * recovered public key is memoised (a device signs with one key for a long time, so the second
  * keccak per reading is saved). P-256 uses the shared module's verifier. Which key is in force is
- * decided from the directory's key history: a key signs readings stamped in [validFrom, revokedAt).
+ * decided from the directory's key history: a key signs readings stamped in [validFrom, revokedAt)
+ * (sdk keyWindowAt). Revocations are scheduled KEY_REVOCATION_DELAY ahead, so a pending one already
+ * refuses readings stamped at or after it (KEY_REVOKED, final), and a rotated-in key refuses
+ * readings stamped before its hand-over (KEY_NOT_YET_VALID, not final: the device re-signs the
+ * reading with the key in force at its timestamp).
  *
  * A secp256k1 signature is recovered, not just verified against the known key: `v` must be right
  * too, because the DA challenge checks the committed signature with `ecrecover` — an (r, s) pair
@@ -14,6 +18,7 @@ import { createRequire } from "node:module";
 // Only the sdk modules needed here: this file also runs on the signature threads, where the sdk
 // index would pull in snarkjs (whose web-worker shim misbehaves in any worker thread).
 import { bytesToHex } from "../../sdk/src/hex.js";
+import { keyWindowAt } from "../../sdk/src/identity.js";
 import { encodeReading, type SignedReading } from "../../sdk/src/reading.js";
 import { verifyDigest } from "../../sdk/src/signing.js";
 import type { DeviceKeyInfo } from "./directory.js";
@@ -78,7 +83,7 @@ export function recoverAddress(digest: Uint8Array, sig: Uint8Array): string | nu
 }
 
 export type SignatureCheck =
-  { ok: true; keyIndex: number } | { ok: false; code: "BAD_SIGNATURE" | "KEY_REVOKED"; message: string };
+  { ok: true; keyIndex: number } | { ok: false; code: "BAD_SIGNATURE" | "KEY_REVOKED" | "KEY_NOT_YET_VALID"; message: string };
 
 /** Which of the device's keys signed `r`, and whether that key was in force at the reading's timestamp. */
 export function checkReadingSignature(networkId: bigint, r: SignedReading, keys: readonly DeviceKeyInfo[]): SignatureCheck {
@@ -93,19 +98,20 @@ export function checkReadingSignature(networkId: bigint, r: SignedReading, keys:
   }
   if (signer < 0) return { ok: false, code: "BAD_SIGNATURE", message: "signature does not verify against any key of the device" };
   const k = keys[signer];
-  if (k.revokedAt !== 0n && r.timestamp >= k.revokedAt) {
-    return {
-      ok: false,
-      code: "KEY_REVOKED",
-      message: `key ${signer} was revoked at ${k.revokedAt}; reading is stamped ${r.timestamp}`,
-    };
+  switch (keyWindowAt(k, r.timestamp)) {
+    case "revoked":
+      return {
+        ok: false,
+        code: "KEY_REVOKED",
+        message: `key ${signer} is revoked from ${k.revokedAt}; reading is stamped ${r.timestamp}`,
+      };
+    case "notYetValid":
+      return {
+        ok: false,
+        code: "KEY_NOT_YET_VALID",
+        message: `key ${signer} is valid from ${k.validFrom}; reading is stamped ${r.timestamp}: sign it with the key in force then`,
+      };
+    default:
+      return { ok: true, keyIndex: signer };
   }
-  if (r.timestamp < k.validFrom) {
-    return {
-      ok: false,
-      code: "KEY_REVOKED",
-      message: `key ${signer} is valid from ${k.validFrom}; reading is stamped ${r.timestamp}`,
-    };
-  }
-  return { ok: true, keyIndex: signer };
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_TOPIC_ROOT, checkTopicRoot } from "../../sdk/src/topics.js";
+import { STORE_FORMS, parseStoreUrl } from "./store/url.js";
 
 /**
  * Typed, validated daemon options. Each keeper declares its options once (description, default,
@@ -152,6 +153,19 @@ export function topicRootOption(): OptionSpec<string> {
   };
 }
 
+/** The keepers' shared store: checked at start-up, so an unsupported scheme names --store. */
+export function storeOption(description = "store", def = "sqlite:data/depin.sqlite"): OptionSpec<string> {
+  return {
+    description: `${description}: ${STORE_FORMS}`,
+    default: def,
+    parse(raw: unknown): string {
+      if (typeof raw !== "string") throw new Error(`expected a string, got ${typeof raw}`);
+      parseStoreUrl(raw);
+      return raw;
+    },
+  };
+}
+
 /** The JSON-RPC endpoint option of keepers that read or write the chain. */
 export function rpcUrlOption(description = "JSON-RPC endpoint of the chain"): OptionSpec<string> {
   return opt.url(description, ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" });
@@ -195,11 +209,16 @@ export function parseOptions<S extends OptionSpecs>(specs: S, input: Record<stri
   return out as OptionValues<S>;
 }
 
+/** The environment variable of an option: DEPIN_<UPPER_SNAKE>. */
+export function envName(option: string): string {
+  return `DEPIN_${kebab(option).replace(/-/g, "_").toUpperCase()}`;
+}
+
 /** Options read from the environment: DEPIN_<UPPER_SNAKE> for each declared option. */
 export function optionsFromEnv(specs: OptionSpecs, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(specs)) {
-    const v = env[`DEPIN_${kebab(key).replace(/-/g, "_").toUpperCase()}`];
+    const v = env[envName(key)];
     if (v !== undefined) out[key] = v;
   }
   return out;

@@ -13,11 +13,13 @@
  *   GET /proofs/<id>/<index>          inclusion proof of leaf <index> of batch <id>
  *   GET /proofs?deviceId=<d>&seq=<s>  inclusion proof of a reading
  */
-import { JsonRpcProvider, Wallet, type Contract, type ContractRunner } from "ethers";
+import { Wallet, type Contract, type ContractRunner } from "ethers";
 import { Counter, Gauge } from "prom-client";
 import { batchInclusionProof, encodeBatchPayload, getPoseidon, type PoseidonHasher } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption, storeOption } from "../common/options.js";
+import { bindStoreToChain } from "../common/chain.js";
+import { describeRevert } from "../common/errors.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { TxManager, isRevert } from "../common/tx.js";
@@ -25,7 +27,7 @@ import { batchCommitments, type ChainBatch } from "./contract.js";
 import { loadBatchPayload } from "./payload.js";
 
 export const daOptions = {
-  store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
+  store: storeOption(),
   rpcUrl: rpcUrlOption(),
   da: opt.string("DA contract (commitBatch / nextBatchId / getBatch) address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   privateKey: opt.string("key of the sequencer account that commits", {
@@ -80,7 +82,8 @@ export class DaKeeper extends Service {
     if (!signer) {
       if (!this.opts.privateKey && !this.opts.dryRun)
         throw new Error("invalid option --private-key: is required unless --dry-run");
-      const provider = new JsonRpcProvider(this.opts.rpcUrl);
+      const provider = await this.connectChain(this.opts.rpcUrl);
+      await bindStoreToChain(this.store, provider, { dataAvailability: this.opts.da });
       signer = this.opts.privateKey ? new Wallet(this.opts.privateKey, provider) : provider;
     }
     this.contract = batchCommitments(this.opts.da, signer);
@@ -121,9 +124,15 @@ export class DaKeeper extends Service {
         done.push(b.batchId);
         this.log.info("DaKeeper#commit", { batchId: b.batchId, root: b.root, tx: receipt.hash });
       } catch (e) {
-        if (!isRevert(e)) throw e;
+        const revert = describeRevert(e);
+        if (!isRevert(e) && !revert) throw e;
         // Someone else committed this id first (another keeper): re-read the chain next round.
-        this.log.warn("DaKeeper#commitReverted", { batchId: b.batchId, err: e as Error });
+        if (revert && /NotSequencer|NotBonded|BondLocked|Unbonding/.test(revert)) {
+          // Nothing this keeper can fix by retrying: say so plainly, once per tick.
+          this.log.error("DaKeeper#cannotCommit", { batchId: b.batchId, revert });
+          break;
+        }
+        this.log.warn("DaKeeper#commitReverted", { batchId: b.batchId, err: e as Error, ...(revert ? { revert } : {}) });
       }
     }
     return done;

@@ -8,7 +8,8 @@
 import { AbiCoder, JsonRpcProvider, Wallet, type Contract, type ContractRunner } from "ethers";
 import { Counter, Gauge } from "prom-client";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption, storeOption } from "../common/options.js";
+import { bindStoreToChain } from "../common/chain.js";
 import { decodeDistributorError, distributorInterface, rewardDistributor } from "../common/rewards.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
@@ -22,9 +23,7 @@ import {
 } from "../common/tx.js";
 
 export const epochOptions = {
-  store: opt.string("store holding the transaction journal: sqlite:<file> or postgres://… URL", {
-    default: "sqlite:data/depin.sqlite",
-  }),
+  store: storeOption("store holding the transaction journal"),
   rpcUrl: rpcUrlOption(),
   distributor: opt.string("RewardDistributor address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   privateKey: opt.string("key of the account that sends closeEpoch() (any funded account)", {
@@ -65,8 +64,11 @@ export class EpochKeeper extends Service {
     if (!this.opts.privateKey && !this.opts.dryRun) throw new Error("invalid option --private-key: is required unless --dry-run");
     this.store = this.deps.store ?? openStore(this.opts.store);
     await this.store.init();
-    const provider =
-      this.deps.provider ?? new JsonRpcProvider(this.opts.rpcUrl, undefined, { pollingInterval: this.opts.pollMs });
+    let provider = this.deps.provider;
+    if (!provider) {
+      provider = await this.connectChain(this.opts.rpcUrl, { pollingInterval: this.opts.pollMs });
+      await bindStoreToChain(this.store, provider, { rewardDistributor: this.opts.distributor });
+    }
     let runner: ContractRunner = provider;
     if (this.opts.privateKey) {
       const wallet = new Wallet(this.opts.privateKey, provider);

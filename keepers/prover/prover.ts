@@ -14,7 +14,7 @@
  * --max-attempts times.
  */
 import os from "node:os";
-import { Contract, Interface, JsonRpcProvider, type ContractRunner } from "ethers";
+import { Contract, Interface, type ContractRunner } from "ethers";
 import { Counter, Gauge, Histogram } from "prom-client";
 import {
   getPoseidon,
@@ -28,7 +28,8 @@ import {
   type SignedReading,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption, storeOption } from "../common/options.js";
+import { bindStoreToChain } from "../common/chain.js";
 import { BatchStatus, batchViews, rewardDistributor, type ChainBatchView } from "../common/rewards.js";
 import { Service } from "../common/service.js";
 import { openStore, type BatchRecord, type Store } from "../common/store/index.js";
@@ -37,7 +38,7 @@ import { ProverPool } from "./pool.js";
 import { Progress } from "./progress.js";
 
 export const proverOptions = {
-  store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
+  store: storeOption(),
   rpcUrl: rpcUrlOption(),
   distributor: opt.string("RewardDistributor address (the DA contract is read from it)", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   circuit: opt.string("reward circuit instance of circuits/circuits.json", {
@@ -92,6 +93,7 @@ export class Prover extends Service {
   private readonly failures: Counter;
   private readonly proveSeconds: Histogram;
   private readonly inFlight: Gauge;
+  private readonly zeroPointBatches: Counter;
   lastError: { batchId: string; error: string } | null = null;
 
   constructor(
@@ -113,6 +115,11 @@ export class Prover extends Service {
       registers: [this.registry],
     });
     this.inFlight = new Gauge({ name: "depin_prover_in_flight", help: "proofs running or queued", registers: [this.registry] });
+    this.zeroPointBatches = new Counter({
+      name: "depin_prover_zero_point_batches_total",
+      help: "batches proven in which no reading earned a point (values outside the rule or timestamps outside the epoch)",
+      registers: [this.registry],
+    });
   }
 
   async init(): Promise<void> {
@@ -120,7 +127,14 @@ export class Prover extends Service {
     this.hasher = await getPoseidon();
     this.store = this.deps.store ?? openStore(this.opts.store);
     await this.store.init();
-    const runner = (this.runner = this.deps.runner ?? new JsonRpcProvider(this.opts.rpcUrl));
+    let runner = this.deps.runner;
+    if (!runner) {
+      const provider = await this.connectChain(this.opts.rpcUrl);
+      const da = (await rewardDistributor(this.opts.distributor, provider).batches()) as string;
+      await bindStoreToChain(this.store, provider, { rewardDistributor: this.opts.distributor, dataAvailability: da });
+      runner = provider;
+    }
+    this.runner = runner;
     this.distributor = rewardDistributor(this.opts.distributor, runner);
     this.da = batchViews((await this.distributor.batches()) as string, runner);
     const vc = (await this.distributor.verifierFor(this.instance.shape.depth)) as { verifier: string; slots: bigint };
@@ -239,6 +253,12 @@ export class Prover extends Service {
       });
       this.proven.inc();
       this.proveSeconds.observe(res.ms / 1000);
+      if (points === 0n) {
+        // Proven and settleable, but nobody earns: say why, so a misconfigured network (device
+        // values outside the rule, clocks outside the epoch) is not silent.
+        this.zeroPointBatches.inc();
+        this.log.warn("Prover#zeroPoints", { batchId: b.batchId, epoch: chain.epoch, readings: chain.leafCount, ...job.why });
+      }
       this.progress?.finished(b.batchId, true);
       this.log.info("Prover#proven", {
         batchId: b.batchId,
@@ -315,7 +335,8 @@ export class Prover extends Service {
         { start: BigInt(start), end: BigInt(end) },
         epoch,
       );
-      return { ...job, ruleVersion, verifier: vc.verifier };
+      const window = { start: BigInt(start), end: BigInt(end) };
+      return { ...job, ruleVersion, verifier: vc.verifier, why: zeroPointReasons(readings, params, window) };
     } catch (e) {
       if (e instanceof RewardRuleError) throw new ProveError("RULE_UNPROVABLE", `batch ${b.batchId}: ${e.code}: ${e.message}`);
       throw e;
@@ -363,4 +384,22 @@ export class Prover extends Service {
     await this.pool?.close();
     await this.store?.close();
   }
+}
+
+/** Why the readings of a batch earn nothing: how many fall outside the rule's value range and the epoch window. */
+function zeroPointReasons(readings: SignedReading[], rule: RewardRuleParams, window: { start: bigint; end: bigint }) {
+  const outOfRange = readings.filter((r) => r.value < rule.minValue || r.value > rule.maxValue).length;
+  const outOfWindow = readings.filter((r) => r.timestamp < window.start || r.timestamp >= window.end).length;
+  return {
+    rule: `value ${rule.minValue}..${rule.maxValue}, cap ${rule.capPerBatch} per batch`,
+    window: `[${window.start}, ${window.end})`,
+    valuesOutsideRule: outOfRange,
+    timestampsOutsideEpoch: outOfWindow,
+    hint:
+      outOfWindow > 0
+        ? "device clocks or the bridge's epoch clock disagree with the chain (genesis time / epoch length)"
+        : outOfRange > 0
+          ? "device values are outside the governed rule's range"
+          : "device id 0 or a cap of 0",
+  };
 }

@@ -10,12 +10,12 @@ import { Counter, Gauge } from "prom-client";
 import { getPoseidon, hashReading, merkleRoot, type PoseidonHasher } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
 import { rewardSlotsForDepth } from "../common/circuits.js";
-import { daemonOptions, opt, type OptionValues } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, storeOption } from "../common/options.js";
 import { Service } from "../common/service.js";
 import { openStore, type BatchRecord, type Store, type StoredReading } from "../common/store/index.js";
 
 export const sequencerOptions = {
-  store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
+  store: storeOption(),
   depth: opt.int("batch tree depth in 4-ary levels (capacity 4^depth; must match the reward circuit)", {
     default: 4,
     min: 1,

@@ -4,11 +4,12 @@
  * commitment), and only then records the export and prunes the hot rows. Re-running is harmless:
  * the same payload has the same content id, and an exported batch is skipped.
  */
-import { JsonRpcProvider, type Contract, type ContractRunner } from "ethers";
+import { type Contract, type ContractRunner } from "ethers";
 import { Counter } from "prom-client";
 import { getPoseidon, verifyBatchPayload, type BatchPayload, type PoseidonHasher } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/options.js";
+import { daemonOptions, opt, type OptionValues, rpcUrlOption, storeOption } from "../common/options.js";
+import { bindStoreToChain } from "../common/chain.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { batchCommitments, type ChainBatch } from "../da/contract.js";
@@ -16,7 +17,7 @@ import { loadBatchPayload } from "../da/payload.js";
 import { readArchived, writeArchived } from "./archive.js";
 
 export const storageOptions = {
-  store: opt.string("store: sqlite:<file> or postgres://… URL", { default: "sqlite:data/depin.sqlite" }),
+  store: storeOption(),
   rpcUrl: rpcUrlOption(),
   da: opt.string("DA contract address (roots are checked against it)", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   archiveDir: opt.string("long-term storage directory (files named by content hash)", { default: "data/archive" }),
@@ -50,7 +51,13 @@ export class StorageKeeper extends Service {
     this.hasher = await getPoseidon();
     this.store = this.deps.store ?? openStore(this.opts.store);
     await this.store.init();
-    this.contract = batchCommitments(this.opts.da, this.deps.runner ?? new JsonRpcProvider(this.opts.rpcUrl));
+    let runner = this.deps.runner;
+    if (!runner) {
+      const provider = await this.connectChain(this.opts.rpcUrl);
+      await bindStoreToChain(this.store, provider, { dataAvailability: this.opts.da });
+      runner = provider;
+    }
+    this.contract = batchCommitments(this.opts.da, runner);
   }
 
   async tick(): Promise<void> {

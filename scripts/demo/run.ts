@@ -30,6 +30,7 @@ import {
   rewardPoints,
   type RewardRuleParams,
 } from "../../sdk/src/index.js";
+import { claimAll, earnings } from "../lib/owner.js";
 import { castVote, execute, propose, queue } from "../lib/dao.js";
 import type { Call } from "../lib/actions.js";
 import { startInProcess, startProcesses, type KeeperConfig } from "./keepers.js";
@@ -556,13 +557,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         );
       }
       if (mine.length > 0) {
-        const rc = await (
-          await distributor.connect(owners[k]).claim(
-            mine,
-            mine.map(() => epoch0),
-          )
-        ).wait();
-        addClaimEvents(rc!.logs);
+        // The owner tool's claim (npm run owner -- claim): every unclaimed epoch of these devices, one call.
+        const due = (await earnings(distributorAddress, ethers.provider, mine, epoch0)).filter((e) => e.epoch === epoch0);
+        const claimed = await claimAll(distributorAddress, owners[k], due);
+        if (!claimed) throw new Error(`owner ${k + 1} has nothing to claim although devices ${mine.join(",")} earned points`);
+        addClaimEvents(claimed.receipt.logs);
         via.set(k, via.has(k) ? `${via.get(k)} + direct claim()` : "direct claim()");
         say(`claim: owner ${k + 1} claimed ${mine.length} device${mine.length === 1 ? "" : "s"} directly (distributor.claim)`);
       }

@@ -182,6 +182,14 @@ export const ACTIONS: ActionSpec[] = [
       ["accountBudget", "uint"],
     ],
   },
+  { name: "pause sponsored claims", summary: "stop sponsoring claims", contract: "claimPaymaster", fn: "pause", params: [] },
+  {
+    name: "unpause sponsored claims",
+    summary: "resume sponsoring claims",
+    contract: "claimPaymaster",
+    fn: "unpause",
+    params: [],
+  },
   {
     name: "set paymaster device directory",
     summary: "device directory whose accounts the paymaster sponsors",
@@ -219,6 +227,13 @@ export const ACTIONS: ActionSpec[] = [
     summary: "resume a suspended device",
     contract: "deviceRegistry",
     fn: "resume",
+    params: [["deviceId", "uint"]],
+  },
+  {
+    name: "release device",
+    summary: "retire a device stuck in Provisioned (its root or maker revoked) and free its key for onboarding",
+    contract: "deviceRegistry",
+    fn: "releaseDevice",
     params: [["deviceId", "uint"]],
   },
   // Reward settlement

@@ -7,8 +7,12 @@
  * - Ownable owners (and Ownable2Step pending owners) are read with owner()/pendingOwner().
  * - An account is an EOA when it has no code, or only an EIP-7702 delegation designator
  *   (0xef0100‖address: a key still controls it).
- * - Admin-type = every role except the operational ones below, plus ownership. Unknown role
- *   hashes count as admin-type (fail safe).
+ * - Admin-type = every role except the operational and pause-only ones below, plus ownership.
+ *   Unknown role hashes count as admin-type (fail safe).
+ * - Pause-only = a guardian's role that can pause and do nothing else (no unpause, mint, upgrade,
+ *   grant or withdrawal): RewardEmission's GUARDIAN_ROLE, which also lets its holders pause the
+ *   ClaimPaymaster. A guardian (a Safe, or even an EOA) may hold it; it is reported as such. The
+ *   same role name on any other contract counts as admin-type.
  * - Key provenance: every verifier the RewardDistributor uses now (VerifierSet events confirmed
  *   with verifierFor) is asked devKeys()/keyId()/keyProvenance() (IVerifierKeyProvenance). On a
  *   chain that is not a local development chain, development keys (anyone can forge proofs) or
@@ -27,6 +31,8 @@ import {
 
 /** Roles that carry no governance power: keeper permissions and the timelock's open executor. */
 export const OPERATIONAL_ROLES = new Set(["OPERATOR_ROLE", "DISTRIBUTOR_ROLE", "EXECUTOR_ROLE"]);
+/** Pause-only roles, by the contract's name in the deployment record. */
+export const PAUSE_ONLY_ROLES: Readonly<Record<string, readonly string[]>> = { rewardEmission: ["GUARDIAN_ROLE"] };
 
 const ACCESS_CONTROL = new Interface([
   "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
@@ -64,6 +70,8 @@ export interface Holding {
   holderName?: string;
   kind: HolderKind;
   adminType: boolean;
+  /** A pause-only guardian role: allowed for any holder, reported as a guardian. */
+  pauseOnly: boolean;
   violation: boolean;
 }
 
@@ -81,6 +89,8 @@ export interface AuditReport {
   /** True on a local development chain (development keys allowed there). */
   localChain: boolean;
   holdings: Holding[];
+  /** Holders of pause-only roles other than the deployment's own contracts (the guardians). */
+  guardians: string[];
   violations: Holding[];
   verifiers: VerifierFinding[];
   ok: boolean;
@@ -129,7 +139,7 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
     return kinds.get(a)!;
   };
   const holdings: Holding[] = [];
-  const add = async (contract: string, role: string, holder: string, adminType: boolean): Promise<void> => {
+  const add = async (contract: string, role: string, holder: string, adminType: boolean, pauseOnly = false): Promise<void> => {
     const kind = await kindOf(holder);
     holdings.push({
       contract,
@@ -138,13 +148,15 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
       holderName: nameOfAddress.get(holder),
       kind,
       adminType,
+      pauseOnly,
       violation: adminType && kind !== "contract",
     });
   };
   for (const [name, c] of Object.entries(deployment.contracts)) {
     for (const [role, account] of await roleHolders(provider, c.address, c.startBlock)) {
       const roleName = NAME_OF.get(role) ?? role;
-      await add(name, roleName, account, !OPERATIONAL_ROLES.has(roleName));
+      const pauseOnly = PAUSE_ONLY_ROLES[name]?.includes(roleName) ?? false;
+      await add(name, roleName, account, !pauseOnly && !OPERATIONAL_ROLES.has(roleName), pauseOnly);
     }
     const owner = await tryCall(provider, c.address, "owner");
     if (owner !== undefined && owner !== ZeroAddress) await add(name, "owner", owner, true);
@@ -152,6 +164,7 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
     if (pending !== undefined && pending !== ZeroAddress) await add(name, "pendingOwner", pending, true);
   }
   const violations = holdings.filter((h) => h.violation);
+  const guardians = [...new Set(holdings.filter((h) => h.pauseOnly && h.holderName === undefined).map((h) => h.holder))];
   const { chainId } = await provider.getNetwork();
   const verifiers: VerifierFinding[] = [];
   const distributor = deployment.contracts.rewardDistributor;
@@ -166,6 +179,7 @@ export async function auditRoles(provider: Provider, deployment: Deployment): Pr
     chainId: Number(chainId),
     localChain: isLocalChain(chainId),
     holdings,
+    guardians,
     violations,
     verifiers,
     ok: violations.length === 0 && verifiers.every((v) => !v.violation),
@@ -179,8 +193,9 @@ export function formatAudit(report: AuditReport): string {
     h.role,
     h.holderName ? `${h.holderName} (${h.holder})` : h.holder,
     h.kind,
+    h.pauseOnly ? "pause-only" : h.adminType ? "admin" : "operational",
   ]);
-  const header = ["", "contract", "role", "holder", "kind"];
+  const header = ["", "contract", "role", "holder", "kind", "power"];
   const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]): string =>
     r
@@ -207,5 +222,9 @@ export function formatAudit(report: AuditReport): string {
       (report.verifiers.some((v) => v.devKeys !== false) ? `; development keys allowed on local chain ${report.chainId}` : "")
     : `roles audit FAILED: ${problems.join("; ")}`;
   const keys = keyLines.length > 0 ? ["", "verifier keys:", ...keyLines] : [];
-  return [line(header), ...rows.map(line), ...keys, "", summary].join("\n");
+  const guardians =
+    report.guardians.length === 0
+      ? "guardian: none (only governance can pause)"
+      : `guardian (pause only: cannot unpause, mint, upgrade, grant roles or move funds): ${report.guardians.join(", ")}`;
+  return [line(header), ...rows.map(line), ...keys, "", guardians, summary].join("\n");
 }

@@ -6,6 +6,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkConnection } from "hardhat/types/network";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { describeRevert } from "../../keepers/common/errors.js";
 import { explainRevert } from "./dao.js";
 import { readDeployment, type Deployment } from "./deployments.js";
 
@@ -85,7 +86,7 @@ export async function runCli(program: string, summary: string, commands: Command
       console.error(`${e.message}\n\n${command.usage}\n${COMMON_HELP}`);
       return 2;
     }
-    const explained = explainRevert(e);
+    const explained = explainRevert(e) ?? describeRevert(e);
     console.error(explained ? `refused: ${explained}` : `${(e as Error).name}: ${(e as Error).message}`);
     return 1;
   }

@@ -1,4 +1,4 @@
-import { IdentityError, keyTypeFromCode } from "./identity.js";
+import { IdentityError, KEY_REVOCATION_DELAY_SEC, keyTypeFromCode } from "./identity.js";
 import { hexToBytes } from "./hex.js";
 
 /**
@@ -167,6 +167,7 @@ function keyMethod(did: string, chainId: bigint, index: number, k: ChainDeviceKe
             },
           };
         })();
+  // Revocations are scheduled: `revoked` may be in the future (the instant the key stops signing).
   if (k.revokedAt !== 0) vm.revoked = iso(k.revokedAt);
   return vm;
 }
@@ -260,7 +261,11 @@ async function resolveDevice(
 
   const meta: DidDocumentMetadata = {
     created: iso(keys[0].validFrom),
-    updated: iso(Math.max(info.statusSince, keys[current].validFrom)),
+    // The last update is the latest status change or the rotation that installed the current key
+    // (its validFrom is the scheduled hand-over, KEY_REVOCATION_DELAY after that transaction).
+    updated: iso(
+      Math.max(info.statusSince, current > 0 ? keys[current].validFrom - Number(KEY_REVOCATION_DELAY_SEC) : keys[0].validFrom),
+    ),
     status,
   };
   if (decommissioned) meta.deactivated = true;

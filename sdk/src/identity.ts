@@ -4,10 +4,37 @@ import { signDigest, type DeviceKeyPair, type KeyType } from "./signing.js";
 
 /**
  * Identity layer encodings shared by contracts/identity, scripts, keepers and tests:
- * key ids, maker key trees (OpenZeppelin MerkleProof-compatible), EIP-712 messages for binding
- * and key rotation. The Solidity side is contracts/identity/DeviceRegistry.sol; the tests in
- * test/identity check both sides produce the same values.
+ * key ids, maker key trees (OpenZeppelin MerkleProof-compatible), EIP-712 messages for
+ * provisioning, binding and key rotation, key validity windows, and the device account's ERC-1271
+ * message digest. The Solidity side is contracts/identity/DeviceRegistry.sol and DeviceAccount.sol;
+ * the tests in test/identity check both sides produce the same values.
  */
+
+/**
+ * Seconds between a key revocation (rotation, decommission) and the instant it takes effect: the
+ * registry's KEY_REVOCATION_DELAY (checked equal in test/identity). A bridge must see a revocation
+ * before any reading stamped at or after it can arrive, so its largest future skew plus its
+ * directory cache TTL plus CLOCK_DRIFT_ALLOWANCE_SEC must stay below this (the bridge checks its
+ * options against it at start-up).
+ */
+export const KEY_REVOCATION_DELAY_SEC = 600n;
+
+/** Allowance for the bridge's clock running ahead of block time, inside KEY_REVOCATION_DELAY_SEC. */
+export const CLOCK_DRIFT_ALLOWANCE_SEC = 60n;
+
+/** Where a reading's timestamp falls in a key's validity window `[validFrom, revokedAt)`. */
+export type KeyWindow = "valid" | "notYetValid" | "revoked";
+
+/**
+ * The state of a key (revokedAt 0 = no revocation scheduled) for a reading stamped `timestamp`:
+ * `revoked` at or after a (possibly still pending) revocation, `notYetValid` before validFrom (a
+ * rotated-in key whose hand-over has not come yet), else `valid`.
+ */
+export function keyWindowAt(key: { validFrom: bigint; revokedAt: bigint }, timestamp: bigint): KeyWindow {
+  if (key.revokedAt !== 0n && timestamp >= key.revokedAt) return "revoked";
+  if (timestamp < key.validFrom) return "notYetValid";
+  return "valid";
+}
 
 /** Thrown for malformed identity inputs (key, DID, tree). `code` is stable for callers. */
 export class IdentityError extends Error {
@@ -173,6 +200,13 @@ export const BIND_TYPES = {
   ],
 } as const;
 
+export const PROVISION_TYPES = {
+  ProvisionDevice: [
+    { name: "maker", type: "address" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
 export const ROTATE_TYPES = {
   RotateKey: [
     { name: "deviceId", type: "uint256" },
@@ -201,6 +235,7 @@ function bytes32Word(h: string): Uint8Array {
 
 const DOMAIN_TYPEHASH = keccak(utf8("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
 const BIND_TYPEHASH = keccak(utf8("BindDevice(address owner,uint256 nonce,uint256 deadline)"));
+const PROVISION_TYPEHASH = keccak(utf8("ProvisionDevice(address maker,uint256 deadline)"));
 const ROTATE_TYPEHASH = keccak(utf8("RotateKey(uint256 deviceId,bytes32 newKeyId,uint256 keyIndex,uint256 deadline)"));
 
 export function registryDomainSeparator(d: RegistryDomain): Uint8Array {
@@ -223,6 +258,12 @@ export interface BindMessage {
   deadline: bigint;
 }
 
+export interface ProvisionMessage {
+  /** The maker that will send `provisionDevices`. */
+  maker: `0x${string}`;
+  deadline: bigint;
+}
+
 export interface RotateMessage {
   deviceId: bigint;
   newKeyId: `0x${string}`;
@@ -234,6 +275,16 @@ export interface RotateMessage {
 /** Digest a device key signs to consent to being bound to `owner` (same as `bindDigest` on-chain). */
 export function bindDigest(d: RegistryDomain, m: BindMessage): Uint8Array {
   return typedDigest(d, keccak(BIND_TYPEHASH, addressWord(m.owner), word(m.nonce), word(m.deadline)));
+}
+
+/** Digest a device key signs to consent to being provisioned by `maker` (same as `provisionDigest` on-chain). */
+export function provisionDigest(d: RegistryDomain, m: ProvisionMessage): Uint8Array {
+  return typedDigest(d, keccak(PROVISION_TYPEHASH, addressWord(m.maker), word(m.deadline)));
+}
+
+/** Device-side signature of a provisioning message: the proof that the maker holds the device. */
+export function signProvision(key: DeviceKeyPair, d: RegistryDomain, m: ProvisionMessage): `0x${string}` {
+  return signDigest(key, provisionDigest(d, m));
 }
 
 /** Digest the old and new keys sign for a rotation (same as `rotationDigest` on-chain). */
@@ -278,4 +329,59 @@ export function makeBindRequest(device: DeviceKeyPair, tree: KeyTree, d: Registr
     deadline: m.deadline,
     signature: signBind(device, d, m),
   };
+}
+
+/** One item of `provisionDevices`, in the contract's field order. */
+export interface ProvisionRequest {
+  keyType: number;
+  publicKey: `0x${string}`;
+  makerRoot: `0x${string}`;
+  proof: `0x${string}`[];
+  deadline: bigint;
+  signature: `0x${string}`;
+}
+
+/**
+ * Builds a provisioning item for a device whose key is at hand (the maker's factory station, where
+ * the device signs `provisionDigest` during manufacture). A device that signs on its own secure
+ * element returns the signature, and the maker fills it in with the same fields.
+ */
+export function makeProvisionRequest(
+  device: DeviceKeyPair,
+  tree: KeyTree,
+  d: RegistryDomain,
+  m: ProvisionMessage,
+): ProvisionRequest {
+  const pub = publicKeyOf(device);
+  return {
+    keyType: KEY_TYPE_CODE[device.type],
+    publicKey: pub.publicKey,
+    makerRoot: tree.root,
+    proof: tree.proof(pub),
+    deadline: m.deadline,
+    signature: signProvision(device, d, m),
+  };
+}
+
+// ------------------------------------------------------------------ device account (ERC-1271)
+
+export const DEVICE_ACCOUNT_EIP712_NAME = "DePIN Device Account";
+export const DEVICE_ACCOUNT_EIP712_VERSION = "1";
+const DEVICE_ACCOUNT_MESSAGE_TYPEHASH = keccak(utf8("DeviceAccountMessage(bytes32 hash)"));
+
+/**
+ * The digest a device account's controller signs so that `account.isValidSignature(hash, sig)`
+ * accepts it (same as `DeviceAccount.messageDigest(hash)`): `hash` wrapped as EIP-712
+ * `DeviceAccountMessage(bytes32 hash)` in the account's own domain, so the signature is valid for
+ * that account only. When the controller is itself a device account, wrap again for it.
+ */
+export function deviceAccountMessageDigest(chainId: bigint, account: `0x${string}`, hash: `0x${string}`): Uint8Array {
+  const domain = keccak(
+    DOMAIN_TYPEHASH,
+    keccak(utf8(DEVICE_ACCOUNT_EIP712_NAME)),
+    keccak(utf8(DEVICE_ACCOUNT_EIP712_VERSION)),
+    word(chainId),
+    addressWord(account),
+  );
+  return keccak(Uint8Array.of(0x19, 0x01), domain, keccak(DEVICE_ACCOUNT_MESSAGE_TYPEHASH, bytes32Word(hash)));
 }

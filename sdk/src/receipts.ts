@@ -17,6 +17,7 @@ export type BridgeRejectCode =
   | "UNKNOWN_DEVICE"
   | "DEVICE_NOT_ACTIVE"
   | "KEY_REVOKED"
+  | "KEY_NOT_YET_VALID"
   | "BAD_SIGNATURE"
   | "SEQ_REPLAYED"
   | "EQUIVOCATION"
@@ -26,6 +27,20 @@ export type BridgeRejectCode =
   | "STORE_UNAVAILABLE";
 
 export type RejectCode = EncodingErrorCode | BridgeRejectCode;
+
+/**
+ * Rejections after which the device must not forget the reading. `KEY_NOT_YET_VALID`: the
+ * reading is signed by a key whose rotation has not taken effect at the reading's timestamp; the
+ * measurement is good and the device re-signs it with the key in force at that timestamp (or keeps
+ * it until it has one). Every other code is final for the reading it answers (EQUIVOCATION
+ * answers a conflicting copy, not the journaled reading, and the device handles it apart).
+ */
+export const NON_FINAL_REJECT_CODES: ReadonlySet<RejectCode> = new Set<RejectCode>(["KEY_NOT_YET_VALID"]);
+
+/** True when a rejection with `code` ends the device's attempts to deliver that reading. */
+export function isFinalRejection(code: RejectCode): boolean {
+  return !NON_FINAL_REJECT_CODES.has(code);
+}
 
 export interface Receipt {
   /** Sequence number of the reading (decimal string). */

@@ -20,7 +20,7 @@ describe("Roles audit", function () {
   const deployment = (): Promise<ProtocolFixture> => deployProtocol(connection);
   const load = (): Promise<ProtocolFixture> => networkHelpers.loadFixture(deployment);
 
-  it("passes after the full deployment: admin roles and ownerships held by the timelock only", async function () {
+  it("passes after the full deployment: admin roles and ownerships held by the timelock only; the guardian reported as pause-only", async function () {
     const f = await load();
     const report = await auditRoles(ethers.provider, f.deployment);
     expect(report.ok).to.equal(true);
@@ -38,7 +38,6 @@ describe("Roles audit", function () {
         "dataAvailability.SEQUENCER_ADMIN_ROLE",
         "dataCredits.DEFAULT_ADMIN_ROLE",
         "rewardEmission.DEFAULT_ADMIN_ROLE",
-        "rewardEmission.GUARDIAN_ROLE",
         "rewardDistributor.DEFAULT_ADMIN_ROLE",
         "rewardDistributor.RULE_ADMIN_ROLE",
         "rewardDistributor.VERIFIER_ADMIN_ROLE",
@@ -55,6 +54,14 @@ describe("Roles audit", function () {
     ).to.deep.equal(
       ["rewardToken.MINTER_ROLE:rewardEmission", "timelock.CANCELLER_ROLE:governor", "timelock.PROPOSER_ROLE:governor"].sort(),
     );
+    // Pause-only: the timelock and the guardian of deploy/parameters/hardhat.json (an EOA here).
+    expect(
+      report.holdings.filter((h) => h.pauseOnly).map((h) => `${h.contract}.${h.role}:${h.holderName ?? h.kind}`),
+    ).to.have.members(["rewardEmission.GUARDIAN_ROLE:timelock", "rewardEmission.GUARDIAN_ROLE:eoa"]);
+    expect(report.guardians).to.deep.equal([f.guardian.address]);
+    expect(report.holdings.filter((h) => h.holder === f.guardian.address).map((h) => `${h.contract}.${h.role}`)).to.deep.equal([
+      "rewardEmission.GUARDIAN_ROLE",
+    ]);
     expect(report.holdings.some((h) => h.holder === f.deployer.address)).to.equal(false);
     // Operational: the distributor mints epoch emissions.
     expect(report.holdings.find((h) => h.role === "DISTRIBUTOR_ROLE")).to.include({
@@ -62,7 +69,12 @@ describe("Roles audit", function () {
       holderName: "rewardDistributor",
       adminType: false,
     });
-    expect(formatAudit(report)).to.match(/roles audit passed/);
+    const text = formatAudit(report);
+    expect(text).to.match(/roles audit passed/);
+    expect(text).to.match(new RegExp(`ok\\s+rewardEmission\\s+GUARDIAN_ROLE\\s+${f.guardian.address}\\s+eoa\\s+pause-only`));
+    expect(text).to.contain(
+      `guardian (pause only: cannot unpause, mint, upgrade, grant roles or move funds): ${f.guardian.address}`,
+    );
     // Key provenance: the distributor's one verifier has development keys, allowed on this local chain.
     expect(report.localChain).to.equal(true);
     expect(report.verifiers.map((v) => [v.depth, v.slots, v.name, v.address, v.devKeys, v.violation])).to.deep.equal([
@@ -70,6 +82,31 @@ describe("Roles audit", function () {
     ]);
     expect(formatAudit(report)).to.match(/development keys allowed on local chain 31337/);
     expect(formatAudit(report)).to.match(/dev\s+verifier depth 2 \(4 slots\) rewardVerifier 0x[0-9a-fA-F]{40}: DEVELOPMENT keys/);
+  });
+
+  it("a guardian EOA holding any role besides the pause-only one fails; the same role name elsewhere is admin-type", async function () {
+    const f = await load();
+    const timelock = await f.timelock.getAddress();
+    await networkHelpers.impersonateAccount(timelock);
+    await networkHelpers.setBalance(timelock, 10n ** 18n);
+    const asTimelock = await ethers.getSigner(timelock);
+    // The guardian is also made unpauser-capable (admin) of the emission: a violation.
+    await f.emission.connect(asTimelock).grantRole(ethers.ZeroHash, f.guardian.address);
+    // GUARDIAN_ROLE's hash granted on DataCredits, where no pause-only role is known: admin-type.
+    await f.credits.connect(asTimelock).grantRole(ethers.id("GUARDIAN_ROLE"), f.guardian.address);
+    await networkHelpers.stopImpersonatingAccount(timelock);
+    const report = await auditRoles(ethers.provider, f.deployment);
+    expect(report.ok).to.equal(false);
+    expect(report.violations.map((v) => `${v.contract}.${v.role}:${v.holder}`).sort()).to.deep.equal(
+      [`dataCredits.GUARDIAN_ROLE:${f.guardian.address}`, `rewardEmission.DEFAULT_ADMIN_ROLE:${f.guardian.address}`].sort(),
+    );
+    // Its pause-only holding is still not a violation.
+    expect(
+      report.holdings.find(
+        (h) => h.contract === "rewardEmission" && h.role === "GUARDIAN_ROLE" && h.holder === f.guardian.address,
+      ),
+    ).to.include({ pauseOnly: true, violation: false });
+    expect(formatAudit(report)).to.match(/roles audit FAILED: 2 admin holding\(s\) by externally owned accounts/);
   });
 
   it("fails on layer modules deployed without the hand-over, naming each deployer-held role", async function () {
@@ -95,11 +132,12 @@ describe("Roles audit", function () {
         "dataAvailability.DEFAULT_ADMIN_ROLE",
         "dataAvailability.SEQUENCER_ADMIN_ROLE",
         "rewardEmission.DEFAULT_ADMIN_ROLE",
-        "rewardEmission.GUARDIAN_ROLE",
         "rewardToken.DEFAULT_ADMIN_ROLE",
       ].map((r) => `${r}:${deployer.address}:eoa`),
     );
-    expect(formatAudit(report)).to.match(/roles audit FAILED: 5 admin holding\(s\) by externally owned accounts/);
+    // The deployer's GUARDIAN_ROLE is pause-only: listed, not a violation.
+    expect(report.guardians).to.deep.equal([deployer.address]);
+    expect(formatAudit(report)).to.match(/roles audit FAILED: 4 admin holding\(s\) by externally owned accounts/);
   });
 
   it("fails on a protocol copy where an EOA was granted a role and is the pending paymaster owner", async function () {
@@ -130,12 +168,12 @@ describe("Roles audit", function () {
     await networkHelpers.setBalance(await f.timelock.getAddress(), 10n ** 18n);
     const asTimelock = await ethers.getSigner(await f.timelock.getAddress());
     await f.credits.connect(asTimelock).grantRole(await f.credits.OPERATOR_ROLE(), keeper.address);
-    await f.emission.connect(asTimelock).grantRole(await f.emission.GUARDIAN_ROLE(), f.other.address);
+    await f.registry.connect(asTimelock).grantRole(await f.registry.MAKER_GOVERNOR_ROLE(), f.other.address);
     // A delegation designator (0xef0100 ‖ address) is what an EIP-7702 EOA's code looks like.
     await networkHelpers.setCode(f.other.address, "0xef0100" + (await f.governor.getAddress()).slice(2).toLowerCase());
     const report = await auditRoles(ethers.provider, f.deployment);
     expect(report.violations.map((v) => `${v.contract}.${v.role}:${v.holder}:${v.kind}`)).to.deep.equal([
-      `rewardEmission.GUARDIAN_ROLE:${f.other.address}:eoa`,
+      `deviceRegistry.MAKER_GOVERNOR_ROLE:${f.other.address}:eoa`,
     ]);
     expect(report.holdings.find((h) => h.role === "OPERATOR_ROLE")).to.include({ holder: keeper.address, violation: false });
   });

@@ -87,7 +87,8 @@ describe("DAO and operator CLIs on hardhat node", function () {
         "scripts/dao.ts",
         ["actions", "delegate", "propose", "state", "vote", "vote-by-sig", "queue", "execute", "prepare-upgrade"],
       ],
-      ["scripts/ops.ts", ["status", "roles-audit"]],
+      ["scripts/ops.ts", ["status", "roles-audit", "sequencer", "bond", "unbond", "withdraw-bond"]],
+      ["scripts/owner.ts", ["devices", "claim", "withdraw"]],
     ] as const) {
       const top = run(script, "--help");
       expect(top.code, top.err).to.equal(0);
@@ -101,6 +102,19 @@ describe("DAO and operator CLIs on hardhat node", function () {
     const deployHelp = run("scripts/deploy.ts", "--help");
     expect(deployHelp.code).to.equal(0);
     expect(deployHelp.out).to.contain("--reset");
+  });
+
+  it("deploy refuses a zero guardian by name before touching the chain (omit the key for no guardian)", function () {
+    const params = JSON.parse(readFileSync("deploy/parameters/localhost.json", "utf8")) as {
+      DevProtocol: Record<string, unknown>;
+    };
+    params.DevProtocol.guardian = "0x0000000000000000000000000000000000000000";
+    const file = path.join(dir, "zero-guardian.json");
+    writeFileSync(file, JSON.stringify(params));
+    const r = run("scripts/deploy.ts", "--network", "localhost", "--rpc-url", url, "--parameters", file, "--deployments", dir);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.contain(`${file}: DevProtocol.guardian must be a non-zero address, e.g. a Safe (omit it for no guardian)`);
+    rmSync(file);
   });
 
   it("deploys from a clean state in one command; re-running changes nothing; the roles audit passes", function () {
@@ -140,6 +154,30 @@ describe("DAO and operator CLIs on hardhat node", function () {
     const audit = ops("roles-audit");
     expect(audit.code, audit.err).to.equal(0);
     expect(audit.out).to.contain("roles audit passed");
+    // localhost.json names a development account as the pause-only guardian.
+    expect(audit.out).to.match(
+      /ok\s+rewardEmission\s+GUARDIAN_ROLE\s+0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc\s+eoa\s+pause-only/,
+    );
+
+    // Role tools on the fresh deployment: an account governance has not made a sequencer is told
+    // so by name (not a raw selector), read-only views need no key, an owner without devices has
+    // nothing to claim.
+    const seq = ops("sequencer", "--from", "3");
+    expect(seq.code, seq.err).to.equal(0);
+    expect(seq.out).to.contain("NOT in the sequencer set").and.to.contain("can commit now: no");
+    const bond = ops("bond", "--amount", "1", "--from", "3");
+    expect(bond.code).to.equal(1);
+    expect(bond.err).to.match(/refused: DataAvailabilityNotSequencer\(account=0x[0-9a-fA-F]{40}\): .*governance adds sequencers/);
+    const badAmount = ops("bond", "--amount", "lots");
+    expect(badAmount.code).to.equal(2);
+    expect(badAmount.err).to.contain("--amount must be an ETH amount");
+    const owner = (...a: string[]) => run("scripts/owner.ts", a[0], ...common(), ...a.slice(1));
+    const devices = owner("devices", "--owner", "0x000000000000000000000000000000000000dEaD");
+    expect(devices.code, devices.err).to.equal(0);
+    expect(devices.out).to.contain("0 device(s)");
+    const claim = owner("claim", "--from", "2");
+    expect(claim.code, claim.err).to.equal(0);
+    expect(claim.out).to.contain("nothing to claim");
   });
 
   it("a proposal file goes through delegate, propose, vote, signed vote, queue and execute", async function () {

@@ -51,6 +51,8 @@ export interface ProtocolFixture {
   /** Delegated holders: 3M, 2M and 1M tokens of the 10M genesis supply. */
   voters: [HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner];
   other: HardhatEthersSigner;
+  /** The pause-only guardian named by the parameters file (a development account). */
+  guardian: HardhatEthersSigner;
 }
 
 export async function deployProtocol(connection: NetworkConnection): Promise<ProtocolFixture> {
@@ -75,6 +77,7 @@ export async function deployProtocol(connection: NetworkConnection): Promise<Pro
     deployer,
     voters: [a, b, c],
     other,
+    guardian: await ethers.getSigner(String(PARAMS.guardian)),
   };
   const shares = [3_000_000n, 2_000_000n, 1_000_000n];
   for (const [i, v] of f.voters.entries()) {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Wallet, concat, type HDNodeWallet, parseEther, toBeHex, zeroPadValue, type BigNumberish } from "ethers";
 import { network } from "hardhat";
+import { bytesToHex, deviceAccountMessageDigest } from "../../sdk/src/index.js";
 import { bind, deployIdentity, type IdentityFixture } from "./fixture.js";
 import type { DeviceAccount } from "../../types/typechain/index.js";
 
@@ -25,7 +26,17 @@ const fixture = async (): Promise<AccountFixture> => {
 
 const pack = (hi: BigNumberish, lo: BigNumberish): string => zeroPadValue(toBeHex((BigInt(hi) << 128n) | BigInt(lo)), 32);
 
-async function userOp(f: AccountFixture, callData: string, signer: Wallet | HDNodeWallet, withInitCode: boolean) {
+/**
+ * Signs a user operation's hash: raw for an EOA controller, or wrapped for each device account on
+ * the way up (`via`, innermost first) when the controller is itself a device account.
+ */
+async function userOp(
+  f: AccountFixture,
+  callData: string,
+  signer: Wallet | HDNodeWallet,
+  withInitCode: boolean,
+  via: string[] = [],
+) {
   const factoryAddress = await f.factory.getAddress();
   const op = {
     sender: f.accountAddress,
@@ -38,7 +49,9 @@ async function userOp(f: AccountFixture, callData: string, signer: Wallet | HDNo
     paymasterAndData: "0x",
     signature: "0x",
   };
-  const hash = await f.entryPoint.getUserOpHash(op);
+  let hash = await f.entryPoint.getUserOpHash(op);
+  for (const account of via)
+    hash = bytesToHex(deviceAccountMessageDigest(f.chainId, account as `0x${string}`, hash as `0x${string}`));
   op.signature = signer.signingKey.sign(hash).serialized;
   return op;
 }
@@ -163,19 +176,72 @@ describe("DeviceAccount (ERC-4337, EntryPoint v0.8)", () => {
     const outer = await account(f);
     const innerAccount = await ethers.getContractAt("DeviceAccount", innerAddress);
     expect(await innerAccount.controller()).to.equal(f.accountAddress);
-    const hash = ethers.id("message");
-    const good = f.holder.signingKey.sign(hash).serialized;
-    const bad = Wallet.createRandom().signingKey.sign(hash).serialized;
-    expect(await outer.isValidSignature(hash, good)).to.equal("0x1626ba7e");
-    expect(await innerAccount.isValidSignature(hash, good)).to.equal("0x1626ba7e");
+    const hash = ethers.id("message") as `0x${string}`;
+    const wrap = (account: string, h: string): `0x${string}` =>
+      bytesToHex(deviceAccountMessageDigest(f.chainId, account as `0x${string}`, h as `0x${string}`));
+    // For the outer account the wallet signs the hash wrapped once; for the inner account,
+    // wrapped for the inner account and then for the outer one (which holds it).
+    const forOuter = f.holder.signingKey.sign(wrap(f.accountAddress, hash)).serialized;
+    const forInner = f.holder.signingKey.sign(wrap(f.accountAddress, wrap(innerAddress, hash))).serialized;
+    const bad = Wallet.createRandom().signingKey.sign(wrap(f.accountAddress, wrap(innerAddress, hash))).serialized;
+    expect(await outer.isValidSignature(hash, forOuter)).to.equal("0x1626ba7e");
+    expect(await innerAccount.isValidSignature(hash, forInner)).to.equal("0x1626ba7e");
+    expect(await innerAccount.isValidSignature(hash, forOuter)).to.equal("0xffffffff");
+    expect(await outer.isValidSignature(hash, forInner)).to.equal("0xffffffff");
     expect(await innerAccount.isValidSignature(hash, bad)).to.equal("0xffffffff");
     // A user operation of the inner account, signed by the outer holder, goes through.
     await f.admin.sendTransaction({ to: innerAddress, value: parseEther("1") });
     const payee = Wallet.createRandom().address;
     const callData = innerAccount.interface.encodeFunctionData("execute", [payee, 3n, "0x"]);
-    const op = await userOp({ ...f, id: inner, accountAddress: innerAddress }, callData, f.holder, false);
+    const op = await userOp({ ...f, id: inner, accountAddress: innerAddress }, callData, f.holder, false, [f.accountAddress]);
     await f.entryPoint.handleOps([op], f.admin.address);
     expect(await ethers.provider.getBalance(payee)).to.equal(3n);
+  });
+
+  it("attack: an ERC-1271 signature made for one device account is refused by the holder's other accounts", async () => {
+    const f = await networkHelpers.loadFixture(fixture);
+    // The same wallet holds devices A (f.id) and B.
+    const second = await bind(f, f.keys[1], f.owner, 1n);
+    await f.registry.connect(f.owner).transferFrom(f.owner.address, f.holder.address, second);
+    await f.factory.createAccount(f.id);
+    await f.factory.createAccount(second);
+    const a = await account(f);
+    const b = (await ethers.getContractAt("DeviceAccount", await f.factory.accountAddress(second))) as unknown as DeviceAccount;
+    expect(await a.controller()).to.equal(f.holder.address);
+    expect(await b.controller()).to.equal(f.holder.address);
+    const hash = ethers.id("pay 100 to mallory from account A") as `0x${string}`;
+
+    // The digest names the account: the SDK, the contract and a wallet's EIP-712 encoder agree.
+    const digestA = await a.messageDigest(hash);
+    expect(digestA).to.equal(bytesToHex(deviceAccountMessageDigest(f.chainId, f.accountAddress as `0x${string}`, hash)));
+    expect(digestA).to.equal(
+      ethers.TypedDataEncoder.hash(
+        { name: "DePIN Device Account", version: "1", chainId: f.chainId, verifyingContract: f.accountAddress },
+        { DeviceAccountMessage: [{ name: "hash", type: "bytes32" }] },
+        { hash },
+      ),
+    );
+    expect(digestA).to.not.equal(await b.messageDigest(hash));
+    const domain = await a.eip712Domain();
+    expect([domain.name, domain.version, domain.chainId, domain.verifyingContract]).to.deep.equal([
+      "DePIN Device Account",
+      "1",
+      f.chainId,
+      f.accountAddress,
+    ]);
+
+    // A signature over the bare hash (what every account of the holder used to accept) is refused.
+    const raw = f.holder.signingKey.sign(hash).serialized;
+    expect(await b.isValidSignature(hash, raw)).to.equal("0xffffffff");
+    expect(await a.isValidSignature(hash, raw)).to.equal("0xffffffff");
+    const forA = f.holder.signingKey.sign(digestA).serialized;
+    expect(await a.isValidSignature(hash, forA)).to.equal("0x1626ba7e");
+    // Replayed against account B of the same holder: refused.
+    expect(await b.isValidSignature(hash, forA)).to.equal("0xffffffff");
+    // B accepts its own.
+    expect(await b.isValidSignature(hash, f.holder.signingKey.sign(await b.messageDigest(hash)).serialized)).to.equal(
+      "0x1626ba7e",
+    );
   });
 
   it("deposits at the EntryPoint: add and withdraw by the controller", async () => {

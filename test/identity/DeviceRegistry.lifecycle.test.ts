@@ -1,7 +1,23 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { KEY_TYPE_CODE, keyId, publicKeyOf, signRotation, type DeviceKeyPair } from "../../sdk/src/index.js";
-import { Status, bind, deployIdentity, deviceKeys, expectUnchanged, registryState, type IdentityFixture } from "./fixture.js";
+import {
+  KEY_REVOCATION_DELAY_SEC,
+  KEY_TYPE_CODE,
+  keyId,
+  publicKeyOf,
+  signRotation,
+  type DeviceKeyPair,
+} from "../../sdk/src/index.js";
+import {
+  Status,
+  bind,
+  deployIdentity,
+  deviceKeys,
+  expectUnchanged,
+  provisionRequest,
+  registryState,
+  type IdentityFixture,
+} from "./fixture.js";
 
 const conn = await network.create();
 const { networkHelpers } = conn;
@@ -44,14 +60,18 @@ describe("DeviceRegistry — lifecycle", () => {
     await expect(r.connect(f.admin).resume(f.id))
       .to.emit(r, "DeviceStatusChanged")
       .withArgs(f.id, Status.Suspended, Status.Active, f.admin.address);
-    await expect(r.connect(f.owner).decommission(f.id))
-      .to.emit(r, "DeviceStatusChanged")
-      .withArgs(f.id, Status.Active, Status.Decommissioned, f.owner.address);
+    const tx = r.connect(f.owner).decommission(f.id);
+    await expect(tx).to.emit(r, "DeviceStatusChanged").withArgs(f.id, Status.Active, Status.Decommissioned, f.owner.address);
+    const t = await f.now();
+    await expect(tx)
+      .to.emit(r, "DeviceKeyRevocationScheduled")
+      .withArgs(f.id, 0n, t + KEY_REVOCATION_DELAY_SEC);
     const info = await r.deviceInfo(f.id);
     expect(info.status).to.equal(Status.Decommissioned);
-    expect(info.statusSince).to.equal(await f.now());
-    // Decommission revokes the current key: the bridge refuses it from now on.
-    expect((await r.keyAt(f.id, 0n)).revokedAt).to.equal(await f.now());
+    expect(info.statusSince).to.equal(t);
+    // Decommission revokes the current key KEY_REVOCATION_DELAY from now (the device stops earning
+    // at once through its status); the bridge refuses readings stamped from then on.
+    expect((await r.keyAt(f.id, 0n)).revokedAt).to.equal(t + KEY_REVOCATION_DELAY_SEC);
     expect(await r.deviceCount(Status.Decommissioned)).to.equal(1n);
     expect(await r.deviceCount(Status.Active)).to.equal(0n);
     // The NFT (and so the account) stays with the owner so funds already earned can be withdrawn.
@@ -78,10 +98,7 @@ describe("DeviceRegistry — lifecycle", () => {
     await expect(f.registry.connect(f.admin).decommission(f.id))
       .to.emit(f.registry, "DeviceStatusChanged")
       .withArgs(f.id, Status.Bound, Status.Decommissioned, f.admin.address);
-    const k = f.keys[1];
-    await f.registry
-      .connect(f.maker)
-      .provisionDevices([{ keyType: 0, publicKey: k.publicId, makerRoot: f.tree.root, proof: f.tree.proof(publicKeyOf(k)) }]);
+    await f.registry.connect(f.maker).provisionDevices([await provisionRequest(f, f.keys[1])]);
     await expect(f.registry.connect(f.admin).decommission(2n))
       .to.emit(f.registry, "DeviceStatusChanged")
       .withArgs(2n, Status.Provisioned, Status.Decommissioned, f.admin.address);
@@ -147,10 +164,7 @@ describe("DeviceRegistry — lifecycle", () => {
 
     it("an owner may not decommission a provisioned device it does not hold", async () => {
       const f = await networkHelpers.loadFixture(fixture);
-      const k = f.keys[1];
-      await f.registry
-        .connect(f.maker)
-        .provisionDevices([{ keyType: 0, publicKey: k.publicId, makerRoot: f.tree.root, proof: f.tree.proof(publicKeyOf(k)) }]);
+      await f.registry.connect(f.maker).provisionDevices([await provisionRequest(f, f.keys[1])]);
       await expect(f.registry.connect(f.maker).decommission(2n))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryNotAuthorized")
         .withArgs(2n, f.maker.address);
@@ -158,21 +172,24 @@ describe("DeviceRegistry — lifecycle", () => {
   });
 
   describe("key rotation", () => {
-    it("co-signed rotation keeps the history and revokes the old key", async () => {
+    it("co-signed rotation keeps the history and schedules the hand-over KEY_REVOCATION_DELAY ahead", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const [next] = deviceKeys("p256", 1, "next");
       await networkHelpers.time.increase(100);
       const rot = await rotation(f, f.id, f.keys[0], next);
-      await expect(f.registry.connect(f.owner).rotateKey(f.id, rot))
-        .to.emit(f.registry, "DeviceKeyRotated")
-        .withArgs(f.id, keyId(publicKeyOf(f.keys[0])), keyId(publicKeyOf(next)), 1n);
+      const tx = f.registry.connect(f.owner).rotateKey(f.id, rot);
+      await (await tx).wait();
       const t = await f.now();
+      const at = t + KEY_REVOCATION_DELAY_SEC;
+      await expect(tx)
+        .to.emit(f.registry, "DeviceKeyRotated")
+        .withArgs(f.id, keyId(publicKeyOf(f.keys[0])), keyId(publicKeyOf(next)), 1n, at);
       expect(await f.registry.keyCount(f.id)).to.equal(2n);
       const old = await f.registry.keyAt(f.id, 0n);
       const cur = await f.registry.keyAt(f.id, 1n);
-      expect(old.revokedAt).to.equal(t);
+      expect(old.revokedAt).to.equal(at);
       expect(old.validFrom).to.be.lessThan(t);
-      expect(cur.validFrom).to.equal(t);
+      expect(cur.validFrom).to.equal(at);
       expect(cur.revokedAt).to.equal(0n);
       expect(cur.keyType).to.equal(1n);
       expect(cur.publicKey).to.equal(next.publicId.toLowerCase());
@@ -183,11 +200,14 @@ describe("DeviceRegistry — lifecycle", () => {
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryKeyIndexOutOfRange")
         .withArgs(f.id, 2n, 2n);
 
-      // A second rotation must be signed by the P-256 key now in force.
+      // A second rotation must be signed by the last key of the history (the P-256 one).
       const [third] = deviceKeys("secp256k1", 1, "third");
-      await expect(f.registry.connect(f.owner).rotateKey(f.id, await rotation(f, f.id, next, third, { keyIndex: 2n })))
+      await networkHelpers.time.increase(KEY_REVOCATION_DELAY_SEC);
+      const second = f.registry.connect(f.owner).rotateKey(f.id, await rotation(f, f.id, next, third, { keyIndex: 2n }));
+      await (await second).wait();
+      await expect(second)
         .to.emit(f.registry, "DeviceKeyRotated")
-        .withArgs(f.id, keyId(publicKeyOf(next)), keyId(publicKeyOf(third)), 2n);
+        .withArgs(f.id, keyId(publicKeyOf(next)), keyId(publicKeyOf(third)), 2n, (await f.now()) + KEY_REVOCATION_DELAY_SEC);
     });
 
     it("rejects rotation by a non-owner, without the old key, without the new key, replayed, expired, or to a used key", async () => {

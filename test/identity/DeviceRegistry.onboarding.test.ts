@@ -18,6 +18,7 @@ import {
   deployIdentity,
   deviceKeys,
   expectUnchanged,
+  provisionRequest,
   registryState,
   type IdentityFixture,
 } from "./fixture.js";
@@ -317,12 +318,7 @@ describe("DeviceRegistry — onboarding", () => {
   describe("maker provisioning (Provisioned → Bound)", () => {
     it("a maker provisions devices; an owner binds one without a proof", async () => {
       const f = await networkHelpers.loadFixture(fixture);
-      const items = f.keys.slice(0, 2).map((k) => ({
-        keyType: KEY_TYPE_CODE[k.type],
-        publicKey: k.publicId,
-        makerRoot: f.tree.root,
-        proof: f.tree.proof(publicKeyOf(k)),
-      }));
+      const items = [await provisionRequest(f, f.keys[0]), await provisionRequest(f, f.keys[1])];
       await expect(f.registry.connect(f.maker).provisionDevices(items))
         .to.emit(f.registry, "DeviceProvisioned")
         .withArgs(2n, f.maker.address, keyId(publicKeyOf(f.keys[1])));
@@ -344,8 +340,10 @@ describe("DeviceRegistry — onboarding", () => {
     it("rejects provisioning by someone other than the root's maker, and binding after the maker is revoked", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const k = f.keys[0];
-      const item = { keyType: 0, publicKey: k.publicId, makerRoot: f.tree.root, proof: f.tree.proof(publicKeyOf(k)) };
-      await expect(f.registry.connect(f.other).provisionDevices([item]))
+      const item = await provisionRequest(f, k);
+      // Even with the device's consent for `other`, only the root's maker provisions under it.
+      const forOther = await provisionRequest(f, k, { maker: f.other });
+      await expect(f.registry.connect(f.other).provisionDevices([forOther]))
         .to.be.revertedWithCustomError(f.registry, "DeviceRegistryNotItemMaker")
         .withArgs(0n, f.other.address);
       await f.registry.connect(f.maker).provisionDevices([item]);

@@ -102,6 +102,7 @@ describe("scripts/identity.ts (CLI)", () => {
     const fresh = path.join(dir, "fresh.json");
     await run(undefined, "keygen", "--type", "secp256k1", "--count", "1", "--out", fresh);
     const [newKey] = JSON.parse(readFileSync(fresh, "utf8")) as { privateKey: string; publicKey: string }[];
+    lines.length = 0;
     expect(
       await run(
         f.owner,
@@ -119,6 +120,10 @@ describe("scripts/identity.ts (CLI)", () => {
       ),
     ).to.equal(0);
     expect((await f.registry.keyAt(1n, 1n)).publicKey).to.equal(newKey.publicKey.toLowerCase());
+    // The hand-over instant is printed: the device switches keys for readings stamped from then on.
+    const rotated = JSON.parse(lines.find((l) => l.includes('"identity#keyHandOver"'))!) as { effectiveAt: string };
+    expect(rotated.effectiveAt).to.equal(String((await f.registry.keyAt(1n, 1n)).validFrom));
+    expect(BigInt(rotated.effectiveAt)).to.equal((await f.now()) + (await f.registry.KEY_REVOCATION_DELAY()));
 
     expect(await run(f.owner, "transfer", "--device", "1", "--to", f.other.address, "--deployment", deployment)).to.equal(0);
     expect(await f.registry.ownerOf(1n)).to.equal(f.other.address);
@@ -204,5 +209,60 @@ describe("scripts/identity.ts (CLI)", () => {
     const bad = path.join(dir, "bad.txt");
     writeFileSync(bad, "secp256k1,0x1234\n");
     await rejects(run(undefined, "maker-root", "--keys", bad), /must be 20 bytes/);
+  });
+
+  it("maker provisions devices with their consent (factory key or device-signed digest); governance releases one", async () => {
+    const [atFactory, remote, stranger] = deviceKeys("secp256k1", 3, "cli-provision");
+    const makerList = path.join(dir, "provision-maker.txt");
+    writeFileSync(makerList, [atFactory, remote].map((k) => `secp256k1,${k.publicId}`).join("\n"));
+    await run(f.maker, "maker-root", "--keys", makerList, "--publish", "--deployment", deployment);
+    // The remote device signs the provisioning digest naming the maker (its proof of possession).
+    const deadline = (await f.now()) + 3600n;
+    lines.length = 0;
+    await run(
+      undefined,
+      "provision-digest",
+      "--maker",
+      f.maker.address,
+      "--deadline",
+      String(deadline),
+      "--deployment",
+      deployment,
+    );
+    const provisionSignature = signDigest(remote, Buffer.from(lines[0].slice(2), "hex"));
+    const file = path.join(dir, "provision.json");
+    const entries = [
+      { type: "secp256k1", publicKey: atFactory.publicId, privateKey: atFactory.privateKey },
+      { type: "secp256k1", publicKey: remote.publicId, provisionSignature, provisionDeadline: String(deadline) },
+    ];
+    writeFileSync(file, JSON.stringify(entries));
+
+    // Without the device's own signature (signed by another key) the maker cannot provision it.
+    const forged = path.join(dir, "provision-forged.json");
+    const wrong = signDigest(stranger, Buffer.from(lines[0].slice(2), "hex"));
+    writeFileSync(forged, JSON.stringify([{ ...entries[1], provisionSignature: wrong }]));
+    const total = await f.registry.totalDevices();
+    let refused: unknown;
+    try {
+      await run(f.maker, "provision", "--keys", forged, "--maker-keys", makerList, "--deployment", deployment);
+    } catch (e) {
+      refused = e;
+    }
+    expect(describeError(refused)).to.match(/^DeviceRegistryInvalidDeviceSignature\(0, 0x[0-9a-f]{64}\)$/);
+    expect(await f.registry.totalDevices()).to.equal(total);
+
+    lines.length = 0;
+    expect(await run(f.maker, "provision", "--keys", file, "--maker-keys", makerList, "--deployment", deployment)).to.equal(0);
+    const ids = (JSON.parse(lines.find((l) => l.includes('"deviceIds"'))!) as { deviceIds: string[] }).deviceIds.map(BigInt);
+    expect(ids).to.deep.equal([total + 1n, total + 2n]);
+    for (const id of ids) expect(await f.registry.deviceStatus(id)).to.equal(Status.Provisioned);
+    expect(await f.registry.deviceOfKey(0, remote.publicId)).to.equal(ids[1]);
+
+    // Only governance releases; the released key is free again.
+    await rejects(run(f.maker, "release", "--device", String(ids[1]), "--deployment", deployment), /revert/i);
+    expect(await f.registry.deviceStatus(ids[1])).to.equal(Status.Provisioned);
+    expect(await run(f.admin, "release", "--device", String(ids[1]), "--deployment", deployment)).to.equal(0);
+    expect(await f.registry.deviceStatus(ids[1])).to.equal(Status.Decommissioned);
+    expect(await f.registry.deviceOfKey(0, remote.publicId)).to.equal(0n);
   });
 });

@@ -3,6 +3,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 import {
   IdentityError,
+  KEY_REVOCATION_DELAY_SEC,
   KEY_TYPE_CODE,
   deviceDid,
   keyId,
@@ -130,11 +131,16 @@ describe("DIDs — format, resolver, DID Core shape", () => {
       oldKeySignature: signRotation(f.keys[0], f.domain, m),
       newKeySignature: signRotation(next, f.domain, m),
     });
-    const rotatedAt = new Date(Number(await f.now()) * 1000).toISOString().replace(".000Z", "Z");
+    const iso = (t: bigint): string => new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+    const rotatedAt = await f.now();
     const did = deviceDid(f.chainId, f.id);
-    const doc = (await resolveDid(did, f.reader)).didDocument!;
+    const res = await resolveDid(did, f.reader);
+    const doc = res.didDocument!;
     expect(validateDidDocument(doc)).to.deep.equal([]);
-    expect(doc.verificationMethod[0].revoked).to.equal(rotatedAt);
+    // The old key is revoked from the scheduled hand-over, KEY_REVOCATION_DELAY after the rotation;
+    // the document was updated by the rotation itself.
+    expect(doc.verificationMethod[0].revoked).to.equal(iso(rotatedAt + KEY_REVOCATION_DELAY_SEC));
+    expect(res.didDocumentMetadata.updated).to.equal(iso(rotatedAt));
     expect(doc.verificationMethod[1].id).to.equal(`${did}#key-1`);
     expect(doc.verificationMethod[1].revoked).to.equal(undefined);
     expect(doc.authentication).to.deep.equal([`${did}#key-1`]);

@@ -8,8 +8,10 @@ import {
   bytesToHex,
   keyPairFromPrivate,
   makeBindRequest,
+  makeProvisionRequest,
   publicKeyOf,
   type BindRequest,
+  type ProvisionRequest,
   type DeviceKeyPair,
   type KeyType,
   type RegistryDomain,
@@ -115,6 +117,17 @@ export async function bindRequest(
     nonce: opts.nonce ?? 0n,
     deadline,
   });
+}
+
+/** A valid provisioning item for `key` by `maker` (the device's signature, deadline one hour ahead). */
+export async function provisionRequest(
+  f: IdentityFixture,
+  key: DeviceKeyPair,
+  opts: { maker?: Signer; deadline?: bigint; tree?: KeyTree; domain?: RegistryDomain } = {},
+): Promise<ProvisionRequest> {
+  const deadline = opts.deadline ?? (await f.now()) + 3600n;
+  const maker = (opts.maker ?? f.maker).address as `0x${string}`;
+  return makeProvisionRequest(key, opts.tree ?? f.tree, opts.domain ?? f.domain, { maker, deadline });
 }
 
 /** Binds `key` to `owner` and returns the device id. */

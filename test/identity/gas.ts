@@ -2,6 +2,7 @@ import {
   KEY_TYPE_CODE,
   KeyTree,
   makeBindRequest,
+  makeProvisionRequest,
   publicKeyOf,
   signRotation,
   keyId,
@@ -21,6 +22,10 @@ export interface IdentityGas {
   bindBatchTotal: number;
   onboardGasPerDevice: number;
   deviceAccountDeployGas: number;
+  /** One device provisioned by its maker (device-key proof of possession included). */
+  provisionOneSecp256k1: number;
+  /** Per device in a provisioning batch of `batchSize`. */
+  provisionGasPerDevice: number;
   rotateKeySecp256k1: number;
   transferDevice: number;
   /** Gas of one P-256 verification through the linked library (precompile where the chain has it). */
@@ -32,7 +37,8 @@ export interface IdentityGas {
 /**
  * Deploys the identity layer on `conn`, publishes a maker root over `treeSize` secp256k1 keys
  * and measures: one bind (fresh owner), one P-256 bind, a batch of `batchSize` binds by another
- * fresh owner, one device-account deployment, one key rotation and one NFT transfer.
+ * fresh owner, one device-account deployment, one provisioning and a provisioning batch of
+ * `batchSize` by the maker, one key rotation and one NFT transfer.
  */
 export async function measureIdentityGas(conn: Connection, batchSize = 100, treeSize = 1024): Promise<IdentityGas> {
   const f = await deployIdentity(conn);
@@ -59,6 +65,14 @@ export async function measureIdentityGas(conn: Connection, batchSize = 100, tree
   for (let i = 0; i < batchSize; i++) batch.push(req(1 + i, batcher.address, BigInt(i)));
   const bindBatchTotal = await gasOf(f.registry.connect(batcher).bindDevices(batch));
   const deviceAccountDeployGas = await gasOf(f.factory.createAccount(1n));
+
+  // Maker provisioning: keys after the bound ones, each signing its consent (proof of possession).
+  const maker = f.maker.address as `0x${string}`;
+  const provision = (i: number) => makeProvisionRequest(keys[i], tree, f.domain, { maker, deadline });
+  const provisionOneSecp256k1 = await gasOf(f.registry.connect(f.maker).provisionDevices([provision(1 + batchSize)]));
+  const provisionBatchTotal = await gasOf(
+    f.registry.connect(f.maker).provisionDevices(Array.from({ length: batchSize }, (_, i) => provision(2 + batchSize + i))),
+  );
 
   const [next] = deviceKeys("secp256k1", 1, "gas-rotated");
   const message = { deviceId: 1n, newKeyId: keyId(publicKeyOf(next)), keyIndex: 1n, deadline };
@@ -103,6 +117,8 @@ export async function measureIdentityGas(conn: Connection, batchSize = 100, tree
     bindBatchTotal,
     onboardGasPerDevice: Math.round(bindBatchTotal / batchSize),
     deviceAccountDeployGas,
+    provisionOneSecp256k1,
+    provisionGasPerDevice: Math.round(provisionBatchTotal / batchSize),
     rotateKeySecp256k1,
     transferDevice,
     p256VerifyLibrary,

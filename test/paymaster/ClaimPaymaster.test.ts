@@ -140,4 +140,37 @@ describe("ClaimPaymaster — sponsored claims through EntryPoint v0.8", function
       .to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount")
       .withArgs(admin.address);
   });
+
+  it("a GUARDIAN_ROLE holder on the emission pauses sponsorship at once; paused operations are refused; only the owner unpauses", async function () {
+    const f = await load();
+    const { other, admin } = f.rewards;
+    const guardian = f.rewards.buyer;
+    const acct = f.accounts[0].address;
+    await f.rewards.emission.connect(admin).grantRole(await f.rewards.emission.GUARDIAN_ROLE(), guardian.address);
+    expect(await f.paymaster.guardians()).to.equal(await f.rewards.emission.getAddress());
+    await expect(f.paymaster.connect(other).pause())
+      .to.be.revertedWithCustomError(f.paymaster, "PaymasterNotGuardian")
+      .withArgs(other.address);
+    await expect(f.paymaster.connect(guardian).pause()).to.emit(f.paymaster, "SponsorshipPaused").withArgs(guardian.address);
+    const deposit = await f.paymaster.getDeposit();
+    await expectPaymasterRejects(f, await userOp(f, 0), "PaymasterPaused", []);
+    expect(await f.paymaster.spent(0, acct)).to.deep.equal([0n, 0n]);
+    expect(await f.paymaster.getDeposit()).to.equal(deposit);
+    // The guardian cannot unpause, change budgets or take the deposit.
+    await expect(f.paymaster.connect(guardian).unpause())
+      .to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount")
+      .withArgs(guardian.address);
+    await expect(f.paymaster.connect(guardian).withdrawTo(guardian.address, 1n))
+      .to.be.revertedWithCustomError(f.paymaster, "OwnableUnauthorizedAccount")
+      .withArgs(guardian.address);
+    // The owner unpauses; unpausing twice is refused by name; claims are sponsored again.
+    await expect(f.paymaster.unpause()).to.emit(f.paymaster, "SponsorshipUnpaused").withArgs(admin.address);
+    await expect(f.paymaster.unpause()).to.be.revertedWithCustomError(f.paymaster, "PaymasterNotPaused");
+    await expect(handle(f, [await userOp(f, 0)])).to.emit(f.target, "Claimed");
+    // Revoked on the emission, the guardian can no longer pause here.
+    await f.rewards.emission.connect(admin).revokeRole(await f.rewards.emission.GUARDIAN_ROLE(), guardian.address);
+    await expect(f.paymaster.connect(guardian).pause())
+      .to.be.revertedWithCustomError(f.paymaster, "PaymasterNotGuardian")
+      .withArgs(guardian.address);
+  });
 });

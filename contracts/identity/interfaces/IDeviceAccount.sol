@@ -10,7 +10,10 @@ import {IDeviceDirectory} from "../../interfaces/IDeviceDirectory.sol";
 /// @notice ERC-4337 (EntryPoint v0.8) smart account of one device. It receives the device's
 /// rewards and is controlled by whoever holds the device NFT at the moment of validation or
 /// execution: transferring the NFT hands over the account with no call to the account. It answers
-/// ERC-1271 for its controller, so a device account (or a Safe) can itself hold other devices.
+/// ERC-1271 for its controller, so a device account (or a Safe) can itself hold other devices. An
+/// ERC-1271 signature is over `messageDigest(hash)`, the hash wrapped in the account's own EIP-712
+/// domain as `DeviceAccountMessage(bytes32 hash)`, so it is valid for this account only; user
+/// operations are signed over the EntryPoint's userOpHash, which already names the account.
 interface IDeviceAccount is IAccount, IERC1271 {
     /// @notice One call of `executeBatch`.
     struct Call {
@@ -55,6 +58,11 @@ interface IDeviceAccount is IAccount, IERC1271 {
 
     /// @notice Adds the sent value to this account's EntryPoint deposit.
     function addDeposit() external payable;
+
+    /// @notice The digest the controller signs for `isValidSignature(hash, ·)`: EIP-712 typed data
+    /// `DeviceAccountMessage(bytes32 hash)` in the domain ("DePIN Device Account", "1", chainId, this
+    /// account).
+    function messageDigest(bytes32 hash) external view returns (bytes32);
 
     /// @notice Withdraws `amount` of the EntryPoint deposit to `to` (controller, or the account
     /// itself through the EntryPoint).

@@ -16,6 +16,11 @@ import {IDeviceDirectory} from "../../interfaces/IDeviceDirectory.sol";
 /// (P-256). A maker root is an OpenZeppelin-compatible sorted-pair keccak256 Merkle tree whose leaves
 /// are key ids. Leaf preimages are 21 or 65 bytes long, never 64, so a leaf can never be mistaken
 /// for an inner node. Key validity for readings is the half-open interval [validFrom, revokedAt).
+/// Revocations are scheduled, never instant: rotation and decommission set the outgoing key's
+/// revokedAt to `block.timestamp + KEY_REVOCATION_DELAY` and a rotated-in key is valid from that
+/// same instant, so exactly one key of a device is valid at any time and no reading accepted before
+/// the change (devices stamp up to the bridge's future skew ahead; the bridge caches keys for its
+/// TTL) can fall outside its key's window afterwards.
 interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     // ------------------------------------------------------------------ structs
 
@@ -79,12 +84,23 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
         bytes signature;
     }
 
-    /// @notice One device a maker registers before sale (`provisionDevices`).
+    /// @notice One device a maker registers before sale (`provisionDevices`). The device key proves
+    /// possession by signing the EIP-712 message `ProvisionDevice(address maker,uint256 deadline)` in
+    /// this registry's domain (so for one maker, one chain and one registry): nobody can provision a
+    /// key it does not hold.
+    /// @param keyType algorithm of the device key.
+    /// @param publicKey 20-byte address (secp256k1) or 64-byte x ‖ y (P-256).
+    /// @param makerRoot root of the calling maker the key is attested under.
+    /// @param proof Merkle proof of the key id under `makerRoot`.
+    /// @param deadline last timestamp at which the device's signature is accepted.
+    /// @param signature the device key's signature of the provisioning message (same formats as a bind).
     struct ProvisionRequest {
         KeyType keyType;
         bytes publicKey;
         bytes32 makerRoot;
         bytes32[] proof;
+        uint256 deadline;
+        bytes signature;
     }
 
     /// @notice A key rotation. The current (old) key and the new key both sign the EIP-712 message
@@ -140,7 +156,7 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     error DeviceRegistryKeyAlreadyBound(uint256 index, bytes32 keyId, uint256 deviceId);
     /// @notice Item `index`: `owner` already used `nonce`.
     error DeviceRegistryNonceUsed(uint256 index, address owner, uint256 nonce);
-    /// @notice Item `index`: the signature is not by the device key `keyId`.
+    /// @notice Item `index` (bind or provision): the signature is not by the device key `keyId`.
     error DeviceRegistryInvalidDeviceSignature(uint256 index, bytes32 keyId);
     /// @notice Item `index`: `caller` is not the maker of the root it provisions under.
     error DeviceRegistryNotItemMaker(uint256 index, address caller);
@@ -165,6 +181,8 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     error DeviceRegistryInvalidOldKeySignature(uint256 deviceId, bytes32 keyId);
     /// @notice Rotation of `deviceId`: the signature by the new key `keyId` is invalid.
     error DeviceRegistryInvalidNewKeySignature(uint256 deviceId, bytes32 keyId);
+    /// @notice Only a Provisioned device can be released; `deviceId` is in `status`.
+    error DeviceRegistryNotProvisioned(uint256 deviceId, DeviceStatus status);
     /// @notice `index` is past the key history of `deviceId` (length `count`).
     error DeviceRegistryKeyIndexOutOfRange(uint256 deviceId, uint256 index, uint256 count);
     /// @notice The account factory is already set to `factory`.
@@ -192,13 +210,21 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     event DeviceBound(uint256 indexed deviceId, address indexed owner, bytes32 indexed keyId);
     /// @notice `deviceId` moved from `from` to `to`, triggered by `by`.
     event DeviceStatusChanged(uint256 indexed deviceId, DeviceStatus from, DeviceStatus to, address indexed by);
-    /// @notice The key of `deviceId` changed from `oldKeyId` to `newKeyId` (now at `newIndex`).
+    /// @notice The key of `deviceId` changes from `oldKeyId` to `newKeyId` (at `newIndex`) at
+    /// `effectiveAt` (= block time + KEY_REVOCATION_DELAY): the old key signs readings stamped
+    /// before it, the new key readings stamped at or after it.
     event DeviceKeyRotated(
         uint256 indexed deviceId,
         bytes32 indexed oldKeyId,
         bytes32 indexed newKeyId,
-        uint256 newIndex
+        uint256 newIndex,
+        uint256 effectiveAt
     );
+    /// @notice Key `keyIndex` of decommissioned `deviceId` is revoked from `revokedAt` on.
+    event DeviceKeyRevocationScheduled(uint256 indexed deviceId, uint256 keyIndex, uint256 revokedAt);
+    /// @notice Governance (`by`) released Provisioned `deviceId`: it is retired and its key `keyId`
+    /// may be onboarded again.
+    event DeviceReleased(uint256 indexed deviceId, bytes32 indexed keyId, address indexed by);
     /// @notice The holder set the DID document extension of `deviceId`.
     event DeviceDocumentSet(uint256 indexed deviceId, bytes32 hash, string uri);
     /// @notice `owner` set the DID document extension of its owner DID.
@@ -233,7 +259,9 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
 
     // ------------------------------------------------------------------ onboarding
 
-    /// @notice The calling maker registers devices before sale (status Provisioned, no owner).
+    /// @notice The calling maker registers devices before sale (status Provisioned, no owner). Each
+    /// item carries the device key's signature of `provisionDigest(maker, deadline)`; reverts with the
+    /// index of the first bad item.
     /// @return firstDeviceId id of the first device; the others follow sequentially.
     function provisionDevices(ProvisionRequest[] calldata items) external returns (uint256 firstDeviceId);
 
@@ -252,6 +280,9 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
 
     /// @notice EIP-712 digest a device key signs to bind to `owner`.
     function bindDigest(address owner, uint256 nonce, uint256 deadline) external view returns (bytes32);
+
+    /// @notice EIP-712 digest a device key signs to consent to being provisioned by `maker`.
+    function provisionDigest(address maker, uint256 deadline) external view returns (bytes32);
 
     /// @notice EIP-712 digest the old and new keys sign to rotate `deviceId` to `newKeyId`.
     function rotationDigest(
@@ -272,12 +303,26 @@ interface IDeviceRegistry is IDeviceDirectory, IERC721Metadata, IERC721Errors {
     /// @notice Governance resumes a Suspended device (Suspended → Active).
     function resume(uint256 deviceId) external;
 
-    /// @notice Retires a device for good; its current key is revoked and it stops earning. The
-    /// holder or governance may retire an owned device; governance retires a provisioned one.
+    /// @notice Retires a device for good: it stops earning at once and its current key is revoked
+    /// from `block.timestamp + KEY_REVOCATION_DELAY` on. The holder or governance may retire an owned
+    /// device; governance retires a provisioned one (its key stays reserved; see `releaseDevice`).
     function decommission(uint256 deviceId) external;
 
-    /// @notice Holder rotates the device key, co-signed by the current and the new key.
+    /// @notice Governance (DEVICE_GUARDIAN_ROLE) releases a device that is still only Provisioned
+    /// (for example because its maker or root was revoked, so it can never be bound): the device is
+    /// retired and its key becomes free to be onboarded again under a live root. No reading of a
+    /// Provisioned device can have been accepted, so its key is revoked at once.
+    function releaseDevice(uint256 deviceId) external;
+
+    /// @notice Holder rotates the device key, co-signed by the current and the new key. The change
+    /// takes effect at `block.timestamp + KEY_REVOCATION_DELAY`: until then the current key stays
+    /// valid and the new key is not yet valid. A rotation while one is pending is co-signed by the
+    /// pending key (the last of the history), which then stays valid only until the new instant.
     function rotateKey(uint256 deviceId, KeyRotation calldata rotation) external;
+
+    /// @notice Seconds between a revocation (rotation, decommission) and the instant it takes
+    /// effect. Above the bridge's largest accepted future skew plus its directory cache TTL.
+    function KEY_REVOCATION_DELAY() external view returns (uint256);
 
     // ------------------------------------------------------------------ DIDs
 

@@ -169,6 +169,10 @@ export class PostgresStore implements Store {
           settle_tx TEXT
         );
         CREATE INDEX IF NOT EXISTS proofs_by_status ON proofs (status, batch_id);
+        CREATE TABLE IF NOT EXISTS meta (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS txs (
           key TEXT PRIMARY KEY,
           from_addr TEXT NOT NULL,
@@ -285,6 +289,11 @@ export class PostgresStore implements Store {
       toDb(deviceId).toString(),
     ]);
     return r.rows[0] ? fromDb(r.rows[0].s) : null;
+  }
+
+  async bindMeta(key: string, value: string): Promise<string> {
+    await this.pool.query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [key, value]);
+    return (await this.pool.query<{ value: string }>("SELECT value FROM meta WHERE key = $1", [key])).rows[0].value;
   }
 
   async countReadings(): Promise<number> {

@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS proofs (
   settle_tx TEXT
 );
 CREATE INDEX IF NOT EXISTS proofs_by_status ON proofs (status, batch_id);
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS txs (
   key TEXT PRIMARY KEY,
   from_addr TEXT NOT NULL,
@@ -452,6 +456,11 @@ export class SqliteStore implements Store {
 
   async pendingTxs(from: string): Promise<TxRecord[]> {
     return (this.stmts.pendingTxs.all(from.toLowerCase()) as Row[]).map(txRow);
+  }
+
+  async bindMeta(key: string, value: string): Promise<string> {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING").run(key, value);
+    return String((this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row).value);
   }
 
   async close(): Promise<void> {

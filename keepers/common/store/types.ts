@@ -114,6 +114,11 @@ export interface Store {
   /** Creates tables if missing. */
   init(): Promise<void>;
   /**
+   * Records `value` under `key` unless the key already holds a value, and returns the value the
+   * store holds (atomic across processes). Used to tie a store to one chain and deployment.
+   */
+  bindMeta(key: string, value: string): Promise<string>;
+  /**
    * Inserts readings in one durable transaction, in order. A reading whose (deviceId, seq) is
    * already stored is a duplicate when timestamp and value match, an equivocation (recorded, not
    * stored) otherwise. Resolves only after commit.

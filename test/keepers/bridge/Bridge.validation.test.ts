@@ -4,15 +4,18 @@
  */
 import { expect } from "chai";
 import mqtt, { type MqttClient } from "mqtt";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
   SNARK_SCALAR_FIELD,
   generateKeyPair,
+  isFinalRejection,
   parseReceipts,
   parseRejection,
   readingTopic,
   signReading,
   toWire,
+  verifyReading,
   type DeviceKeyPair,
   type Receipt,
   type Rejection,
@@ -39,6 +42,8 @@ for (const transport of ["embedded", "mosquitto"] as const) {
     const UNKNOWN = base + 3n;
     const DECOM = base + 4n;
     const ROTATED = base + 5n;
+    /** A device whose rotation is pending: the hand-over is `pendingAt`, inside the skew window. */
+    const PENDING = base + 6n;
     let bridge: Bridge;
     let client: MqttClient;
     let tmp: ReturnType<typeof tempDir>;
@@ -46,10 +51,15 @@ for (const transport of ["embedded", "mosquitto"] as const) {
     let keyA: DeviceKeyPair;
     let keyOld: DeviceKeyPair;
     let keyNew: DeviceKeyPair;
+    let keyPendOld: DeviceKeyPair;
+    let keyPendNew: DeviceKeyPair;
     let directory: Awaited<ReturnType<typeof chain>>["directory"];
     const rejections: { device: bigint; r: Rejection }[] = [];
     const receipts: { device: bigint; r: Receipt }[] = [];
     const revokedAt = now() - 100n;
+    // The registry schedules revocations KEY_REVOCATION_DELAY ahead; the test directory lets the
+    // test sit 100 s before the hand-over, so readings stamped past it pass the skew check.
+    const pendingAt = now() + 100n;
 
     before(async function () {
       const c = await chain();
@@ -63,6 +73,11 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       await registerDevice(directory, ROTATED, keyOld);
       await (await directory.revokeKey(ROTATED, 0, revokedAt)).wait();
       await (await directory.addKey(ROTATED, 1, keyNew.publicId, revokedAt)).wait();
+      keyPendOld = generateKeyPair("secp256k1");
+      keyPendNew = generateKeyPair("p256");
+      await registerDevice(directory, PENDING, keyPendOld);
+      await (await directory.revokeKey(PENDING, 0, pendingAt)).wait();
+      await (await directory.addKey(PENDING, 1, keyPendNew.publicId, pendingAt)).wait();
       tmp = tempDir(`val-${transport}`);
       bridge = await startBridge(c.ethers.provider, c.directoryAddress, {
         store: path.join(tmp.dir, "s.sqlite"),
@@ -179,6 +194,22 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         to: () => ROTATED,
         payload: () => toWire(signReading(NETWORK_ID, keyOld, { deviceId: ROTATED, seq: 0n, timestamp: now(), value: 1n })),
       },
+      {
+        name: "pending revocation (old key, reading stamped at the scheduled hand-over)",
+        code: "KEY_REVOKED",
+        topic: () => readingTopic(PENDING),
+        to: () => PENDING,
+        payload: () =>
+          toWire(signReading(NETWORK_ID, keyPendOld, { deviceId: PENDING, seq: 0n, timestamp: pendingAt, value: 1n })),
+      },
+      {
+        name: "rotated-in key before its hand-over",
+        code: "KEY_NOT_YET_VALID",
+        topic: () => readingTopic(PENDING),
+        to: () => PENDING,
+        payload: () =>
+          toWire(signReading(NETWORK_ID, keyPendNew, { deviceId: PENDING, seq: 0n, timestamp: pendingAt - 1n, value: 1n })),
+      },
     ];
 
     for (const c of cases) {
@@ -209,6 +240,25 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       );
       await waitFor(() => receipts.length > n, 10_000, "receipt");
       expect(receipts[n]).to.deep.equal({ device: ROTATED, r: { seq: "0", status: "stored" } });
+    });
+
+    it("during a pending rotation each key is accepted on its side of the hand-over", async function () {
+      const n = receipts.length;
+      await client.publishAsync(
+        readingTopic(PENDING),
+        toWire(signReading(NETWORK_ID, keyPendOld, { deviceId: PENDING, seq: 1n, timestamp: pendingAt - 1n, value: 5n })),
+        { qos: 1 },
+      );
+      await client.publishAsync(
+        readingTopic(PENDING),
+        toWire(signReading(NETWORK_ID, keyPendNew, { deviceId: PENDING, seq: 2n, timestamp: pendingAt, value: 6n })),
+        { qos: 1 },
+      );
+      await waitFor(() => receipts.length >= n + 2, 10_000, "two receipts");
+      expect(receipts.slice(n).map((x) => [x.device, x.r.seq, x.r.status])).to.deep.equal([
+        [PENDING, "1", "stored"],
+        [PENDING, "2", "stored"],
+      ]);
     });
 
     it("an exact duplicate is absorbed: receipt 'duplicate', store unchanged", async function () {
@@ -243,6 +293,47 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         await waitFor(() => got.length > 0, 10_000, "ACL rejection");
         expect(got[0].code).to.equal("WRONG_TOPIC");
         expect(await bridge.store.allReadings()).to.deep.equal(before);
+        await d.stop();
+      });
+
+      it("device: a reading refused KEY_NOT_YET_VALID is kept (not final) and re-signed with the key in force at its timestamp", async function () {
+        const { Device } = await import("../../../firmware/device.js");
+        const journalFile = path.join(tmp.dir, "pending.journal");
+        // The device was told a hand-over 50 s too early, so it signs with the new key too soon.
+        const d = new Device({
+          deviceId: PENDING,
+          key: keyPendOld,
+          nextKey: { key: keyPendNew, validFrom: pendingAt - 50n },
+          networkId: NETWORK_ID,
+          brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`,
+          journalFile,
+          fsync: false,
+        });
+        await d.start();
+        const refused: Rejection[] = [];
+        const delivered: Receipt[] = [];
+        d.on("rejected", (r) => refused.push(r));
+        d.on("receipt", (r) => delivered.push(r));
+        const r = d.record(7, pendingAt - 10n);
+        expect(verifyReading(NETWORK_ID, keyPendNew.type, keyPendNew.publicId, r)).to.equal(true);
+        await waitFor(() => refused.length > 0, 10_000, "KEY_NOT_YET_VALID");
+        expect(refused[0]).to.include({ code: "KEY_NOT_YET_VALID", seq: r.seq.toString() });
+        // Not forgotten: still pending, held (no key to fix it yet), nothing marked refused.
+        expect(d.pendingCount).to.equal(1);
+        expect(d.stats.held).to.equal(1);
+        expect(readFileSync(journalFile, "utf8")).to.not.match(/^X /m);
+        expect(isFinalRejection("KEY_NOT_YET_VALID")).to.equal(false);
+        expect(isFinalRejection("KEY_REVOKED")).to.equal(true);
+
+        // The right hand-over is installed: the reading is re-signed with the old key and stored.
+        d.installKey(keyPendNew, pendingAt);
+        await waitFor(() => delivered.length > 0, 10_000, "receipt after re-signing");
+        expect(delivered[0]).to.deep.equal({ seq: r.seq.toString(), status: "stored" });
+        expect(d.stats.resigned).to.equal(1);
+        expect(d.pendingCount).to.equal(0);
+        const stored = (await bridge.store.allReadings()).find((x) => x.deviceId === PENDING && x.seq === r.seq)!;
+        expect([stored.timestamp, stored.value]).to.deep.equal([r.timestamp, r.value]);
+        expect(verifyReading(NETWORK_ID, keyPendOld.type, keyPendOld.publicId, stored)).to.equal(true);
         await d.stop();
       });
     }

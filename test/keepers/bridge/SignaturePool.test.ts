@@ -40,7 +40,10 @@ function jobs(): { jobs: SignatureJob[]; expected: string[] } {
   );
   add({ ...good, value: 6n }, keys, "BAD_SIGNATURE");
   add(good, [info(k.publicId, "secp256k1", 0n, 900n)], "KEY_REVOKED");
-  add(good, [info(k.publicId, "secp256k1", 2000n)], "KEY_REVOKED");
+  add(good, [info(k.publicId, "secp256k1", 2000n)], "KEY_NOT_YET_VALID");
+  // A pending (future) revocation already refuses readings stamped at or after it.
+  add(good, [info(k.publicId, "secp256k1", 0n, 1000n)], "KEY_REVOKED");
+  add(good, [info(k.publicId, "secp256k1", 0n, 1001n)], "ok");
   add(
     signReading(NET, p, { deviceId: 9n, seq: 22n, timestamp: 1000n, value: 5n }),
     [info(other.publicId, "secp256k1"), info(p.publicId, "p256")],

@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 import { rewardPoints, type SignedReading } from "../../../sdk/src/index.js";
+import { createLogger } from "../../../keepers/common/log.js";
 import { DAY, EMISSION, EPOCH_LENGTH, GENESIS, RULE, setup, type Fixture, type StoreKind } from "./fixture.js";
 
 const DEVICES = [11n, 22n, 33n];
@@ -105,6 +106,28 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
         await prover.close();
         await submitter.close();
         await keeper.close();
+      }
+    });
+
+    it("a batch in which nothing earns is proven and settled with a warning that says why, and a metric", async () => {
+      // Values outside the rule (100..200): the network is misconfigured, not broken.
+      const b = f.readings([
+        { deviceId: 11n, value: 5n, offset: 1n },
+        { deviceId: 22n, value: 999n, offset: 2n },
+      ]);
+      expect(await f.ingestAndCommit([b])).to.deep.equal([1n]);
+      const lines: string[] = [];
+      const prover = await f.makeProver({}, createLogger({ level: "info", write: (l) => lines.push(l) }));
+      try {
+        await f.networkHelpers.time.increase(DAY + 1n);
+        expect(await prover.proveDue()).to.deep.equal([1n]);
+        const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.at === "Prover#zeroPoints");
+        expect(warn, lines.join("\n")).to.not.equal(undefined);
+        expect(warn).to.include({ level: "warn", batchId: "1", valuesOutsideRule: 2, timestampsOutsideEpoch: 0 });
+        expect(String(warn!.hint)).to.include("outside the governed rule");
+        expect(await prover.registry.getSingleMetricAsString("depin_prover_zero_point_batches_total")).to.match(/ 1$/m);
+      } finally {
+        await prover.close();
       }
     });
   });

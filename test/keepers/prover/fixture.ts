@@ -17,7 +17,7 @@ import {
   type RewardRuleParams,
   type SignedReading,
 } from "../../../sdk/src/index.js";
-import { createLogger } from "../../../keepers/common/log.js";
+import { createLogger, type Logger } from "../../../keepers/common/log.js";
 import { parseOptions } from "../../../keepers/common/options.js";
 import { openStore, PostgresStore, type Store } from "../../../keepers/common/store/index.js";
 import { DaKeeper, daOptions } from "../../../keepers/da/da.js";
@@ -49,7 +49,7 @@ const testLog = () =>
 export type StoreKind = "sqlite" | "postgres";
 
 const KEYS = new Map<bigint, DeviceKeyPair>();
-function keyOf(deviceId: bigint): DeviceKeyPair {
+export function keyOf(deviceId: bigint): DeviceKeyPair {
   let k = KEYS.get(deviceId);
   if (!k) KEYS.set(deviceId, (k = generateKeyPair("secp256k1")));
   return k;
@@ -144,13 +144,13 @@ export async function setup(kind: StoreKind) {
     return keeper.commitPending();
   };
 
-  const makeProver = async (extra: Record<string, unknown> = {}) => {
+  const makeProver = async (extra: Record<string, unknown> = {}, log?: Logger) => {
     const p = new Prover(
       parseOptions(proverOptions, { distributor: distributorAddress, workers: 1, metricsPort: -1, progress: "off", ...extra }),
       {
         store: await newStore(),
         runner: provider,
-        log: process.env.DEPIN_TEST_LOGS ? createLogger({ level: "debug", write: (l) => console.error(l) }) : undefined,
+        log: log ?? (process.env.DEPIN_TEST_LOGS ? createLogger({ level: "debug", write: (l) => console.error(l) }) : undefined),
       },
     );
     await p.init();
