@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -93,19 +93,19 @@ describe("Protocol deployment — hand-over to the timelock", function () {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as { port: number };
     const dir = mkdtempSync(path.join(tmpdir(), "depin-deploy-"));
+    // The example parameters with addresses filled in (a zero guardian is refused on its own).
+    const example = JSON.parse(readFileSync("deploy/parameters/sepolia.example.json", "utf8")) as {
+      Protocol: Record<string, unknown>;
+    };
+    const params = path.join(dir, "sepolia.json");
+    const filled = { ...example.Protocol, priceFeed: "0x" + "11".repeat(20), genesisHolder: "0x" + "22".repeat(20) };
+    delete filled.guardian;
+    writeFileSync(params, JSON.stringify({ Protocol: filled }));
     try {
       const bin = path.resolve("node_modules/.bin");
       const child = spawn(
         path.join(bin, "tsx"),
-        [
-          "scripts/deploy.ts",
-          "--network",
-          "sepolia",
-          "--parameters",
-          "deploy/parameters/sepolia.example.json",
-          "--deployments",
-          dir,
-        ],
+        ["scripts/deploy.ts", "--network", "sepolia", "--parameters", params, "--deployments", dir],
         {
           env: {
             ...process.env,
