@@ -42,7 +42,8 @@ contract DataAvailabilityFuzzTest {
         );
         _da = DataAvailability(address(new ERC1967Proxy(address(new DataAvailability()), init)));
         _da.addSequencer(address(this));
-        _da.depositBond{value: 1 ether}();
+        // Each open batch locks slashAmount: enough for every commit one fuzz run makes.
+        _da.depositBond{value: 40 ether}();
     }
 
     /// Whatever ids are tried, exactly the consecutive ones succeed; every committed batch keeps

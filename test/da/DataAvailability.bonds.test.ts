@@ -70,9 +70,10 @@ describe("DataAvailability — sequencer bonds", function () {
 
   it("slashes at most the remaining bond and lets governance withdraw the non-reward share", async function () {
     const f = await load();
-    await f.da.connect(f.admin).setSlashAmount(5n * ONE_ETHER);
     const forged = f.sign(f.devices.stranger, { deviceId: f.devices.secp.id, seq: 1n, timestamp: 1_700_000_000n, value: 1n });
     const id = await f.commit(f.makeBatch([forged], 0));
+    // Raised after the commit: the batch's lock covered the slash in force when it was committed.
+    await f.da.connect(f.admin).setSlashAmount(5n * ONE_ETHER);
     await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(forged), 0, []))
       .to.emit(f.da, "SequencerSlashed")
       .withArgs(f.sequencer.address, id, f.challenger.address, 2n * ONE_ETHER, ONE_ETHER);

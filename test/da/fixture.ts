@@ -79,6 +79,15 @@ export function asChallenge(r: SignedReading): {
   return { deviceId: r.deviceId, seq: r.seq, timestamp: r.timestamp, value: r.value, signature: r.signature };
 }
 
+/** The CommittedLeaf tuple `challengeDuplicate` takes: leaf `index` of `batch`, committed as `batchId`. */
+export function committedLeaf(
+  batch: Batch,
+  batchId: bigint,
+  index: number,
+): { batchId: bigint; index: bigint; reading: ReturnType<typeof asChallenge>; siblings: MerkleProof["siblings"] } {
+  return { batchId, index: BigInt(index), reading: asChallenge(batch.readings[index]), siblings: batch.proof(index).siblings };
+}
+
 // Keys are generated once per process so every fixture snapshot uses the same devices.
 const KEYS = {
   secp: generateKeyPair("secp256k1"),
