@@ -544,13 +544,13 @@ contract DataAvailability is
         }
     }
 
-    /// @dev The leaf of `l.reading`, after checking the proof's shape and that the leaf is at slot
-    /// `l.index` under the root of `b` (batch `l.batchId`).
-    function _provenLeaf(CommittedLeaf calldata l, BatchRecord storage b) internal view returns (uint256 leaf) {
-        _checkProofShape(l.batchId, b, l.index, l.siblings.length);
-        leaf = _leafOf(l.reading);
-        if (_computeRoot(leaf, l.index, l.siblings) != b.root) {
-            revert DataAvailabilityInvalidInclusionProof(l.batchId, l.index, leaf);
+    /// @dev The leaf of `c.reading`, after checking the proof's shape and that the leaf is at slot
+    /// `c.index` under the root of `b` (batch `c.batchId`).
+    function _provenLeaf(CommittedLeaf calldata c, BatchRecord storage b) internal view returns (uint256 leaf) {
+        _checkProofShape(c.batchId, b, c.index, c.siblings.length);
+        leaf = _leafOf(c.reading);
+        if (_computeRoot(leaf, c.index, c.siblings) != b.root) {
+            revert DataAvailabilityInvalidInclusionProof(c.batchId, c.index, leaf);
         }
     }
 
