@@ -592,8 +592,10 @@ contract DataAvailability is
     /// locking bond (invalidated ones released theirs already). Stops at the first batch still
     /// open, so a batch behind it with an earlier deadline (the window was shortened in between)
     /// keeps its lock a little longer: conservative. Each batch is released once, so the walk is
-    /// amortised O(1) per commit.
+    /// amortised O(1) per commit; when every window is over (the last deadline has passed, e.g.
+    /// after a pause) the queue is dropped at once instead of walked.
     function _openLocks(Sequencer storage s) internal view returns (uint256 head, uint256 open) {
+        if (s.lastChallengeDeadline <= block.timestamp) return (0, 0);
         mapping(uint256 => BatchRecord) storage batches = _s().batches;
         head = s.oldestLockedBatch;
         open = s.lockedBatches;
