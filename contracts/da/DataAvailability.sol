@@ -6,15 +6,17 @@ import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Ini
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
-import {IBatchCommitments} from "../interfaces/IBatchCommitments.sol";
+import {IBatchCommitments, IBatchConsumer} from "../interfaces/IBatchCommitments.sol";
 import {IDataAvailability} from "../interfaces/IDataAvailability.sol";
 import {IDeviceDirectory} from "../interfaces/IDeviceDirectory.sol";
 import {IPoseidon4, IPoseidon5} from "../interfaces/IPoseidon.sol";
 
 /// @title DataAvailability
-/// @notice On-chain batch commitments with signature challenges. See {IDataAvailability}.
+/// @notice On-chain batch commitments with signature and duplicate challenges, and sequencer
+/// bonds that lock per open batch. See {IDataAvailability} and docs/da.md ("Threats").
 /// @dev UUPS proxy with ERC-7201 namespaced storage; upgrades are authorised by
 /// DEFAULT_ADMIN_ROLE (the governance timelock). Every admin role is an AccessControl role, so
 /// deployment can hand all of them to the timelock and renounce them from the deployer. The
@@ -43,7 +45,10 @@ contract DataAvailability is
     /// @notice Domain tag of signed readings: ASCII "DEPIN1" (sdk READING_TAG).
     bytes6 internal constant READING_TAG = "DEPIN1";
 
-    /// @dev Packed commitment: 3 storage slots.
+    /// @dev Packed commitment: 3 storage slots. `nextOfSequencer` and `locksBond` were appended
+    /// (they fill slot 3; zero in batches committed before): the sequencer's batches form a
+    /// singly linked FIFO (its bond lock queue) through `nextOfSequencer`, and `locksBond` marks a
+    /// batch that entered that queue, so invalidating it releases its lock.
     struct BatchRecord {
         uint256 root;
         // slot 2
@@ -56,6 +61,8 @@ contract DataAvailability is
         uint64 retainedUntil;
         uint8 depth;
         BatchStatus status;
+        uint40 nextOfSequencer;
+        bool locksBond;
     }
 
     /// @custom:storage-location erc7201:depin.storage.DataAvailability
@@ -74,6 +81,9 @@ contract DataAvailability is
         uint256 minBond;
         uint256 slashAmount;
         uint256 slashedFunds;
+        // Appended (upgrade-safe): root uniqueness and the batch consumer.
+        mapping(uint256 root => uint256 batchId) batchOfRoot;
+        IBatchConsumer batchConsumer;
     }
 
     // keccak256(abi.encode(uint256(keccak256("depin.storage.DataAvailability")) - 1)) & ~bytes32(uint256(0xff))
@@ -158,19 +168,27 @@ contract DataAvailability is
         }
         if (root >= SNARK_SCALAR_FIELD) revert DataAvailabilityNotFieldElement(root);
         if (bytes(uri).length > MAX_URI_LENGTH) revert DataAvailabilityUriTooLong(bytes(uri).length, MAX_URI_LENGTH);
+        // A root committed before would be settled again by the same proof (the proof's public
+        // signals hold the root, not the batch id).
+        uint256 first = $.batchOfRoot[root];
+        if (first != 0) revert DataAvailabilityRootAlreadyCommitted(root, first);
 
-        uint64 nowTs = uint64(block.timestamp);
+        uint64 deadline = uint64(block.timestamp) + $.challengeWindow;
+        _lockBond(s, batchId, deadline);
         $.batches[batchId] = BatchRecord({
             root: root,
             sequencer: msg.sender,
-            committedAt: nowTs,
+            committedAt: uint64(block.timestamp),
             leafCount: leafCount,
             epoch: epoch,
-            challengeDeadline: nowTs + $.challengeWindow,
-            retainedUntil: nowTs + $.retentionWindow,
+            challengeDeadline: deadline,
+            retainedUntil: uint64(block.timestamp) + $.retentionWindow,
             depth: depth,
-            status: BatchStatus.Committed
+            status: BatchStatus.Committed,
+            nextOfSequencer: 0,
+            locksBond: true
         });
+        $.batchOfRoot[root] = batchId;
         $.nextBatchId = expected + 1;
         emit BatchCommitted(batchId, msg.sender, root, leafCount, depth, epoch, uri);
     }
@@ -178,6 +196,11 @@ contract DataAvailability is
     /// @inheritdoc IDataAvailability
     function nextBatchId() external view returns (uint256) {
         return _s().nextBatchId;
+    }
+
+    /// @inheritdoc IDataAvailability
+    function batchOfRoot(uint256 root) external view returns (uint256) {
+        return _s().batchOfRoot[root];
     }
 
     /// @inheritdoc IBatchCommitments
@@ -242,12 +265,40 @@ contract DataAvailability is
         if (_computeRoot(leaf, index, siblings) != b.root) {
             revert DataAvailabilityInvalidInclusionProof(batchId, index, leaf);
         }
-        (bool valid, uint256 keyIndex) = _signatureValid(reading);
+        (bool valid, uint256 keyIndex) = _signatureValid(reading, b.committedAt);
         if (valid) revert DataAvailabilitySignatureValid(batchId, index, keyIndex);
 
-        b.status = BatchStatus.Invalidated;
-        emit BatchInvalidated(batchId, msg.sender, index, leaf);
+        _invalidate(batchId, b, index, leaf);
         _slash(b.sequencer, batchId, msg.sender);
+    }
+
+    /// @inheritdoc IDataAvailability
+    function challengeDuplicate(CommittedLeaf calldata a, CommittedLeaf calldata b) external nonReentrant {
+        // `later` is the leaf of the higher batch id (in one batch, the higher slot).
+        bool swap = b.batchId < a.batchId || (b.batchId == a.batchId && b.index < a.index);
+        CommittedLeaf calldata first = swap ? b : a;
+        CommittedLeaf calldata later = swap ? a : b;
+        if (first.batchId == later.batchId && first.index == later.index) {
+            revert DataAvailabilitySameLeaf(later.batchId, later.index);
+        }
+        uint256 deviceId = later.reading.deviceId;
+        uint256 seq = later.reading.seq;
+        if (first.reading.deviceId != deviceId || first.reading.seq != seq) {
+            revert DataAvailabilityNotDuplicate(first.reading.deviceId, first.reading.seq, deviceId, seq);
+        }
+        BatchRecord storage lb = _valid(later.batchId);
+        if (block.timestamp >= lb.challengeDeadline) {
+            revert DataAvailabilityChallengeWindowClosed(later.batchId, lb.challengeDeadline);
+        }
+        // The earlier copy counts only while its batch stands: a batch already invalidated
+        // credits nothing, so repeating its readings later is honest.
+        BatchRecord storage fb = first.batchId == later.batchId ? lb : _valid(first.batchId);
+        uint256 leaf = _provenLeaf(later, lb);
+        _provenLeaf(first, fb);
+
+        _invalidate(later.batchId, lb, later.index, leaf);
+        emit DuplicateReadingProven(later.batchId, later.index, first.batchId, first.index, deviceId, seq);
+        _slash(lb.sequencer, later.batchId, msg.sender);
     }
 
     /// @inheritdoc IDataAvailability
@@ -266,9 +317,7 @@ contract DataAvailability is
     function depositBond() external payable {
         Sequencer storage s = _s().sequencers[msg.sender];
         if (!s.active) revert DataAvailabilityNotSequencer(msg.sender);
-        if (s.unbondingSince != 0) {
-            revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, s.unbondingSince + _s().unbondingDelay);
-        }
+        if (s.unbondingSince != 0) revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, _withdrawableAt(s));
         if (msg.value == 0) revert DataAvailabilityBadParameter("bondDeposit", 0);
         s.bond += msg.value;
         emit BondDeposited(msg.sender, msg.value, s.bond);
@@ -278,11 +327,14 @@ contract DataAvailability is
     function startUnbonding() external {
         Sequencer storage s = _s().sequencers[msg.sender];
         if (s.bond == 0) revert DataAvailabilityNothingToWithdraw(msg.sender);
-        if (s.unbondingSince != 0) {
-            revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, s.unbondingSince + _s().unbondingDelay);
-        }
+        if (s.unbondingSince != 0) revert DataAvailabilityUnbonding(msg.sender, s.unbondingSince, _withdrawableAt(s));
+        // The delay in force now, and no earlier than the last batch's challenge deadline (no
+        // commit can follow while unbonding): a later change of the delay does not move it.
+        uint64 at = uint64(block.timestamp) + _s().unbondingDelay;
+        if (s.lastChallengeDeadline > at) at = s.lastChallengeDeadline;
         s.unbondingSince = uint64(block.timestamp);
-        emit UnbondingStarted(msg.sender, s.bond, uint64(block.timestamp) + _s().unbondingDelay);
+        s.withdrawableAt = at;
+        emit UnbondingStarted(msg.sender, s.bond, at);
     }
 
     /// @inheritdoc IDataAvailability
@@ -291,11 +343,15 @@ contract DataAvailability is
         uint256 amount = s.bond;
         if (amount == 0) revert DataAvailabilityNothingToWithdraw(msg.sender);
         uint64 since = s.unbondingSince;
-        if (since == 0 || block.timestamp < uint256(since) + _s().unbondingDelay) {
-            revert DataAvailabilityUnbonding(msg.sender, since, since == 0 ? 0 : since + _s().unbondingDelay);
+        uint64 at = since == 0 ? 0 : _withdrawableAt(s);
+        // lastChallengeDeadline <= withdrawableAt for any unbonding started since the upgrade;
+        // checked again so that no batch that can still be challenged loses its bond.
+        if (since == 0 || block.timestamp < at || block.timestamp < s.lastChallengeDeadline) {
+            revert DataAvailabilityUnbonding(msg.sender, since, at);
         }
         s.bond = 0;
         s.unbondingSince = 0;
+        s.withdrawableAt = 0;
         emit BondWithdrawn(msg.sender, to, amount);
         Address.sendValue(to, amount);
     }
@@ -306,9 +362,15 @@ contract DataAvailability is
     }
 
     /// @inheritdoc IDataAvailability
+    function openBatches(address account) external view returns (uint256 open) {
+        (, open) = _openLocks(_s().sequencers[account]);
+    }
+
+    /// @inheritdoc IDataAvailability
     function isBondedSequencer(address account) external view returns (bool) {
         Sequencer storage s = _s().sequencers[account];
-        return s.active && s.unbondingSince == 0 && s.bond >= _s().minBond;
+        (, uint256 open) = _openLocks(s);
+        return s.active && s.unbondingSince == 0 && s.bond >= _s().minBond && s.bond >= _s().slashAmount * (open + 1);
     }
 
     // ================================================================ governance
@@ -332,6 +394,13 @@ contract DataAvailability is
     /// @inheritdoc IDataAvailability
     function setChallengeWindow(uint64 seconds_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setChallengeWindow(seconds_);
+    }
+
+    /// @inheritdoc IDataAvailability
+    function setBatchConsumer(IBatchConsumer consumer) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(consumer) != address(0)) _checkBelowSettlementDelay(consumer, _s().challengeWindow);
+        _s().batchConsumer = consumer;
+        emit BatchConsumerSet(address(consumer));
     }
 
     /// @inheritdoc IDataAvailability
@@ -370,7 +439,7 @@ contract DataAvailability is
         Address.sendValue(to, amount);
     }
 
-    /// @inheritdoc IDataAvailability
+    /// @inheritdoc IBatchCommitments
     function challengeWindow() external view returns (uint64) {
         return _s().challengeWindow;
     }
@@ -418,6 +487,11 @@ contract DataAvailability is
     /// @inheritdoc IDataAvailability
     function poseidon5() external view returns (address) {
         return address(_s().poseidon5);
+    }
+
+    /// @inheritdoc IDataAvailability
+    function batchConsumer() external view returns (address) {
+        return address(_s().batchConsumer);
     }
 
     // ================================================================ internals
@@ -470,6 +544,82 @@ contract DataAvailability is
         }
     }
 
+    /// @dev The leaf of `c.reading`, after checking the proof's shape and that the leaf is at slot
+    /// `c.index` under the root of `b` (batch `c.batchId`).
+    function _provenLeaf(CommittedLeaf calldata c, BatchRecord storage b) internal view returns (uint256 leaf) {
+        _checkProofShape(c.batchId, b, c.index, c.siblings.length);
+        leaf = _leafOf(c.reading);
+        if (_computeRoot(leaf, c.index, c.siblings) != b.root) {
+            revert DataAvailabilityInvalidInclusionProof(c.batchId, c.index, leaf);
+        }
+    }
+
+    /// @dev Invalidates batch `batchId` (record `b`) for leaf `index` and releases its bond lock
+    /// (the caller slashes).
+    function _invalidate(uint256 batchId, BatchRecord storage b, uint256 index, uint256 leaf) internal {
+        b.status = BatchStatus.Invalidated;
+        // Only a batch inside its window can be invalidated, and a lock is released (popped) only
+        // after the window, so the batch still holds its lock here.
+        if (b.locksBond) _s().sequencers[b.sequencer].lockedBatches -= 1;
+        emit BatchInvalidated(batchId, msg.sender, index, leaf);
+    }
+
+    /// @dev Bond lock of a commit by sequencer `s` of batch `batchId` open until `deadline`:
+    /// releases the locks of batches whose window is over, requires the bond to cover every batch
+    /// still open plus this one, and appends the batch to the sequencer's lock queue (linked
+    /// through the batch records).
+    function _lockBond(Sequencer storage s, uint256 batchId, uint64 deadline) internal {
+        (uint256 head, uint256 open) = _openLocks(s);
+        uint256 required = _s().slashAmount * (open + 1);
+        if (s.bond < required) revert DataAvailabilityBondLocked(msg.sender, s.bond, open, required);
+        uint40 id = SafeCast.toUint40(batchId);
+        if (head == 0) {
+            head = id;
+        } else {
+            // The queue is not empty, so its newest batch is still in it: link this one behind.
+            _s().batches[s.newestBatch].nextOfSequencer = id;
+        }
+        // head <= batchId < 2^40 (checked just above); open < 2^32 (each open batch took a commit
+        // inside one challenge window).
+        s.oldestLockedBatch = uint40(head);
+        s.newestBatch = id;
+        s.lockedBatches = uint32(open + 1);
+        if (deadline > s.lastChallengeDeadline) s.lastChallengeDeadline = deadline;
+    }
+
+    /// @dev The sequencer's lock queue after releasing, oldest first, every batch whose challenge
+    /// window is over: returns the new oldest batch (0 = empty) and the number of batches still
+    /// locking bond (invalidated ones released theirs already). Stops at the first batch still
+    /// open, so a batch behind it with an earlier deadline (the window was shortened in between)
+    /// keeps its lock a little longer: conservative. Each batch is released once, so the walk is
+    /// amortised O(1) per commit; when every window is over (the last deadline has passed, e.g.
+    /// after a pause) the queue is dropped at once instead of walked.
+    function _openLocks(Sequencer storage s) internal view returns (uint256 head, uint256 open) {
+        if (s.lastChallengeDeadline <= block.timestamp) return (0, 0);
+        mapping(uint256 => BatchRecord) storage batches = _s().batches;
+        head = s.oldestLockedBatch;
+        open = s.lockedBatches;
+        while (head != 0) {
+            BatchRecord storage h = batches[head];
+            if (h.challengeDeadline > block.timestamp) break;
+            if (h.status == BatchStatus.Committed) --open;
+            head = h.nextOfSequencer;
+        }
+    }
+
+    /// @dev When the unbonding sequencer `s` can withdraw: fixed at startUnbonding; for an
+    /// unbonding started before that time was stored, its start + the current delay.
+    function _withdrawableAt(Sequencer storage s) internal view returns (uint64) {
+        uint64 at = s.withdrawableAt;
+        return at != 0 ? at : s.unbondingSince + _s().unbondingDelay;
+    }
+
+    /// @dev Reverts unless `window` is below the settlement delay of `consumer`.
+    function _checkBelowSettlementDelay(IBatchConsumer consumer, uint64 window) internal view {
+        uint64 delay = consumer.settlementDelay();
+        if (window >= delay) revert DataAvailabilityChallengeWindowTooLong(window, delay);
+    }
+
     /// @dev leaf = Poseidon5(deviceId, seq, timestamp, value, uint256(keccak256(signature)) >> 8).
     /// Fields must be canonical field elements, or an honest leaf could be re-presented with an
     /// aliased field (x + p) that looks out of range and wrongly invalidate its batch.
@@ -482,10 +632,15 @@ contract DataAvailability is
         return _s().poseidon5.poseidon([r.deviceId, r.seq, r.timestamp, r.value, sigHash]);
     }
 
-    /// @dev True (with the key's index) when some key of the device, valid at the reading's
-    /// timestamp, produced the signature. A reading whose fields exceed the protocol widths
-    /// cannot have been signed in the canonical encoding, so it is never valid.
-    function _signatureValid(ChallengedReading calldata r) internal view returns (bool, uint256) {
+    /// @dev True (with the key's index) when some key of the device, valid for the reading as of
+    /// the batch's commit (`committedAt`), produced the signature: the key's validity started at or
+    /// before the reading (`validFrom <= timestamp`), and it was not revoked for the reading by the
+    /// time of the commit. A revocation counts only if it took effect at or before the commit and
+    /// the reading is stamped at or after it; one made later (a rotation or decommission after the
+    /// commit, whatever its time) never turns a committed honest leaf into a forged one. A reading
+    /// whose fields exceed the protocol widths cannot have been signed in the canonical encoding,
+    /// so it is never valid.
+    function _signatureValid(ChallengedReading calldata r, uint64 committedAt) internal view returns (bool, uint256) {
         if (
             r.deviceId > type(uint64).max ||
             r.seq > type(uint64).max ||
@@ -498,7 +653,8 @@ contract DataAvailability is
         uint256 count = _s().directory.keyCount(r.deviceId);
         for (uint256 i = 0; i < count; ++i) {
             IDeviceDirectory.DeviceKey memory key = _s().directory.keyAt(r.deviceId, i);
-            if (key.validFrom > r.timestamp || (key.revokedAt != 0 && r.timestamp >= key.revokedAt)) continue;
+            if (key.validFrom > r.timestamp) continue;
+            if (key.revokedAt != 0 && key.revokedAt <= committedAt && r.timestamp >= key.revokedAt) continue;
             if (_keySigned(key, digest, r.signature)) return (true, i);
         }
         return (false, 0);
@@ -543,6 +699,8 @@ contract DataAvailability is
     function _setChallengeWindow(uint64 v) internal {
         if (v == 0 || v > _s().retentionWindow || v > _s().unbondingDelay)
             revert DataAvailabilityBadParameter("challengeWindow", v);
+        IBatchConsumer consumer = _s().batchConsumer;
+        if (address(consumer) != address(0)) _checkBelowSettlementDelay(consumer, v);
         _s().challengeWindow = v;
         emit ParameterUpdated("challengeWindow", v);
     }

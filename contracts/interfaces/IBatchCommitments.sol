@@ -35,4 +35,19 @@ interface IBatchCommitments {
     /// @notice True when the batch is committed, not invalidated and its challenge window is over,
     /// so its contents may be settled.
     function isFinal(uint256 batchId) external view returns (bool);
+
+    /// @notice Seconds a newly committed batch can be challenged before it becomes final. A
+    /// consumer's settlement delay must exceed it (see IBatchConsumer), or batches of an epoch
+    /// could become final only after the epoch has closed.
+    function challengeWindow() external view returns (uint64);
+}
+
+/// @title IBatchConsumer
+/// @notice What the data-availability layer asks of the contract that settles its batches (the
+/// RewardDistributor): an epoch closes `settlementDelay()` seconds after it ends, and batches of
+/// an epoch are settled only once final, so the DA layer's challenge window must stay below that
+/// delay. The DA contract reads it whenever its challenge window or its consumer changes.
+interface IBatchConsumer {
+    /// @notice Seconds after an epoch's end before the epoch can close.
+    function settlementDelay() external view returns (uint64);
 }

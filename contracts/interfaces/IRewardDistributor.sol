@@ -96,6 +96,9 @@ interface IRewardDistributor {
     error RewardDistributorRuleNotFuture(uint64 fromEpoch, uint64 minEpoch);
     error RewardDistributorBadRule(uint32 minValue, uint32 maxValue);
     error RewardDistributorBadVerifier(uint8 depth, address verifier, uint16 slots);
+    /// @notice The settlement delay must exceed the DA layer's challenge window, or batches of an
+    /// epoch could become final only after the epoch closed.
+    error RewardDistributorSettlementDelayTooShort(uint64 settlementDelay, uint64 challengeWindow);
 
     event BatchSettled(uint256 indexed batchId, uint64 indexed epoch, uint256 ruleVersion, uint256 points);
     event EpochClosed(uint64 indexed epoch, uint256 totalPoints, uint256 emission);

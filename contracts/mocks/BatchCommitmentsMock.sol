@@ -70,6 +70,12 @@ contract BatchCommitmentsMock is IBatchCommitments {
         return _final[batchId] && _batches[batchId].status == BatchStatus.Committed;
     }
 
+    /// @inheritdoc IBatchCommitments
+    /// @dev Finality is set by hand here (setFinal), so the mock has no window: 0.
+    function challengeWindow() external pure returns (uint64) {
+        return 0;
+    }
+
     function _store(uint256 batchId, uint256 root, uint32 leafCount, uint8 depth, uint64 epoch) private {
         _batches[batchId] = Batch({
             root: root,

@@ -55,7 +55,9 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
     /// @param directory_ the device directory (status, owner, reward recipient).
     /// @param admin receives DEFAULT_ADMIN_ROLE, RULE_ADMIN_ROLE and VERIFIER_ADMIN_ROLE (the timelock).
     /// @param settlementDelay_ seconds after an epoch's end before it can close; must exceed the
-    /// sequencer's commit delay + the DA challenge window + proving and settling time.
+    /// sequencer's commit delay + the DA challenge window + proving and settling time. Refused
+    /// unless above `batches_.challengeWindow()`; the DA layer keeps its window below it from then
+    /// on once this contract is its batch consumer (IDataAvailability.setBatchConsumer).
     /// @param firstEpoch the first epoch this distributor pays (earlier batches are refused).
     /// @param initialRule rule version 0, in force from `firstEpoch`.
     constructor(
@@ -67,6 +69,8 @@ contract RewardDistributor is IRewardDistributor, AccessControl, AutomationCompa
         uint64 firstEpoch,
         RuleParams memory initialRule
     ) {
+        uint64 window = batches_.challengeWindow();
+        if (settlementDelay_ <= window) revert RewardDistributorSettlementDelayTooShort(settlementDelay_, window);
         _batches = batches_;
         _emission = emission_;
         _directory = directory_;

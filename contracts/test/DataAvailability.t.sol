@@ -42,7 +42,8 @@ contract DataAvailabilityFuzzTest {
         );
         _da = DataAvailability(address(new ERC1967Proxy(address(new DataAvailability()), init)));
         _da.addSequencer(address(this));
-        _da.depositBond{value: 1 ether}();
+        // Each open batch locks slashAmount: enough for every commit one fuzz run makes.
+        _da.depositBond{value: 40 ether}();
     }
 
     /// Whatever ids are tried, exactly the consecutive ones succeed; every committed batch keeps
@@ -77,6 +78,46 @@ contract DataAvailabilityFuzzTest {
         VM.warp(committedAt + dt);
         require(_da.isFinal(1) == (uint256(dt) >= 1 days), "finality off the window");
         require(!_da.isFinal(2), "uncommitted batch final");
+    }
+
+    /// Bond locks (issue 12, finding 3): over random commits, deposits, window changes and time,
+    /// the lazily released count never falls below the batches still challengeable, a commit
+    /// succeeds exactly when the bond covers that count plus one, and after every commit the bond
+    /// covers slashAmount for every challengeable batch.
+    function testFuzz_bondCoversOpenBatches(uint256 seed) public {
+        _da.setSlashAmount(10 ether); // 40 ether of bond: four open batches
+        uint256[] memory deadlines = new uint256[](48);
+        uint256 committed;
+        for (uint256 step = 0; step < 48; ++step) {
+            seed = uint256(keccak256(abi.encode(seed, step)));
+            uint256 action = seed % 8;
+            if (action < 4) {
+                uint256 open = _da.openBatches(address(this));
+                uint256 id = committed + 1;
+                try _da.commitBatch(id, uint256(keccak256(abi.encode(seed))) % FIELD, 1, 0, 1, "") {
+                    require(_bond() >= 10 ether * (open + 1), "committed beyond the bond");
+                    deadlines[committed++] = _da.challengeDeadline(id);
+                } catch (bytes memory reason) {
+                    require(bytes4(reason) == IDataAvailability.DataAvailabilityBondLocked.selector, "wrong error");
+                    require(_bond() < 10 ether * (open + 1), "refused a covered commit");
+                }
+            } else if (action == 4) {
+                _da.depositBond{value: 1 ether}();
+            } else if (action == 5) {
+                // Shorten or lengthen the window (1 hour .. 1 day): locks are released oldest first.
+                _da.setChallengeWindow(uint64(1 hours + ((seed >> 8) % 1 days)));
+            } else {
+                VM.warp(block.timestamp + ((seed >> 16) % 12 hours));
+            }
+            uint256 challengeable;
+            for (uint256 k = 0; k < committed; ++k) if (deadlines[k] > block.timestamp) ++challengeable;
+            require(_da.openBatches(address(this)) >= challengeable, "a challengeable batch lost its lock");
+            require(_bond() >= 10 ether * challengeable, "bond below the open batches' slashes");
+        }
+    }
+
+    function _bond() internal view returns (uint256) {
+        return _da.sequencer(address(this)).bond;
     }
 
     /// Shapes of the 4-ary tree: accepted iff depth <= 16 and 1 <= leafCount <= 4^depth.

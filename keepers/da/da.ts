@@ -23,7 +23,7 @@ import { describeRevert } from "../common/errors.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { TxManager, isRevert } from "../common/tx.js";
-import { batchCommitments, type ChainBatch } from "./contract.js";
+import { batchCommitments, revertOf, WAIT_FOR_NEXT_TICK, type ChainBatch } from "./contract.js";
 import { loadBatchPayload } from "./payload.js";
 
 export const daOptions = {
@@ -125,13 +125,22 @@ export class DaKeeper extends Service {
         this.log.info("DaKeeper#commit", { batchId: b.batchId, root: b.root, tx: receipt.hash });
       } catch (e) {
         const revert = describeRevert(e);
-        if (!isRevert(e) && !revert) throw e;
-        // Someone else committed this id first (another keeper): re-read the chain next round.
-        if (revert && /NotSequencer|NotBonded|BondLocked|Unbonding/.test(revert)) {
-          // Nothing this keeper can fix by retrying: say so plainly, once per tick.
-          this.log.error("DaKeeper#cannotCommit", { batchId: b.batchId, revert });
+        const refusal = revertOf(e);
+        if (!isRevert(e) && !revert && !refusal) throw e;
+        if (refusal && WAIT_FOR_NEXT_TICK.has(refusal.name)) {
+          // Nothing a retry in this tick can fix: not a sequencer, bond too small or locked by open
+          // batches (their windows end), root already committed. The batch waits in the store; an
+          // account that cannot commit at all is an error an operator must act on.
+          const fatal = /NotSequencer|NotBonded/.test(refusal.name);
+          this.log[fatal ? "error" : "warn"]("DaKeeper#commitRefused", {
+            batchId: b.batchId,
+            reason: refusal.name,
+            ...refusal.args,
+            ...(revert ? { revert } : {}),
+          });
           break;
         }
+        // Someone else committed this id first (another keeper): re-read the chain next round.
         this.log.warn("DaKeeper#commitReverted", { batchId: b.batchId, err: e as Error, ...(revert ? { revert } : {}) });
       }
     }

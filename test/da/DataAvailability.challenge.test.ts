@@ -217,6 +217,56 @@ describe("DataAvailability — signature challenges", function () {
     });
   });
 
+  describe("a leaf beyond the protocol widths (no reward proof could be made over it)", function () {
+    // The reward circuit decomposes timestamps and values into fixed bit widths: a leaf beyond
+    // them makes its batch unprovable, so every device of the batch would lose its points. Such a
+    // leaf cannot have been signed in the canonical encoding (u64 seq, u40 timestamp, u32 value),
+    // so the batch is challengeable: the sequencer, not the devices, pays for it.
+    const cases: [string, Partial<Record<"seq" | "timestamp" | "value", bigint>>][] = [
+      ["timestamp = 2^40", { timestamp: 1n << 40n }],
+      ["timestamp = 2^64 - 1", { timestamp: (1n << 64n) - 1n }],
+      ["value = 2^32", { value: 1n << 32n }],
+      ["seq = 2^64", { seq: 1n << 64n }],
+    ];
+    for (const [name, change] of cases) {
+      it(`invalidates a leaf with ${name} (the device key signed the in-range reading)`, async function () {
+        const f = await load();
+        const honest = honestReadings(f)[0];
+        // The device key signs the in-range digest; the wide field changes only what is hashed.
+        const wide = { ...honest, ...change };
+        // The sdk refuses to hash it (range check), so the leaf is built from raw Poseidon inputs.
+        const leaf = f.poseidon.hash([
+          wide.deviceId,
+          wide.seq,
+          wide.timestamp,
+          wide.value,
+          BigInt(ethers.keccak256(wide.signature)) >> 8n,
+        ]);
+        const id = await f.da.nextBatchId();
+        await f.da.connect(f.sequencer).commitBatch(id, leaf, 1, 0, 1, "da://wide");
+        expect(await f.da.leafOf(asChallenge(wide))).to.equal(leaf);
+        await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(wide), 0, []))
+          .to.emit(f.da, "BatchInvalidated")
+          .withArgs(id, f.challenger.address, 0n, leaf);
+      });
+    }
+
+    it("keeps a reading at the widths' edge valid (timestamp 2^40 - 1, value 2^32 - 1, seq 2^64 - 1)", async function () {
+      const f = await load();
+      const edge = f.sign(f.devices.secp.key, {
+        deviceId: f.devices.secp.id,
+        seq: (1n << 64n) - 1n,
+        timestamp: (1n << 40n) - 1n,
+        value: (1n << 32n) - 1n,
+      });
+      const batch = f.makeBatch([edge], 0);
+      const id = await f.commit(batch);
+      await expect(f.da.connect(f.challenger).challengeSignature(id, asChallenge(edge), 0, []))
+        .to.be.revertedWithCustomError(f.da, "DataAvailabilitySignatureValid")
+        .withArgs(id, 0n, 0n);
+    });
+  });
+
   describe("an honest batch", function () {
     it("cannot be invalidated through any of its leaves (secp256k1, P-256, old and new rotated keys)", async function () {
       const f = await load();

@@ -103,7 +103,7 @@ describe("DataAvailability — commitments", function () {
       .to.be.revertedWithCustomError(f.da, "DataAvailabilityBadShape")
       .withArgs(1n, 17n);
     await expect(c.commitBatch(1, 1n, 16, 2, 1, "")).to.emit(f.da, "BatchCommitted");
-    await expect(c.commitBatch(2, 1n, 2 ** 32 - 1, 16, 1, "")).to.emit(f.da, "BatchCommitted");
+    await expect(c.commitBatch(2, 2n, 2 ** 32 - 1, 16, 1, "")).to.emit(f.da, "BatchCommitted");
   });
 
   it("rejects an oversized payload URI (512 bytes is the limit)", async function () {

@@ -79,6 +79,15 @@ export function asChallenge(r: SignedReading): {
   return { deviceId: r.deviceId, seq: r.seq, timestamp: r.timestamp, value: r.value, signature: r.signature };
 }
 
+/** The CommittedLeaf tuple `challengeDuplicate` takes: leaf `index` of `batch`, committed as `batchId`. */
+export function committedLeaf(
+  batch: Batch,
+  batchId: bigint,
+  index: number,
+): { batchId: bigint; index: bigint; reading: ReturnType<typeof asChallenge>; siblings: MerkleProof["siblings"] } {
+  return { batchId, index: BigInt(index), reading: asChallenge(batch.readings[index]), siblings: batch.proof(index).siblings };
+}
+
 // Keys are generated once per process so every fixture snapshot uses the same devices.
 const KEYS = {
   secp: generateKeyPair("secp256k1"),
@@ -88,7 +97,11 @@ const KEYS = {
   stranger: generateKeyPair("secp256k1"),
 };
 
-export async function deployDa(connection: NetworkConnection): Promise<DaFixture> {
+/**
+ * `bond`: wei the sequencer bonds (default 2 ETH). Every open batch locks `slashAmount` (1 ETH) of
+ * it until its challenge window ends, so tests that commit many batches within a window pass more.
+ */
+export async function deployDa(connection: NetworkConnection, opts: { bond?: bigint } = {}): Promise<DaFixture> {
   const { ethers, ignition } = connection;
   const [admin, sequencer, challenger, other] = await ethers.getSigners();
   const chainId = (await ethers.provider.getNetwork()).chainId;
@@ -119,7 +132,7 @@ export async function deployDa(connection: NetworkConnection): Promise<DaFixture
   await directory.addKey(devices.rotated.id, KEY_TYPE.p256, devices.rotated.newKey.publicId, ROTATION_TIME);
 
   await da.connect(admin).addSequencer(sequencer.address);
-  await da.connect(sequencer).depositBond({ value: 2n * ONE_ETHER });
+  await da.connect(sequencer).depositBond({ value: opts.bond ?? 2n * ONE_ETHER });
 
   const makeBatch = (readings: SignedReading[], depth = 2): Batch => {
     const leaves = readings.map((r) => hashReading(poseidon, r));

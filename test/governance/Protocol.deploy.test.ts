@@ -39,6 +39,9 @@ describe("Protocol deployment — hand-over to the timelock", function () {
       REWARD_VERIFIER.slots,
     ]);
     expect(await f.distributor.batches()).to.equal(await f.da.getAddress());
+    // The DA's challenge window is bounded by the distributor's settlement delay from deployment on.
+    expect(await f.da.batchConsumer()).to.equal(await f.distributor.getAddress());
+    expect(await f.da.challengeWindow()).to.be.lessThan(await f.distributor.settlementDelay());
     expect(await f.distributor.directory()).to.equal(await f.registry.getAddress());
   });
 
@@ -98,7 +101,7 @@ describe("Protocol deployment — hand-over to the timelock", function () {
       Protocol: Record<string, unknown>;
     };
     const params = path.join(dir, "sepolia.json");
-    const filled = { ...example.Protocol, priceFeed: "0x" + "11".repeat(20), genesisHolder: "0x" + "22".repeat(20) };
+    const filled: Record<string, unknown> = { ...example.Protocol, priceFeed: "0x" + "11".repeat(20), genesisHolder: "0x" + "22".repeat(20) };
     delete filled.guardian;
     writeFileSync(params, JSON.stringify({ Protocol: filled }));
     try {

@@ -32,7 +32,7 @@ describe("Reverts decoded by name", function () {
     expect(describeRevert(new Error("socket hang up"))).to.equal(undefined);
   });
 
-  it("a DA keeper whose account is not a sequencer logs cannotCommit with the decoded error and stops the tick", async function () {
+  it("a DA keeper whose account is not a sequencer logs commitRefused with the decoded error and stops the tick", async function () {
     const conn = await network.create();
     const f = await deployDa(conn);
     const store = new SqliteStore(path.join(tempDir("depin-errors").dir, "s.sqlite"));
@@ -55,7 +55,7 @@ describe("Reverts decoded by name", function () {
       commit: () => ({ leaves: honest.leaves, root: honest.root }),
     });
     expect(await keeper.commitPending()).to.deep.equal([]);
-    const line = lines.map((l) => JSON.parse(l) as Record<string, string>).find((l) => l.at === "DaKeeper#cannotCommit");
+    const line = lines.map((l) => JSON.parse(l) as Record<string, string>).find((l) => l.at === "DaKeeper#commitRefused");
     expect(line, lines.join("\n")).to.not.equal(undefined);
     expect(line!.revert).to.match(/^DataAvailabilityNotSequencer\(account=0x[0-9a-fA-F]{40}\): .*governance adds sequencers/);
     await store.close();
