@@ -101,7 +101,11 @@ describe("Protocol deployment — hand-over to the timelock", function () {
       Protocol: Record<string, unknown>;
     };
     const params = path.join(dir, "sepolia.json");
-    const filled: Record<string, unknown> = { ...example.Protocol, priceFeed: "0x" + "11".repeat(20), genesisHolder: "0x" + "22".repeat(20) };
+    const filled: Record<string, unknown> = {
+      ...example.Protocol,
+      priceFeed: "0x" + "11".repeat(20),
+      genesisHolder: "0x" + "22".repeat(20),
+    };
     delete filled.guardian;
     writeFileSync(params, JSON.stringify({ Protocol: filled }));
     try {
