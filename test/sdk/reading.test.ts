@@ -87,6 +87,10 @@ describe("sdk reading encoding", () => {
       );
       expect(expectCode(() => fromWire(wire.replace(/^\{/, '{"seq":"4",')), "DUPLICATE_FIELD").field).to.equal("seq");
       expect(expectCode(() => fromWire(wire.replace(/}$/, ',"x":"\\"value\\":1"}')), "UNKNOWN_FIELD").field).to.equal("x");
+      // The documented integer forms: decimal string (canonical), 0x hex string, JSON safe integer.
+      expect(fromWire(wire.replace('"seq":"3"', '"seq":"0x3"')).seq).to.equal(3n);
+      expect(fromWire(wire.replace('"seq":"3"', '"seq":3')).seq).to.equal(3n);
+      expect(expectCode(() => fromWire(wire.replace('"seq":"3"', '"seq":"03"')), "WRONG_TYPE").field).to.equal("seq");
       const sig = (JSON.parse(wire) as { sig: string }).sig;
       expect(expectCode(() => fromWire(wire.replace(sig, sig + "f")), "BAD_SIGNATURE_FORMAT").message).to.include("odd number");
     });
