@@ -242,6 +242,8 @@ const suite: BenchSuite = {
         clientId,
         metricsPort: -1,
         networkId: NETWORK_ID,
+        genesisTime: 0n,
+        epochLength: 86_400n,
       }),
       { store, directory: new MemoryDirectory(devices) },
     );
@@ -305,6 +307,8 @@ const suite: BenchSuite = {
         operatorPassword: "bench",
         metricsPort: -1,
         networkId: NETWORK_ID,
+        genesisTime: 0n,
+        epochLength: 86_400n,
       }),
       { store: estore, directory: new MemoryDirectory(devices) },
     );

@@ -167,7 +167,7 @@ async function main(): Promise<number> {
   try {
     await service.run({ schedule: opts.schedule as string, metricsPort: opts.metricsPort as number });
   } catch (e) {
-    if (!(e instanceof ChainConfigError)) throw e;
+    if (!(e instanceof ChainConfigError || e instanceof ConfigError)) throw e;
     log.error("cli#refused", { command: name, err: e.message });
     console.error(`${name}: ${e.message}`);
     return 1;

@@ -32,7 +32,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
-import { JsonRpcProvider } from "ethers";
+import type { Provider } from "ethers";
 import {
   CLOCK_DRIFT_ALLOWANCE_SEC,
   KEY_REVOCATION_DELAY_SEC,
@@ -49,7 +49,17 @@ import {
   type Rejection,
 } from "../../sdk/src/index.js";
 import { silentLogger, type Logger } from "../common/log.js";
-import { daemonOptions, opt, type OptionValues, rpcUrlOption, topicRootOption, storeOption } from "../common/options.js";
+import {
+  ConfigError,
+  daemonOptions,
+  opt,
+  type OptionValues,
+  rpcUrlOption,
+  topicRootOption,
+  storeOption,
+} from "../common/options.js";
+import { ChainConfigError, bindStoreToChain } from "../common/chain.js";
+import { rewardDistributor } from "../common/rewards.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
@@ -76,8 +86,12 @@ export const bridgeOptions = {
   rpcUrl: rpcUrlOption(),
   directory: opt.string("IDeviceDirectory contract address", { pattern: /^0x[0-9a-fA-F]{40}$/ }),
   networkId: opt.bigint("network id (settlement chain id) that devices sign", { default: 31337n }),
-  genesisTime: opt.bigint("epoch 0 start (unix s)", { default: 0n }),
-  epochLength: opt.bigint("epoch length (s)", { default: 86_400n, min: 1n }),
+  distributor: opt.string("RewardDistributor address: the epoch clock (genesis, length) is read from it", {
+    default: "",
+    pattern: /^$|^0x[0-9a-fA-F]{40}$/,
+  }),
+  genesisTime: opt.bigintOrChain("epoch 0 start (unix s); overrides the distributor's"),
+  epochLength: opt.bigintOrChain("epoch length (s); overrides the distributor's", { min: 1n }),
   maxFutureSkewSec: opt.int("largest accepted clock skew into the future (s)", { default: 300, min: 0 }),
   maxAgeSec: opt.int("oldest accepted reading (s); must cover device offline time", { default: 7 * 86_400, min: 1 }),
   connectMaxSkewSec: opt.int("freshness window of a device's connect token (s)", { default: 600, min: 1 }),
@@ -114,6 +128,8 @@ export type BridgeOptions = OptionValues<typeof bridgeOptions>;
 export interface BridgeDeps {
   store?: Store;
   directory?: DeviceDirectory;
+  /** Chain access for the epoch clock (and the directory when none is given). */
+  provider?: Provider;
   log?: Logger;
   now?: () => number;
 }
@@ -142,6 +158,8 @@ export class Bridge extends Service {
   private readonly principals = new WeakMap<object, Principal>();
   /** Port the embedded broker listens on (after init). */
   mqttPort?: number;
+  /** Epoch clock readings are filed under (options or the distributor). */
+  clock!: { genesisTime: bigint; epochLength: bigint };
 
   constructor(
     readonly opts: BridgeOptions,
@@ -177,15 +195,52 @@ export class Bridge extends Service {
     return this.deps.now?.() ?? Date.now() / 1000;
   }
 
+  /**
+   * The epoch clock readings are filed under: the distributor's (genesis = start of epoch 0,
+   * length = its duration), unless both options are given. A bridge whose clock differs from the
+   * chain files readings into epochs whose window they miss, and they earn nothing: so a given
+   * value that disagrees with the chain is a warning, and no clock at all is an error.
+   */
+  private async epochClock(provider: Provider | undefined): Promise<{ genesisTime: bigint; epochLength: bigint }> {
+    const given = { genesisTime: this.opts.genesisTime, epochLength: this.opts.epochLength };
+    let chain: { genesisTime: bigint; epochLength: bigint } | undefined;
+    if (this.opts.distributor && provider) {
+      const [start, end] = (await rewardDistributor(this.opts.distributor, provider).epochWindow(0n)) as [bigint, bigint];
+      chain = { genesisTime: BigInt(start), epochLength: BigInt(end) - BigInt(start) };
+    }
+    if (!chain && (given.genesisTime === null || given.epochLength === null)) {
+      throw new ConfigError(
+        given.genesisTime === null ? "genesisTime" : "epochLength",
+        "the epoch clock is unknown: give --distributor (or --deployment) to read it from the chain, or both --genesis-time and --epoch-length",
+      );
+    }
+    const clock = { genesisTime: given.genesisTime ?? chain!.genesisTime, epochLength: given.epochLength ?? chain!.epochLength };
+    if (chain && (clock.genesisTime !== chain.genesisTime || clock.epochLength !== chain.epochLength)) {
+      this.log.warn("Bridge#epochClockDiffers", {
+        given: { genesisTime: clock.genesisTime, epochLength: clock.epochLength },
+        chain: { genesisTime: chain.genesisTime, epochLength: chain.epochLength },
+        effect: "readings are filed into epochs the distributor does not use: they will earn nothing",
+      });
+    }
+    this.log.info("Bridge#epochClock", { ...clock, source: chain && given.genesisTime === null ? "chain" : "options" });
+    return clock;
+  }
+
   async init(): Promise<void> {
     this.store = this.deps.store ?? openStore(this.opts.store, { synchronous: this.opts.synchronous });
     await this.store.init();
+    let provider: Provider | undefined;
+    if (!this.deps.directory || this.opts.distributor || this.opts.genesisTime === null || this.opts.epochLength === null) {
+      provider = this.deps.provider ?? (await this.connectChain(this.opts.rpcUrl));
+      if (!this.deps.provider) await bindStoreToChain(this.store, provider, { deviceRegistry: this.opts.directory });
+    }
     this.directory =
       this.deps.directory ??
-      new OnChainDirectory(this.opts.directory, new JsonRpcProvider(this.opts.rpcUrl), {
+      new OnChainDirectory(this.opts.directory, provider!, {
         ttlMs: this.opts.directoryTtlMs,
         negativeTtlMs: Math.min(5_000, this.opts.directoryTtlMs),
       });
+    this.clock = await this.epochClock(provider);
     const responder: Responder = {
       receipts: (d, rs) => this.respond(receiptTopic(d, this.opts.topicRoot), encodeReceipts(rs)),
       reject: (d, r) => this.respond(errorTopic(d, this.opts.topicRoot), encodeRejection(r)),
@@ -198,7 +253,7 @@ export class Bridge extends Service {
       responder,
       {
         networkId: this.opts.networkId,
-        epoch: { genesisTime: this.opts.genesisTime, epochLength: this.opts.epochLength },
+        epoch: this.clock,
         maxFutureSkewSec: this.opts.maxFutureSkewSec,
         maxAgeSec: this.opts.maxAgeSec,
         maxBatch: this.opts.maxBatch,
@@ -310,7 +365,16 @@ export class Bridge extends Service {
     this.broker = await Aedes.createBroker(options);
     this.server = net.createServer(this.broker.handle);
     await new Promise<void>((resolve, reject) => {
-      this.server!.once("error", reject);
+      this.server!.once("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === "EADDRINUSE"
+            ? new ChainConfigError(
+                `port ${this.opts.mqttHost}:${this.opts.mqttPort} is in use (another broker?): give --mqtt-port <free port>, ` +
+                  `or run behind that broker with --broker-url mqtt://${this.opts.mqttHost}:${this.opts.mqttPort}`,
+              )
+            : e,
+        ),
+      );
       this.server!.listen(this.opts.mqttPort, this.opts.mqttHost, () => resolve());
     });
     this.mqttPort = (this.server.address() as AddressInfo).port;

@@ -14,9 +14,9 @@ import type { Logger } from "./log.js";
 import type { Store } from "./store/types.js";
 
 /**
- * The keeper cannot work with this chain: the endpoint is another chain, a configured contract
- * has no code there, or the store belongs to another chain or deployment. Final: the CLI stops
- * with this message (exit 1) instead of retrying.
+ * The keeper cannot work as configured: the endpoint is another chain, a configured contract has
+ * no code there, the store belongs to another chain or deployment, or a port it must take is in
+ * use. Final: the CLI stops with this message (exit 1) instead of retrying or hanging.
  */
 export class ChainConfigError extends Error {
   override name = "ChainConfigError";

@@ -80,6 +80,15 @@ export const opt = {
       },
     };
   },
+  /** A bigint that may be left out (null): the keeper then takes the value from the chain. */
+  bigintOrChain(description: string, extra: { min?: bigint } = {}): OptionSpec<bigint | null> {
+    const inner = opt.bigint(description, extra);
+    return {
+      description,
+      default: null,
+      parse: (raw) => (raw === "" || raw === null ? null : inner.parse(raw)),
+    };
+  },
   bool(description: string, def = false): OptionSpec<boolean> {
     return {
       description,
@@ -237,7 +246,14 @@ export function redact<S extends OptionSpecs>(specs: S, values: OptionValues<S>)
 export function describeOptions(specs: OptionSpecs): string {
   return Object.entries(specs)
     .map(([k, s]) => {
-      const def = s.default === undefined ? " (required)" : s.secret ? "" : ` (default: ${String(s.default)})`;
+      const def =
+        s.default === undefined
+          ? " (required)"
+          : s.secret
+            ? ""
+            : s.default === null
+              ? " (default: from the chain)"
+              : ` (default: ${String(s.default)})`;
       return `  --${kebab(k).padEnd(22)} ${s.description}${def}`;
     })
     .join("\n");

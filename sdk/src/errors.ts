@@ -7,6 +7,7 @@ export type EncodingErrorCode =
   | "NOT_AN_OBJECT"
   | "UNKNOWN_FIELD"
   | "MISSING_FIELD"
+  | "DUPLICATE_FIELD"
   | "WRONG_TYPE"
   | "OUT_OF_RANGE"
   | "FIELD_OVERFLOW"

@@ -83,6 +83,10 @@ export function signatureBytes(signature: string): Uint8Array {
   if (typeof signature !== "string" || !/^0x[0-9a-fA-F]*$/.test(signature)) {
     throw new EncodingError("BAD_SIGNATURE_FORMAT", "must be a 0x-prefixed hex string", "sig");
   }
+  if (signature.length % 2 !== 0) {
+    // An odd digit count has no byte reading; decoding would silently drop the last nibble.
+    throw new EncodingError("BAD_SIGNATURE_FORMAT", "has an odd number of hex digits", "sig");
+  }
   const bytes = hexToBytes(signature);
   if (bytes.length !== 64 && bytes.length !== 65) {
     throw new EncodingError("BAD_SIGNATURE_FORMAT", `must be 64 (P-256) or 65 (secp256k1) bytes, got ${bytes.length}`, "sig");
@@ -134,6 +138,9 @@ export function fromWire(payload: string | Uint8Array): SignedReading {
     throw new EncodingError("NOT_AN_OBJECT", "a reading must be a JSON object");
   }
   const rec = obj as Record<string, unknown>;
+  // JSON.parse keeps the last of repeated keys: a message whose fields can be read two ways is refused.
+  const repeated = repeatedTopLevelKey(text);
+  if (repeated !== undefined) throw new EncodingError("DUPLICATE_FIELD", "appears more than once", repeated);
   for (const key of Object.keys(rec)) {
     if (!(WIRE_FIELDS as readonly string[]).includes(key)) {
       throw new EncodingError("UNKNOWN_FIELD", `unknown field (allowed: ${WIRE_FIELDS.join(", ")})`, key);
@@ -154,4 +161,30 @@ export function fromWire(payload: string | Uint8Array): SignedReading {
     value: toBigInt("value", rec.value),
     signature: rec.sig.toLowerCase() as `0x${string}`,
   });
+}
+
+/** The first key that occurs twice at the top level of a JSON object text, if any (the text parsed already). */
+function repeatedTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+    else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (/\s/.test(text[k] ?? "")) k++;
+        if (text[k] === ":") {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    }
+  }
+  return undefined;
 }

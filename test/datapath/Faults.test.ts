@@ -60,6 +60,8 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         directory: directoryAddress,
         "rpc-url": rpc.url,
         "network-id": NETWORK_ID.toString(),
+        "genesis-time": "0",
+        "epoch-length": "86400",
         "metrics-port": -1,
         "log-level": "warn",
         ...(transport === "embedded"

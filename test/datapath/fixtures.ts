@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ContractRunner } from "ethers";
+import type { ContractRunner, Provider } from "ethers";
+import type { Logger } from "../../keepers/common/log.js";
 import { network } from "hardhat";
 import type { DeviceKeyPair } from "../../sdk/src/index.js";
 import { Bridge, bridgeOptions, type BridgeOptions } from "../../keepers/bridge/bridge.js";
@@ -49,6 +50,8 @@ export function bridgeOpts(extra: Partial<Record<keyof BridgeOptions, unknown>>)
     metricsPort: -1,
     networkId: NETWORK_ID,
     directoryTtlMs: 0,
+    genesisTime: 0n,
+    epochLength: 86_400n,
     ...extra,
   });
 }
@@ -57,7 +60,7 @@ export async function startBridge(
   runner: ContractRunner,
   directoryAddress: string,
   extra: Partial<Record<keyof BridgeOptions, unknown>>,
-  deps: { store?: Store; now?: () => number } = {},
+  deps: { store?: Store; now?: () => number; provider?: Provider; log?: Logger } = {},
 ): Promise<Bridge> {
   const bridge = new Bridge(bridgeOpts({ directory: directoryAddress, ...extra }), {
     ...deps,

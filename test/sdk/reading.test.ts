@@ -81,6 +81,20 @@ describe("sdk reading encoding", () => {
   });
 
   describe("range checks against the protocol widths and the field modulus", () => {
+    it("refuses a repeated key and an odd-length signature; a key-like text inside a string is not a key", () => {
+      const wire = toWire(
+        signReading(5n, generateKeyPair("secp256k1"), { deviceId: 9n, seq: 3n, timestamp: 1_800_000_000n, value: 42n }),
+      );
+      expect(expectCode(() => fromWire(wire.replace(/^\{/, '{"seq":"4",')), "DUPLICATE_FIELD").field).to.equal("seq");
+      expect(expectCode(() => fromWire(wire.replace(/}$/, ',"x":"\\"value\\":1"}')), "UNKNOWN_FIELD").field).to.equal("x");
+      // The documented integer forms: decimal string (canonical), 0x hex string, JSON safe integer.
+      expect(fromWire(wire.replace('"seq":"3"', '"seq":"0x3"')).seq).to.equal(3n);
+      expect(fromWire(wire.replace('"seq":"3"', '"seq":3')).seq).to.equal(3n);
+      expect(expectCode(() => fromWire(wire.replace('"seq":"3"', '"seq":"03"')), "WRONG_TYPE").field).to.equal("seq");
+      const sig = (JSON.parse(wire) as { sig: string }).sig;
+      expect(expectCode(() => fromWire(wire.replace(sig, sig + "f")), "BAD_SIGNATURE_FORMAT").message).to.include("odd number");
+    });
+
     it("names the offending field", () => {
       expectCode(() => encodeReading(1n, { deviceId: 1n << 64n, seq: 0n, timestamp: 0n, value: 0n }), "OUT_OF_RANGE", "deviceId");
       expectCode(

@@ -136,6 +136,16 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         payload: () => JSON.stringify((({ sig: _s, ...rest }) => rest)(JSON.parse(good()) as Record<string, unknown>)),
       },
       { name: "unknown field", code: "UNKNOWN_FIELD", payload: () => good({ extra: 1 }) },
+      {
+        name: "duplicate key (value twice; JSON.parse would keep the last)",
+        code: "DUPLICATE_FIELD",
+        payload: () => good().replace(/}$/, ',"value":2}'),
+      },
+      {
+        name: "odd-length signature hex (a nibble that decoding would drop)",
+        code: "BAD_SIGNATURE_FORMAT",
+        payload: () => good({ sig: (JSON.parse(good()) as { sig: string }).sig + "f" }),
+      },
       { name: "unsupported version", code: "UNSUPPORTED_VERSION", payload: () => good({ v: 2 }) },
       { name: "oversize", code: "OVERSIZE", payload: () => good({ pad: "x".repeat(600) }) },
       { name: "bad signature format", code: "BAD_SIGNATURE_FORMAT", payload: () => good({ sig: "0x1234" }) },

@@ -129,6 +129,49 @@ describe("Keepers and their chain", function () {
     }
   });
 
+  it("the bridge on a port already taken (a running broker) exits 1 with what to do, instead of a stack trace and a hang", async function () {
+    const taken = http.createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    const port = (taken.address() as AddressInfo).port;
+    const rpc = await chainIdServer(31337n);
+    try {
+      const dir = tempDir("depin-chain-").dir;
+      const child = spawn(
+        path.join(BIN, "tsx"),
+        [
+          "keepers/cli.ts",
+          "bridge",
+          "--store",
+          `sqlite:${path.join(dir, "s.sqlite")}`,
+          "--rpc-url",
+          rpc.url,
+          "--directory",
+          DA,
+          "--genesis-time",
+          "0",
+          "--epoch-length",
+          "86400",
+          "--mqtt-port",
+          String(port),
+          "--metrics-port",
+          "-1",
+          "--verify-threads",
+          "0",
+        ],
+        { env: ENV, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let err = "";
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      expect(code, err).to.equal(1);
+      expect(err).to.include(`port 127.0.0.1:${port} is in use`).and.to.include("--broker-url");
+      expect(err).not.to.include("    at ");
+    } finally {
+      await rpc.close();
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
+  });
+
   it("RPC down: logged backoff, health rpc-down in /status and depin_da_up 0, no ethers retry spam; SIGTERM stops it", async function () {
     const deadPort = await freePort();
     const metricsPort = await freePort();

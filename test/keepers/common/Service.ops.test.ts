@@ -83,6 +83,8 @@ describe("Keeper options from a deployment record (--deployment)", function () {
     const bridge = parseOptions(bridgeOptions, withDeployment(bridgeOptions, {}, d));
     expect(bridge.directory).to.equal(address(1));
     expect(bridge.networkId).to.equal(84532n);
+    // The bridge reads its epoch clock from the distributor.
+    expect(bridge.distributor).to.equal(address(3));
     expect(parseOptions(daOptions, withDeployment(daOptions, { "private-key": "0x" + "11".repeat(32) }, d)).da).to.equal(
       address(2),
     );
