@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { JsonRpcProvider, Wallet, type ContractRunner, type Signer } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, type ContractRunner, type Signer } from "ethers";
 import {
   KEY_TYPE_CODE,
   KeyTree,
@@ -271,7 +271,9 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     if (signerCache) return signerCache;
     const key = values["private-key"] ?? process.env.DEPIN_PRIVATE_KEY;
     if (!key) throw new CliError("a transaction signer is required: --private-key HEX or env DEPIN_PRIVATE_KEY");
-    signerCache = new Wallet(key, new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545"));
+    // NonceManager: several transactions in a row (batches, activate --all-bound) must not reuse a
+    // nonce the node's "pending" count has not caught up with yet.
+    signerCache = new NonceManager(new Wallet(key, new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545")));
     return signerCache;
   };
   const runner = (): ContractRunner =>
