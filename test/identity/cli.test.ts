@@ -190,7 +190,12 @@ describe("scripts/identity.ts (CLI)", () => {
   it("reports bad input with the option or entry at fault", async () => {
     await rejects(run(undefined, "keygen", "--type", "ed25519", "--count", "1", "--out", "/dev/null"), /--type/, CliError);
     await rejects(run(f.owner, "activate", "--device", "x1", "--deployment", deployment), /--device must be/, CliError);
-    await rejects(run(f.owner, "activate", "--device", "1"), /deployments\/31337\.json does not exist/, CliError);
+    // No flag, no DEPIN_DEPLOYMENT: the record is looked up as <--deployments>/<chainId>.json.
+    await rejects(
+      run(f.owner, "activate", "--device", "1", "--deployments", path.join(dir, "none")),
+      /none\/31337\.json does not exist/,
+      CliError,
+    );
     await rejects(run(f.owner, "activate", "--deployment", deployment), /exactly one of --device/, CliError);
     // A revert shows the registry's custom error with its arguments.
     let reverted: unknown;
