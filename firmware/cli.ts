@@ -2,13 +2,15 @@
  * Device-side CLI.
  *
  *   npx tsx firmware/cli.ts keygen --device-id 42 --type p256 --out device.key
- *   npx tsx firmware/cli.ts fleet-keys --devices 100 --seed demo        (public ids to register)
+ *   npx tsx firmware/cli.ts fleet-keys --devices 100 --seed demo [--out keys.json]  (public ids; key file)
+ *   npx tsx firmware/cli.ts simulate --keys keys.json …   (the devices of a key file, e.g. identity keygen)
  *   npx tsx firmware/cli.ts simulate --broker-url mqtt://127.0.0.1:1883 --devices 100 --rate 2 \
  *       --duration 60 --fault bad-signature=0.01,storm=0.001
  *
  * `simulate` prints a JSON summary (recorded, receipts, rejections by code, pending) at the end.
  */
-import { generateKeyPair } from "../sdk/src/index.js";
+import { readFileSync, chmodSync, renameSync, writeFileSync } from "node:fs";
+import { KeyFileError, formatKeyFile, generateKeyPair, keyFileOf, keyPairOf, parseKeyFile } from "../sdk/src/index.js";
 import { parseArgv } from "../keepers/common/cli.js";
 import { ConfigError, describeOptions, opt, parseOptions, topicRootOption } from "../keepers/common/options.js";
 import { saveKey } from "./keystore.js";
@@ -27,8 +29,18 @@ const fleetOptions = {
   seed: opt.string("seed the fleet's keys are derived from", { default: "depin-sim" }),
 };
 
+const fleetKeysOptions = {
+  ...fleetOptions,
+  out: opt.string("also write the fleet's key file, private keys included (mode 0600; sdk/src/keyfile.ts)", {
+    default: "",
+  }),
+};
+
 const simulateOptions = {
   ...fleetOptions,
+  keys: opt.string("key file (identity keygen / fleet-keys --out) with the devices' keys and ids; replaces --seed", {
+    default: "",
+  }),
   brokerUrl: opt.url("broker URL", ["mqtt", "mqtts", "tcp", "ws", "wss"], { default: "mqtt://127.0.0.1:1883" }),
   topicRoot: topicRootOption(),
   bridgeAddress: opt.string("the bridge's answer-signing address (its --answer-key); unsigned receipts are then ignored", {
@@ -64,7 +76,7 @@ Commands:
   keygen       generate and store a device key
 ${describeOptions(keygenOptions)}
   fleet-keys   print the simulator fleet's device ids and public keys (to register them)
-${describeOptions(fleetOptions)}
+${describeOptions(fleetKeysOptions)}
   simulate     run a device fleet against a broker
 ${describeOptions(simulateOptions)}`;
 
@@ -84,17 +96,39 @@ async function main(): Promise<number> {
       return 0;
     }
     if (cmd === "fleet-keys") {
-      const o = parseOptions(fleetOptions, flags);
-      const list = Array.from({ length: o.devices }, (_, i) => {
-        const type = fleetKeyType(o, i);
-        return { deviceId: (o.firstDeviceId + BigInt(i)).toString(), type, publicId: fleetKey(o.seed, i, type).publicId };
-      });
+      const o = parseOptions(fleetKeysOptions, flags);
+      const keys = Array.from({ length: o.devices }, (_, i) => fleetKey(o.seed, i, fleetKeyType(o, i)));
+      const list = keys.map((k, i) => ({
+        deviceId: (o.firstDeviceId + BigInt(i)).toString(),
+        type: k.type,
+        publicId: k.publicId,
+      }));
+      if (o.out) {
+        // Without device ids: the registry assigns them at bind (identity bind records them in the file).
+        const tmp = `${o.out}.tmp`;
+        writeFileSync(tmp, formatKeyFile(keyFileOf(keys)), { mode: 0o600 });
+        chmodSync(tmp, 0o600);
+        renameSync(tmp, o.out);
+      }
       console.log(JSON.stringify(list, null, 2));
       return 0;
     }
     if (cmd === "simulate") {
       const o = parseOptions(simulateOptions, flags);
-      const fleet = new Fleet({ ...o, bridgeAddress: o.bridgeAddress || undefined, faults: parseFaults(o.fault) });
+      let keys: { deviceId?: bigint; key: ReturnType<typeof keyPairOf> }[] | undefined;
+      if (o.keys) {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(readFileSync(o.keys, "utf8"));
+        } catch (e) {
+          throw new ConfigError("keys", `cannot read ${o.keys}: ${(e as Error).message}`);
+        }
+        keys = parseKeyFile(raw, o.keys).devices.map((d) => ({
+          deviceId: d.deviceId === undefined ? undefined : BigInt(d.deviceId),
+          key: keyPairOf(d, o.keys),
+        }));
+      }
+      const fleet = new Fleet({ ...o, keys, bridgeAddress: o.bridgeAddress || undefined, faults: parseFaults(o.fault) });
       await fleet.start();
       fleet.run();
       const stop = new Promise<void>((resolve) => {
@@ -114,7 +148,7 @@ async function main(): Promise<number> {
     console.error(`unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
     return 2;
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof KeyFileError) {
       console.error(`${cmd}: ${e.message}`);
       return 2;
     }

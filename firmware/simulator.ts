@@ -44,6 +44,12 @@ export interface FleetOptions {
   skewSec?: number;
   fsync?: boolean;
   receiptTimeoutMs?: number;
+  /**
+   * The devices' own keys (a key file, sdk/src/keyfile.ts) instead of seed-derived ones: one
+   * device per entry, with the entry's deviceId (else firstDeviceId + index); `devices`,
+   * `keyType` and `seed` are then ignored.
+   */
+  keys?: { deviceId?: bigint; key: DeviceKeyPair }[];
 }
 
 /** Deterministic key of device `index` of a fleet. */
@@ -64,11 +70,13 @@ export class Fleet {
 
   constructor(readonly opts: FleetOptions) {
     mkdirSync(opts.dataDir, { recursive: true });
-    for (let i = 0; i < opts.devices; i++) {
-      const deviceId = opts.firstDeviceId + BigInt(i);
+    const count = opts.keys ? opts.keys.length : opts.devices;
+    for (let i = 0; i < count; i++) {
+      const given = opts.keys?.[i];
+      const deviceId = given?.deviceId ?? opts.firstDeviceId + BigInt(i);
       const d = new Device({
         deviceId,
-        key: fleetKey(opts.seed, i, fleetKeyType(opts, i)),
+        key: given ? given.key : fleetKey(opts.seed, i, fleetKeyType(opts, i)),
         networkId: opts.networkId,
         brokerUrl: opts.brokerUrl,
         topicRoot: opts.topicRoot,

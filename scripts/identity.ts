@@ -2,10 +2,10 @@
  * `npx tsx scripts/identity.ts <command> [options]` — identity-layer CLI for makers, owners and
  * anyone resolving a DID. Run with --help (or `<command> --help`) for the full text.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { JsonRpcProvider, Wallet, type ContractRunner, type Signer } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, type ContractRunner, type Signer } from "ethers";
 import {
   KEY_TYPE_CODE,
   KeyTree,
@@ -24,7 +24,14 @@ import {
   type DevicePublicKey,
   type DeviceKeyPair,
   type KeyType,
+  formatKeyFile,
+  isKeyFile,
+  keyFileOf,
+  parseKeyFile,
+  type KeyFile,
 } from "../sdk/src/index.js";
+import { describeRevert } from "../keepers/common/errors.js";
+import { deploymentPath, parseDeployment } from "./lib/deployments.js";
 import { IDeviceRegistry__factory, type IDeviceRegistry } from "../types/typechain/index.js";
 import { registryReader } from "./lib/registryReader.js";
 
@@ -32,7 +39,8 @@ const HELP = `Usage: npx tsx scripts/identity.ts <command> [options]
 
 Device makers
   keygen        --type secp256k1|p256 --count N --out FILE
-                Generate simulated device keys (private keys included: for demos and tests).
+                Generate device keys into a key file (mode 0600, private keys included); the same
+                file feeds maker-root, provision, bind, rotate and \`firmware simulate --keys\`.
   maker-root    --keys FILE [--publish --uri URI] [--proofs-out FILE]
                 Build the maker Merkle root of a device-key list; with --publish send
                 publishMakerRoot from the maker's key.
@@ -49,13 +57,19 @@ Owners
   bind-digest   --owner ADDR --nonce N --deadline UNIX
                 Print the EIP-712 digest a device signs to consent to a binding.
   bind          --keys FILE --maker-keys FILE [--index I] [--nonce-start N]
-                [--deadline-in SECONDS] [--batch-size 100]
+                [--deadline-in SECONDS] [--batch-size 100] [--activate]
                 Bind one device (--index) or every device in FILE, in batches. Devices with a
                 "privateKey" sign here (simulated); others must carry "signature", "nonce"
-                and "deadline" produced by the device.
-  activate      --device ID
-  rotate        --device ID --old-private-key HEX --new-type T --new-private-key HEX
-                [--deadline-in SECONDS]
+                and "deadline" produced by the device. The device ids are written into FILE
+                (key-file format). Bound devices must be activated before their readings count:
+                --activate does it right away.
+  activate      --device ID | --devices 1,2,3 | --all-bound
+                One transaction per device; --all-bound: every Bound device the signer holds.
+  rotate        --device ID --keys FILE --new-keys FILE [--new-index I] [--deadline-in SECONDS]
+                --keys: a key file holding the device's current key (found by its public key);
+                --new-keys: the new key (entry --new-index, default 0). Or from the environment:
+                DEPIN_DEVICE_PRIVATE_KEY (current) and DEPIN_NEW_DEVICE_PRIVATE_KEY with
+                --new-type T (default secp256k1). Private keys are never command-line arguments.
   transfer      --device ID --to ADDR
   decommission  --device ID
                 Rotation and decommission take effect KEY_REVOCATION_DELAY (10 min) after the
@@ -71,17 +85,19 @@ Anyone
   resolve       --did DID [--mqtt-broker URL] [--mqtt-topic TEMPLATE]
                 Print the DID resolution result (W3C DID Core JSON).
 
-Common options
-  --deployment FILE   JSON with the addresses: { "chainId", "registry" } or Ignition's
-                      deployed_addresses.json ("Identity#DeviceRegistry"). Required except for
-                      keygen, maker-root without --publish, and bind-digest with --registry.
-  --registry ADDR     registry address (overrides the deployment file)
+Common options (the registry address: the first of these that is given)
+  --registry ADDR     registry address
+  --deployment FILE   deployment record: deployments/<chainId>.json (contracts.deviceRegistry),
+                      { "chainId", "registry" } or Ignition's deployed_addresses.json
+  env DEPIN_DEPLOYMENT  the same, as a file path
+  --deployments DIR   folder of <chainId>.json records (default deployments; chain id from the RPC)
   --chain-id N        chain id (default: asked from the RPC)
   --rpc URL           JSON-RPC endpoint (default http://127.0.0.1:8545)
   --private-key HEX   transaction signer (default: env DEPIN_PRIVATE_KEY)
   --help              this text
 
-Key list file: JSON array of { "type": "secp256k1"|"p256", "publicKey": "0x…",
+Key file (sdk/src/keyfile.ts, written by keygen): { "format": "depin-device-keys", "version": 1,
+"devices": [{ "type", "privateKey"?, "publicId", "deviceId"? }] }. Also read: a JSON array of { "type": "secp256k1"|"p256", "publicKey": "0x…",
 "privateKey"?: "0x…", "signature"?, "nonce"?, "deadline"?, "provisionSignature"?,
 "provisionDeadline"? } (publicKey: 20-byte address or 64-byte x‖y), or text lines
 "type,publicKey[,privateKey]".`;
@@ -95,9 +111,22 @@ export interface KeyEntry extends DevicePublicKey {
   /** The device's signature of `provisionDigest(maker, provisionDeadline)`. */
   provisionSignature?: `0x${string}`;
   provisionDeadline?: string;
+  /** Registry device id (key files record it after `bind`). */
+  deviceId?: string;
+}
+
+/** Writes a key file atomically with mode 0600 (it holds private keys). */
+export function writeKeyFile(file: string, keys: KeyFile): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, formatKeyFile(keys), { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }
 
 export class CliError extends Error {}
+
+/** DeviceStatus.Bound in IDeviceDirectory. */
+const STATUS_BOUND = 2;
 
 function asKeyType(v: string, where: string): KeyType {
   if (v !== "secp256k1" && v !== "p256") throw new CliError(`${where}: key type must be secp256k1 or p256, got "${v}"`);
@@ -107,6 +136,16 @@ function asKeyType(v: string, where: string): KeyType {
 /** Reads a device-key list (JSON or text lines); derives publicKey from privateKey when absent. */
 export function readKeyFile(file: string): KeyEntry[] {
   const text = readFileSync(file, "utf8").trim();
+  if (text.startsWith("{")) {
+    const parsed = JSON.parse(text) as unknown;
+    if (!isKeyFile(parsed)) throw new CliError(`${file}: not a key file (no "format": "depin-device-keys")`);
+    return parseKeyFile(parsed, file).devices.map((d) => ({
+      type: d.type,
+      publicKey: d.publicId,
+      privateKey: d.privateKey,
+      deviceId: d.deviceId,
+    }));
+  }
   const raw: Record<string, unknown>[] = text.startsWith("[")
     ? (JSON.parse(text) as Record<string, unknown>[])
     : text
@@ -142,12 +181,21 @@ interface Deployment {
   chainId?: bigint;
 }
 
-function readDeployment(file: string | undefined, registryFlag: string | undefined): Deployment {
-  if (registryFlag) return { registry: registryFlag };
-  if (!file) throw new CliError("--deployment FILE (or --registry ADDR) is required for this command");
+/**
+ * The registry address in a deployment record: the versioned deployments/<chainId>.json
+ * (`contracts.deviceRegistry`), or a flat { "chainId", "registry" } / Ignition deployed_addresses.json.
+ */
+export function registryFromRecord(file: string): Deployment {
+  if (!existsSync(file)) throw new CliError(`deployment record ${file} does not exist (run npm run deploy:local first)`);
   const j = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  if (j.contracts !== undefined || j.version !== undefined) {
+    const d = parseDeployment(j, file);
+    const c = d.contracts.deviceRegistry;
+    if (!c) throw new CliError(`${file}: no contracts.deviceRegistry entry`);
+    return { registry: c.address, chainId: BigInt(d.chainId) };
+  }
   const registry = (j.registry ?? j["Identity#DeviceRegistry"] ?? j["Identity#DeviceRegistryProxy"]) as string | undefined;
-  if (!registry) throw new CliError(`${file}: no "registry" or "Identity#DeviceRegistry" address`);
+  if (!registry) throw new CliError(`${file}: no contracts.deviceRegistry, "registry" or "Identity#DeviceRegistry" address`);
   return { registry, chainId: j.chainId === undefined ? undefined : BigInt(j.chainId as string | number) };
 }
 
@@ -160,6 +208,7 @@ export interface CliContext {
 const OPTIONS = {
   help: { type: "boolean" },
   deployment: { type: "string" },
+  deployments: { type: "string" },
   registry: { type: "string" },
   "chain-id": { type: "string" },
   rpc: { type: "string" },
@@ -182,9 +231,12 @@ const OPTIONS = {
   "batch-size": { type: "string" },
   device: { type: "string" },
   to: { type: "string" },
-  "old-private-key": { type: "string" },
+  devices: { type: "string" },
+  "all-bound": { type: "boolean" },
+  activate: { type: "boolean" },
+  "new-keys": { type: "string" },
+  "new-index": { type: "string" },
   "new-type": { type: "string" },
-  "new-private-key": { type: "string" },
   did: { type: "string" },
   "mqtt-broker": { type: "string" },
   "mqtt-topic": { type: "string" },
@@ -219,7 +271,9 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     if (signerCache) return signerCache;
     const key = values["private-key"] ?? process.env.DEPIN_PRIVATE_KEY;
     if (!key) throw new CliError("a transaction signer is required: --private-key HEX or env DEPIN_PRIVATE_KEY");
-    signerCache = new Wallet(key, new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545"));
+    // NonceManager: several transactions in a row (batches, activate --all-bound) must not reuse a
+    // nonce the node's "pending" count has not caught up with yet.
+    signerCache = new NonceManager(new Wallet(key, new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545")));
     return signerCache;
   };
   const runner = (): ContractRunner =>
@@ -227,8 +281,29 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     (values["private-key"] || process.env.DEPIN_PRIVATE_KEY
       ? signer()
       : new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545"));
-  const registry = (): { contract: IDeviceRegistry; deployment: Deployment } => {
-    const deployment = readDeployment(values.deployment, values.registry);
+  // Explicit flags win: --registry, then --deployment FILE, then env DEPIN_DEPLOYMENT, then
+  // <--deployments DIR (default deployments)>/<chainId>.json as written by scripts/deploy.ts.
+  const registry = async (): Promise<{ contract: IDeviceRegistry; deployment: Deployment }> => {
+    let deployment: Deployment;
+    if (values.registry) deployment = { registry: values.registry };
+    else if (values.deployment) deployment = registryFromRecord(values.deployment);
+    else if (process.env.DEPIN_DEPLOYMENT) deployment = registryFromRecord(process.env.DEPIN_DEPLOYMENT);
+    else {
+      let id: bigint;
+      if (values["chain-id"]) id = int(values["chain-id"], "chain-id");
+      else {
+        const provider = runner().provider;
+        if (!provider) throw new CliError("--chain-id, --deployment or --registry is required without an RPC provider");
+        try {
+          id = (await provider.getNetwork()).chainId;
+        } catch (e) {
+          throw new CliError(
+            `cannot reach the RPC to find the chain id (${(e as Error).message}): start a node, or pass --rpc, --deployment or --registry`,
+          );
+        }
+      }
+      deployment = registryFromRecord(deploymentPath(id, values.deployments ?? "deployments"));
+    }
     return { contract: IDeviceRegistry__factory.connect(deployment.registry, runner()), deployment };
   };
   const chainId = async (d: Deployment): Promise<bigint> => {
@@ -248,17 +323,31 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     log(JSON.stringify({ at: `identity#${label}`, tx: sent.hash, gasUsed: receipt?.gasUsed?.toString() }));
   };
 
+  /** Records registry ids in a versioned key file (so firmware simulate --keys knows them); other formats are left alone. */
+  const recordDeviceIds = (file: string, pairs: [string, bigint][]): void => {
+    const raw = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    if (!isKeyFile(raw)) return;
+    const kf = parseKeyFile(raw, file);
+    for (const [publicKey, id] of pairs) {
+      const e = kf.devices.find((d) => d.publicId.toLowerCase() === publicKey.toLowerCase());
+      if (e) e.deviceId = String(id);
+    }
+    writeKeyFile(file, kf);
+  };
+  /** One activate transaction per device (the registry has no batch activate). */
+  const activateAll = async (contract: IDeviceRegistry, ids: bigint[]): Promise<void> => {
+    const c = contract.connect(signer());
+    for (const id of ids) await send("activate", c.activate(id));
+    if (ids.length > 0) log(JSON.stringify({ at: "identity#activate", deviceIds: ids.map(String) }));
+  };
+
   switch (command) {
     case "keygen": {
       const type = asKeyType(need(values.type, "type"), "--type");
       const count = Number(int(values.count, "count"));
       const out = need(values.out, "out");
-      const keys = Array.from({ length: count }, () => generateKeyPair(type)).map((k) => ({
-        type: k.type,
-        publicKey: k.publicId,
-        privateKey: k.privateKey,
-      }));
-      writeFileSync(out, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
+      if (count < 1) throw new CliError("--count must be at least 1");
+      writeKeyFile(out, keyFileOf(Array.from({ length: count }, () => generateKeyPair(type))));
       log(JSON.stringify({ at: "identity#keygen", out, count }));
       return 0;
     }
@@ -271,7 +360,7 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       }
       log(JSON.stringify({ at: "identity#maker-root", root: tree.root, keys: tree.size }));
       if (values.publish) {
-        const { contract } = registry();
+        const { contract } = await registry();
         await send(
           "publishMakerRoot",
           contract.connect(signer()).publishMakerRoot(tree.root, BigInt(tree.size), values.uri ?? ""),
@@ -280,7 +369,7 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       return 0;
     }
     case "bind-digest": {
-      const { deployment } = registry();
+      const { deployment } = await registry();
       const digest = bindDigest(
         { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` },
         {
@@ -293,7 +382,7 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       return 0;
     }
     case "provision-digest": {
-      const { deployment } = registry();
+      const { deployment } = await registry();
       const digest = provisionDigest(
         { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` },
         { maker: need(values.maker, "maker") as `0x${string}`, deadline: int(values.deadline, "deadline") },
@@ -302,7 +391,7 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       return 0;
     }
     case "provision": {
-      const { contract, deployment } = registry();
+      const { contract, deployment } = await registry();
       const maker = (await signer().getAddress()) as `0x${string}`;
       const domain = { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` };
       const devices = readKeyFile(need(values.keys, "keys"));
@@ -346,12 +435,12 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       return 0;
     }
     case "release": {
-      const { contract } = registry();
+      const { contract } = await registry();
       await send("release", contract.connect(signer()).releaseDevice(int(values.device, "device")));
       return 0;
     }
     case "bind": {
-      const { contract, deployment } = registry();
+      const { contract, deployment } = await registry();
       const owner = (await signer().getAddress()) as `0x${string}`;
       const domain = { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` };
       const devices = readKeyFile(need(values.keys, "keys"));
@@ -383,28 +472,62 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       });
       const batchSize = Number(int(values["batch-size"], "batch-size", 100n));
       if (batchSize < 1) throw new CliError("--batch-size must be at least 1");
+      const bound: bigint[] = [];
       for (let i = 0; i < requests.length; i += batchSize) {
         const part = requests.slice(i, i + batchSize);
         const c = contract.connect(signer());
         const ids = part.length === 1 ? [await c.bindDevice.staticCall(part[0])] : await c.bindDevices.staticCall(part);
         await send("bind", part.length === 1 ? c.bindDevice(part[0]) : c.bindDevices(part));
         log(JSON.stringify({ at: "identity#bind", owner, deviceIds: ids.map(String) }));
+        bound.push(...ids);
+        recordDeviceIds(
+          need(values.keys, "keys"),
+          chosen.slice(i, i + batchSize).map((d, j) => [d.publicKey, ids[j]]),
+        );
+      }
+      if (values.activate) {
+        await activateAll(contract, bound);
+      } else {
+        log(
+          JSON.stringify({
+            at: "identity#next",
+            note: "bound devices are not Active yet (their readings are refused with DEVICE_NOT_ACTIVE): run `activate --all-bound` or bind with --activate",
+            deviceIds: bound.map(String),
+          }),
+        );
       }
       return 0;
     }
     case "activate": {
-      const { contract } = registry();
-      await send("activate", contract.connect(signer()).activate(int(values.device, "device")));
+      const { contract } = await registry();
+      const given = [values.device !== undefined, values.devices !== undefined, values["all-bound"] === true];
+      if (given.filter(Boolean).length !== 1)
+        throw new CliError("give exactly one of --device ID, --devices 1,2,3 or --all-bound");
+      let ids: bigint[];
+      if (values.device !== undefined) ids = [int(values.device, "device")];
+      else if (values.devices !== undefined) ids = values.devices.split(",").map((v) => int(v.trim(), "devices"));
+      else {
+        // Every Bound device the signer holds (one read per registered device).
+        const me = (await signer().getAddress()).toLowerCase();
+        const total = await contract.totalDevices();
+        ids = [];
+        for (let id = 1n; id <= total; id++) {
+          if (Number(await contract.deviceStatus(id)) !== STATUS_BOUND) continue;
+          if ((await contract.ownerOfDevice(id)).toLowerCase() === me) ids.push(id);
+        }
+        if (ids.length === 0) log(JSON.stringify({ at: "identity#activate", note: "no Bound device held by this account" }));
+      }
+      await activateAll(contract, ids);
       return 0;
     }
     case "transfer": {
-      const { contract } = registry();
+      const { contract } = await registry();
       const from = await signer().getAddress();
       await send("transfer", contract.connect(signer()).transferFrom(from, need(values.to, "to"), int(values.device, "device")));
       return 0;
     }
     case "decommission": {
-      const { contract } = registry();
+      const { contract } = await registry();
       const deviceId = int(values.device, "device");
       await send("decommission", contract.connect(signer()).decommission(deviceId));
       const last = await contract.keyAt(deviceId, (await contract.keyCount(deviceId)) - 1n);
@@ -412,18 +535,41 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       return 0;
     }
     case "rotate": {
-      const { contract, deployment } = registry();
+      const { contract, deployment } = await registry();
       const deviceId = int(values.device, "device");
       const domain = { chainId: await chainId(deployment), verifyingContract: deployment.registry as `0x${string}` };
       const current = await contract.keyAt(deviceId, (await contract.keyCount(deviceId)) - 1n);
       const oldType: KeyType = Number(current.keyType) === 0 ? "secp256k1" : "p256";
-      const oldKey: DeviceKeyPair = keyPairFromPrivate(oldType, need(values["old-private-key"], "old-private-key"));
+      // Private keys come from key files (mode 0600) or the environment, never from the command line.
+      let oldKey: DeviceKeyPair;
+      if (process.env.DEPIN_DEVICE_PRIVATE_KEY) {
+        oldKey = keyPairFromPrivate(oldType, process.env.DEPIN_DEVICE_PRIVATE_KEY);
+      } else {
+        const file = values.keys;
+        if (!file)
+          throw new CliError("--keys FILE (holding the device's current key) or env DEPIN_DEVICE_PRIVATE_KEY is required");
+        const entry = readKeyFile(file).find((k) => k.publicKey.toLowerCase() === current.publicKey.toLowerCase());
+        if (!entry) throw new CliError(`${file} does not hold device ${deviceId}'s current key ${current.publicKey}`);
+        if (!entry.privateKey) throw new CliError(`${file}: device ${deviceId}'s current key has no privateKey`);
+        oldKey = keyPairFromPrivate(oldType, entry.privateKey);
+      }
       if (oldKey.publicId.toLowerCase() !== current.publicKey.toLowerCase())
-        throw new CliError("--old-private-key is not the device's current key");
-      const newKey = keyPairFromPrivate(
-        asKeyType(need(values["new-type"], "new-type"), "--new-type"),
-        need(values["new-private-key"], "new-private-key"),
-      );
+        throw new CliError(`the given old key is not device ${deviceId}'s current key ${current.publicKey}`);
+      let newKey: DeviceKeyPair;
+      if (process.env.DEPIN_NEW_DEVICE_PRIVATE_KEY) {
+        newKey = keyPairFromPrivate(
+          asKeyType(values["new-type"] ?? "secp256k1", "--new-type"),
+          process.env.DEPIN_NEW_DEVICE_PRIVATE_KEY,
+        );
+      } else {
+        const file = values["new-keys"];
+        if (!file) throw new CliError("--new-keys FILE or env DEPIN_NEW_DEVICE_PRIVATE_KEY is required");
+        const index = Number(int(values["new-index"], "new-index", 0n));
+        const entry = readKeyFile(file)[index];
+        if (!entry) throw new CliError(`--new-index ${index} is past the end of ${file}`);
+        if (!entry.privateKey) throw new CliError(`${file} entry ${index} has no privateKey`);
+        newKey = keyPairFromPrivate(entry.type, entry.privateKey);
+      }
       const deadline = (await now()) + int(values["deadline-in"], "deadline-in", 3600n);
       const message = {
         deviceId,
@@ -447,7 +593,7 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
       return 0;
     }
     case "resolve": {
-      const { contract, deployment } = registry();
+      const { contract, deployment } = await registry();
       const reader = registryReader(contract, await chainId(deployment));
       const result = await resolveDid(need(values.did, "did"), reader, {
         mqttBroker: values["mqtt-broker"],
@@ -461,18 +607,11 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
   }
 }
 
-/** A readable message for a failed command: decodes registry custom errors with their arguments. */
+/** A readable message for a failed command: reverts by name with argument names (keepers/common/errors.ts). */
 export function describeError(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string; data?: unknown; info?: { error?: { data?: unknown } } };
-  const data = [err.data, err.info?.error?.data].find((d): d is string => typeof d === "string" && d.startsWith("0x"));
-  if (data) {
-    try {
-      const parsed = IDeviceRegistry__factory.createInterface().parseError(data);
-      if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
-    } catch {
-      // not a registry error: fall through to the provider's message
-    }
-  }
+  const decoded = describeRevert(e);
+  if (decoded) return decoded;
+  const err = e as { shortMessage?: string; message?: string };
   return err.shortMessage ?? err.message ?? String(e);
 }
 

@@ -15,3 +15,4 @@ export * from "./auth.js";
 export * from "./epoch.js";
 export * from "./batch.js";
 export * from "./reward-rule.js";
+export * from "./keyfile.js";
