@@ -339,9 +339,24 @@ async function verifyOnly(networkName: string, id: string | undefined, dryRun: b
   const args = verifyCommand(networkName, id);
   console.log(`verify: npx ${args.join(" ")}`);
   if (dryRun) {
+    // The requests hardhat-verify would send, read from the journal as `ignition verify` does.
+    const { getVerificationInformation } = await import("@nomicfoundation/ignition-core");
+    for await (const info of getVerificationInformation(path.resolve(journal))) {
+      if (typeof info === "string" || info.contract.startsWith("circomlibjs/")) {
+        const name = typeof info === "string" ? info : `${info.contract} at ${info.address}`;
+        console.log(`  cannot verify ${name}: no Solidity source (circomlibjs bytecode: npm run check:poseidon)`);
+        continue;
+      }
+      const libs = Object.keys(info.libraries).length > 0 ? ` libraries ${JSON.stringify(info.libraries)}` : "";
+      console.log(
+        `  verify ${info.contract} at ${info.address} with ${info.constructorArgs.length} constructor argument(s)${libs}`,
+      );
+    }
     console.log("--dry-run: nothing was sent.");
     return 0;
   }
+  // `ignition verify` also tries the two Poseidon contracts and reports them as failed (exit 1):
+  // they have no source; `npm run check:poseidon` is their check (docs/deploy.md).
   const run = spawnSync(path.resolve("node_modules/.bin/hardhat"), args.slice(1), { stdio: "inherit" });
   return run.status ?? 1;
 }
@@ -349,6 +364,14 @@ async function verifyOnly(networkName: string, id: string | undefined, dryRun: b
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
+    // A network's URL or key not configured (Hardhat's HHE7): say which, and how to set it.
+    const missing = e instanceof Error ? /(?:Configuration Variable|Key) "([A-Z0-9_]+)" not found/.exec(e.message) : null;
+    if (missing) {
+      console.error(
+        `error: ${missing[1]} is not set. Set it in the Hardhat keystore (\`npx hardhat keystore set ${missing[1]}\`) or the environment (\`export ${missing[1]}=…\`): docs/deploy.md "Configure the network". Nothing was sent.`,
+      );
+      process.exit(1);
+    }
     console.error(e instanceof Error ? `${e.name === "Error" ? "error" : e.name}: ${e.message}` : e);
     process.exit(e instanceof ParameterError ? 2 : ((e as { exitCode?: number }).exitCode ?? 1));
   },

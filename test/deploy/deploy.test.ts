@@ -225,3 +225,95 @@ describe("scripts/deploy.ts — plan and confirmation", function () {
     expect(out).to.contain("no Ignition deployment nope");
   });
 });
+
+describe("scripts/deploy.ts — on a hardhat node: verify requests and the Poseidon bytecode check", function () {
+  it("deploys over JSON-RPC, --verify-only --dry-run lists hardhat-verify's requests, check-poseidon matches circomlibjs", async function () {
+    const bin = path.resolve("node_modules/.bin");
+    const port = "8577";
+    const node = spawn(path.join(bin, "hardhat"), ["node", "--hostname", "127.0.0.1", "--port", port], { stdio: "ignore" });
+    const dir = mkdtempSync(path.join(tmpdir(), "depin-deploy-"));
+    const id = `test-verify-${process.pid}`;
+    try {
+      const rpc = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 60; i++) {
+        const up = await fetch(rpc, {
+          method: "POST",
+          body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}',
+          headers: { "content-type": "application/json" },
+        }).then(
+          () => true,
+          () => false,
+        );
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const deployed = await runDeploy([
+        "--network",
+        "localhost",
+        "--rpc-url",
+        rpc,
+        "--parameters",
+        "deploy/parameters/localhost.json",
+        "--yes",
+        "--skip-estimate",
+        "--deployments",
+        dir,
+        "--deployment-id",
+        id,
+      ]);
+      expect(deployed.code, deployed.out).to.equal(0);
+      const dry = await runDeploy(["--verify-only", "--dry-run", "--network", "localhost", "--deployment-id", id]);
+      expect(dry.code, dry.out).to.equal(0);
+      expect(dry.out).to.contain(`verify: npx hardhat ignition verify ${id} --network localhost`);
+      expect(dry.out).to.match(
+        /verify contracts\/rewards\/RewardDistributor\.sol:RewardDistributor at 0x[0-9a-fA-F]{40} with 7 constructor argument\(s\)/,
+      );
+      expect(dry.out).to.match(
+        /verify contracts\/identity\/DeviceRegistry\.sol:DeviceRegistry at .* libraries \{"P256Verifier":"0x/,
+      );
+      expect(dry.out).to.match(/cannot verify circomlibjs\/poseidon_gencontract\.js#4:PoseidonT5 at 0x.*npm run check:poseidon/);
+      const check = spawn(path.join(bin, "tsx"), ["scripts/check-poseidon.ts", "--rpc-url", rpc, "--deployments", dir], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      check.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      check.stderr.on("data", (c: Buffer) => (out += c.toString()));
+      const code = await new Promise<number | null>((resolve) => check.once("exit", resolve));
+      expect(code, out).to.equal(0);
+      expect(out).to.match(/PoseidonT5 at 0x[0-9a-fA-F]{40}: matches circomlibjs createCode\(4\)/);
+      expect(out).to.match(/PoseidonT6 at 0x[0-9a-fA-F]{40}: matches circomlibjs createCode\(5\)/);
+    } finally {
+      node.kill();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(path.join("deploy", "deployments", id), { recursive: true, force: true });
+    }
+  });
+});
+
+describe("hardhat.config.ts — verification and network variables", function () {
+  it("hardhat-verify is loaded with Etherscan (ETHERSCAN_API_KEY) and Sourcify enabled", async function () {
+    const { default: hre } = await import("hardhat");
+    expect(hre.config.verify.etherscan.enabled).to.equal(true);
+    expect(hre.config.verify.sourcify.enabled).to.equal(true);
+    expect(JSON.stringify(hre.config.verify.etherscan.apiKey)).to.contain("ETHERSCAN_API_KEY");
+    expect(JSON.stringify(hre.config.networks.sepolia)).to.contain("SEPOLIA_RPC_URL");
+  });
+
+  it("a missing SEPOLIA_RPC_URL is named with how to set it, and nothing is sent", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "depin-deploy-"));
+    const params = path.join(dir, "sepolia.json");
+    writeFileSync(params, JSON.stringify(filled()));
+    const saved = process.env.SEPOLIA_RPC_URL;
+    delete process.env.SEPOLIA_RPC_URL;
+    try {
+      const { code, out } = await runDeploy(["--network", "sepolia", "--parameters", params, "--deployments", dir]);
+      expect(code, out).to.equal(1);
+      expect(out).to.contain(
+        "SEPOLIA_RPC_URL is not set. Set it in the Hardhat keystore (`npx hardhat keystore set SEPOLIA_RPC_URL`)",
+      );
+    } finally {
+      if (saved !== undefined) process.env.SEPOLIA_RPC_URL = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
