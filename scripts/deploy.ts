@@ -22,9 +22,8 @@ import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { formatEther, formatUnits } from "ethers";
 import { checkParameters, ParameterError, type CheckedParameters } from "../deploy/schema.js";
-import { connectTo } from "./lib/cli.js";
-import { recordDeployment, writeDeployment } from "./lib/deployments.js";
-import { artifactVerifierKeys, assertDeployableKeys, isLocalChain } from "./lib/provenance.js";
+// scripts/lib/cli.js, deployments.js and provenance.js (which needs the generated typechain
+// factories) are imported after the build below, so a fresh clone without artifacts works.
 
 const HELP = `Usage: npx tsx scripts/deploy.ts [options]       (npm run deploy -- [options])
 
@@ -161,11 +160,22 @@ async function main(): Promise<number> {
   if (built.status !== 0) fail(1, "`npx hardhat build` failed: fix the compile errors above; nothing was sent");
 
   // Loaded after argument checks, so `--help` and usage errors answer without starting Hardhat.
-  const [{ default: hre }, { default: DevProtocolModule }, { default: ProtocolModule }, { REWARD_VERIFIER }] = await Promise.all([
+  const [
+    { default: hre },
+    { default: DevProtocolModule },
+    { default: ProtocolModule },
+    { REWARD_VERIFIER },
+    { connectTo },
+    { recordDeployment, writeDeployment },
+    { artifactVerifierKeys, assertDeployableKeys, isLocalChain },
+  ] = await Promise.all([
     import("hardhat"),
     import("../deploy/modules/DevProtocol.js"),
     import("../deploy/modules/Protocol.js"),
     import("../deploy/protocol.js"),
+    import("./lib/cli.js"),
+    import("./lib/deployments.js"),
+    import("./lib/provenance.js"),
   ]);
   const MODULES = { DevProtocol: DevProtocolModule, Protocol: ProtocolModule };
 
