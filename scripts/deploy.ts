@@ -73,6 +73,8 @@ const HANDOVER_FUNCTIONS = new Set([
   "updateDelay",
   "schedule",
   "execute",
+  "scheduleBatch",
+  "executeBatch",
 ]);
 
 interface PlanFuture {
