@@ -49,13 +49,21 @@ export default defineConfig({
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
     // Any real network: keys and URLs come from the Hardhat keystore (`npx hardhat keystore set
-    // DEPLOYER_PRIVATE_KEY`) or the environment, never from this file.
+    // DEPLOYER_PRIVATE_KEY`, `... set SEPOLIA_RPC_URL`) or the environment, never from this file.
+    // Read only when the network is used; scripts/deploy.ts names the missing one (docs/deploy.md).
     sepolia: {
       type: "http",
       chainType: "l1",
       url: configVariable("SEPOLIA_RPC_URL"),
       accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
     },
+  },
+  // Source verification (hardhat-verify, part of the toolbox): `npm run deploy -- --verify` or
+  // `npx hardhat ignition verify chain-<id> --network <name>`. Etherscan needs ETHERSCAN_API_KEY
+  // (keystore or environment, read only when verifying); Sourcify needs no key.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
+    sourcify: { enabled: true },
   },
   typechain: { outDir: "types/typechain" },
 });

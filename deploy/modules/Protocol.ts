@@ -8,8 +8,9 @@
  *   guardian        optional pause-only guardian (a Safe): may pause minting and sponsored claims,
  *                   nothing else (deploy/protocol.ts)
  *
- * Deploy: `npx tsx scripts/deploy.ts --network <name>` (writes deployments/<chainId>.json), or
- * `npx hardhat ignition deploy deploy/modules/Protocol.ts --network <name> --parameters deploy/parameters/<name>.json`.
+ * Deploy: `npm run deploy -- --network <name>` (scripts/deploy.ts: parameter schema check, plan,
+ * confirmation; writes deployments/<chainId>.json). Not `npx hardhat ignition deploy` directly:
+ * it skips those checks and the deployment record (docs/deploy.md, "Why one command").
  *
  * Proving keys: the module deploys the verifier in contracts/verifiers/ (REWARD_VERIFIER). The
  * committed one has DEVELOPMENT keys (devKeys() = true: anyone can forge proofs). Before a real

@@ -112,8 +112,9 @@ describe("DAO and operator CLIs on hardhat node", function () {
     const file = path.join(dir, "zero-guardian.json");
     writeFileSync(file, JSON.stringify(params));
     const r = run("scripts/deploy.ts", "--network", "localhost", "--rpc-url", url, "--parameters", file, "--deployments", dir);
-    expect(r.code).to.equal(1);
-    expect(r.err).to.contain(`${file}: DevProtocol.guardian must be a non-zero address, e.g. a Safe (omit it for no guardian)`);
+    expect(r.code).to.equal(2);
+    expect(r.err).to.contain(`${file}: 1 bad parameter(s), nothing was sent`);
+    expect(r.err).to.contain("DevProtocol.guardian: the zero address is a placeholder, not a value");
     rmSync(file);
   });
 
@@ -128,6 +129,8 @@ describe("DAO and operator CLIs on hardhat node", function () {
       dir,
       "--deployment-id",
       deploymentId,
+      "--yes",
+      "--skip-estimate",
     );
     expect(first.code, first.err + first.out).to.equal(0);
     const record = parseDeployment(JSON.parse(readFileSync(path.join(dir, "31337.json"), "utf8")) as unknown);
@@ -143,6 +146,8 @@ describe("DAO and operator CLIs on hardhat node", function () {
       dir,
       "--deployment-id",
       deploymentId,
+      "--yes",
+      "--skip-estimate",
     );
     expect(again.code, again.err).to.equal(0);
     expect(again.out).to.contain("Nothing new to deploy");
