@@ -6,16 +6,20 @@
  *                       4-ary batch tree (65,536 slots; depth 2 = 16 slots with --quick)
  *                       (challengeGasDepth2 / challengeGasDepth5 for 16 / 1,024 slots)
  *   challengeP256Gas    successful challenge of a forged leaf of a P-256 device at depth 8
+ *   challengeDuplicateGasDepth2 / Depth4  successful challengeDuplicate (a reading of batch n
+ *                       repeated in batch n+1) at depth 2 / 4 (16 / 256 slots): two leaves and
+ *                       two inclusion proofs
  *   poseidon5LeafGas, inclusionDepth8Gas  the two hashing parts of a challenge, as calls
  */
 import { network } from "hardhat";
 import { generateKeyPair } from "../sdk/src/index.js";
-import { asChallenge, deployDa, type DaFixture } from "../test/da/fixture.js";
+import { asChallenge, committedLeaf, deployDa, type DaFixture } from "../test/da/fixture.js";
 import type { BenchSuite, Figure } from "./types.js";
 
 async function commitGas(f: DaFixture, depth: number, leafCount: number): Promise<bigint> {
   const id = await f.da.nextBatchId();
-  const tx = await f.da.connect(f.sequencer).commitBatch(id, 123n, leafCount, depth, 1n, `da://batch/${id}`);
+  // A root is accepted once: a distinct one per batch.
+  const tx = await f.da.connect(f.sequencer).commitBatch(id, 1_000n + id, leafCount, depth, 1n, `da://batch/${id}`);
   const receipt = await tx.wait();
   if (!receipt) throw new Error("commitBatch was not mined");
   return receipt.gasUsed;
@@ -27,6 +31,8 @@ const suite: BenchSuite = {
     const connection = await network.create();
     const f = await deployDa(connection);
     const figures: Figure[] = [];
+    // Each open batch locks slashAmount (1 ETH) of the bond for its challenge window.
+    await f.da.connect(f.sequencer).depositBond({ value: 40n * 10n ** 18n });
 
     await commitGas(f, 5, 1000); // first commitment pays cold storage of the counter's slot
     const commits: bigint[] = [];
@@ -37,7 +43,7 @@ const suite: BenchSuite = {
       label: "DA commitBatch",
       value: Number(commitAvg),
       unit: "gas",
-      note: "steady state, 22-byte uri; independent of batch size",
+      note: "steady state (back-to-back: every earlier lock still held), 22-byte uri; independent of batch size",
     });
 
     // 4-ary depths 2 / 5 / 8 hold 16 / 1,024 / 65,536 readings (binary depths 4 / 10 / 16).
@@ -107,6 +113,27 @@ const suite: BenchSuite = {
       note: "add to challengeP256Gas on chains without 0x100",
     });
     await f.da.connect(f.sequencer).depositBond({ value: 10n ** 18n });
+
+    for (const depth of [2, 4]) {
+      ctx.log(`duplicate challenge at depth ${depth}`);
+      const base = BigInt(100 * depth);
+      const reading = (seq: bigint) =>
+        f.sign(f.devices.secp.key, { deviceId: f.devices.secp.id, seq, timestamp: 1_700_000_000n + seq, value: 1n });
+      const first = f.makeBatch([reading(base + 1n), reading(base + 2n)], depth);
+      const later = f.makeBatch([reading(base + 3n), first.readings[1]], depth);
+      const id1 = await f.commit(first);
+      const id2 = await f.commit(later);
+      const tx = await f.da.connect(f.challenger).challengeDuplicate(committedLeaf(first, id1, 1), committedLeaf(later, id2, 1));
+      const receipt = await tx.wait();
+      if (!receipt) throw new Error("duplicate challenge was not mined");
+      figures.push({
+        key: `challengeDuplicateGasDepth${depth}`,
+        label: `DA duplicate challenge (a reading repeated in a later batch, depth ${depth} = ${4 ** depth} slots)`,
+        value: Number(receipt.gasUsed),
+        unit: "gas",
+        note: "two leaves + two inclusion proofs + slash",
+      });
+    }
 
     const honest = f.sign(f.devices.p256.key, { deviceId: f.devices.p256.id, seq: 1n, timestamp: 1_700_000_000n, value: 1n });
     const hb = f.makeBatch([honest], 8);

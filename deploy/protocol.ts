@@ -15,7 +15,9 @@
  *   timelockDelay   seconds between queueing and executing a governance operation (default 2 days)
  *   firstEpoch      first epoch the distributor pays — required
  *   settlementDelay seconds after an epoch ends before it can close (default 2 days; must exceed
- *                   commit delay + DA challenge window + proving time)
+ *                   commit delay + DA challenge window + proving time). The distributor refuses one
+ *                   not above the DA challenge window, and becomes the DA's batch consumer here, so
+ *                   governance can never raise the window to it afterwards.
  *   ruleMinValue, ruleMaxValue, ruleCapPerBatch  reward rule version 0 (default: any value, 16)
  */
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
@@ -72,6 +74,11 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
   });
   const distributorMints = m.call(rewards.rewardEmission, "grantRole", [id("DISTRIBUTOR_ROLE"), rewardDistributor], {
     id: "GrantDistributorToDistributor",
+  });
+  // The DA keeps its challenge window below the distributor's (immutable) settlement delay from
+  // now on. Set by the deployer while it still holds the DA's admin role (handed over below).
+  const batchConsumer = m.call(da.dataAvailability, "setBatchConsumer", [rewardDistributor], {
+    id: "DataAvailabilityBatchConsumer",
   });
 
   const { claimPaymaster } = buildClaimPaymaster(m, {
@@ -145,6 +152,7 @@ export function buildProtocol(m: IgnitionModuleBuilder, ext: ProtocolExternals) 
           ["DEFAULT_ADMIN_ROLE", DEFAULT_ADMIN_ROLE],
           ["SEQUENCER_ADMIN_ROLE", id("SEQUENCER_ADMIN_ROLE")],
         ],
+        after: [batchConsumer],
       },
     ],
     ownable2Step: [{ name: "ClaimPaymaster", contract: claimPaymaster, after: [paymasterDirectory] }],

@@ -544,13 +544,13 @@ contract DataAvailability is
         }
     }
 
-    /// @dev The leaf of `l.reading`, after checking the proof's shape and that the leaf is at slot
-    /// `l.index` under the root of `b` (batch `l.batchId`).
-    function _provenLeaf(CommittedLeaf calldata l, BatchRecord storage b) internal view returns (uint256 leaf) {
-        _checkProofShape(l.batchId, b, l.index, l.siblings.length);
-        leaf = _leafOf(l.reading);
-        if (_computeRoot(leaf, l.index, l.siblings) != b.root) {
-            revert DataAvailabilityInvalidInclusionProof(l.batchId, l.index, leaf);
+    /// @dev The leaf of `c.reading`, after checking the proof's shape and that the leaf is at slot
+    /// `c.index` under the root of `b` (batch `c.batchId`).
+    function _provenLeaf(CommittedLeaf calldata c, BatchRecord storage b) internal view returns (uint256 leaf) {
+        _checkProofShape(c.batchId, b, c.index, c.siblings.length);
+        leaf = _leafOf(c.reading);
+        if (_computeRoot(leaf, c.index, c.siblings) != b.root) {
+            revert DataAvailabilityInvalidInclusionProof(c.batchId, c.index, leaf);
         }
     }
 
@@ -592,8 +592,10 @@ contract DataAvailability is
     /// locking bond (invalidated ones released theirs already). Stops at the first batch still
     /// open, so a batch behind it with an earlier deadline (the window was shortened in between)
     /// keeps its lock a little longer: conservative. Each batch is released once, so the walk is
-    /// amortised O(1) per commit.
+    /// amortised O(1) per commit; when every window is over (the last deadline has passed, e.g.
+    /// after a pause) the queue is dropped at once instead of walked.
     function _openLocks(Sequencer storage s) internal view returns (uint256 head, uint256 open) {
+        if (s.lastChallengeDeadline <= block.timestamp) return (0, 0);
         mapping(uint256 => BatchRecord) storage batches = _s().batches;
         head = s.oldestLockedBatch;
         open = s.lockedBatches;

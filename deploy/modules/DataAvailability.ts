@@ -13,6 +13,10 @@
  *   minBond              wei a sequencer must bond to commit (default 1 ether)
  *   slashAmount          wei slashed per invalidated batch (default 1 ether)
  *   challengerRewardBps  challenger's share of a slash (default 5000 = 50 %)
+ *
+ * The batch consumer (the RewardDistributor, whose settlement delay the challenge window must stay
+ * below) is set by the full-protocol composition (deploy/protocol.ts) while the deployer still holds
+ * the admin role; a DA deployed alone has none until its admin calls setBatchConsumer.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";

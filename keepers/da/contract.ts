@@ -3,15 +3,56 @@
  * IBatchCommitments view. Kept as an ABI fragment so the keeper does not depend on the contract's
  * build; the signature is fixed across layers:
  *   commitBatch(uint256 batchId, uint256 root, uint32 leafCount, uint8 depth, uint64 epoch, string uri)
- * where batchId must be nextBatchId() (consecutive from 1: never skipped, never twice).
+ * where batchId must be nextBatchId() (consecutive from 1: never skipped, never twice), the root
+ * must not have been committed before, and the sequencer's bond must cover one more open batch
+ * (every batch locks slashAmount until its challenge window ends). The refusals the keeper acts on
+ * are listed so that ethers decodes them.
  */
-import { Contract, type ContractRunner } from "ethers";
+import { Contract, Interface, type ContractRunner } from "ethers";
 
 export const BATCH_COMMITMENTS_ABI = [
   "function commitBatch(uint256 batchId, uint256 root, uint32 leafCount, uint8 depth, uint64 epoch, string uri)",
   "function nextBatchId() view returns (uint256)",
   "function getBatch(uint256 batchId) view returns (tuple(uint256 root, uint32 leafCount, uint8 depth, uint64 epoch, uint64 committedAt, address sequencer, uint8 status))",
+  "error DataAvailabilityUnexpectedBatchId(uint256 batchId, uint256 expected)",
+  "error DataAvailabilityNotSequencer(address account)",
+  "error DataAvailabilityNotBonded(address sequencer, uint256 bond, uint256 minBond)",
+  "error DataAvailabilityBondLocked(address sequencer, uint256 bond, uint256 openBatches, uint256 required)",
+  "error DataAvailabilityRootAlreadyCommitted(uint256 root, uint256 firstBatchId)",
 ] as const;
+
+/**
+ * Refusals that another try in the same tick cannot cure: the keeper stops committing until the next
+ * tick (a bond lock ends when a batch's challenge window does; the others need an operator).
+ */
+export const WAIT_FOR_NEXT_TICK = new Set([
+  "DataAvailabilityNotSequencer",
+  "DataAvailabilityNotBonded",
+  "DataAvailabilityBondLocked",
+  "DataAvailabilityRootAlreadyCommitted",
+]);
+
+const IFACE = new Interface(BATCH_COMMITMENTS_ABI);
+
+/**
+ * The custom error a reverted call carries (name and named arguments), when the ABI above knows it.
+ * A sent transaction's revert surfaces at gas estimation, where ethers leaves it undecoded (only
+ * `data`), so the data is decoded here.
+ */
+export function revertOf(e: unknown): { name: string; args: Record<string, string> } | null {
+  const data = (e as { data?: unknown } | null)?.data;
+  if (typeof data !== "string") return null;
+  let parsed: ReturnType<Interface["parseError"]>;
+  try {
+    parsed = IFACE.parseError(data);
+  } catch {
+    return null;
+  }
+  if (!parsed) return null;
+  const args: Record<string, string> = {};
+  parsed.fragment.inputs.forEach((p, i) => (args[p.name] = String(parsed!.args[i])));
+  return { name: parsed.name, args };
+}
 
 export interface ChainBatch {
   root: bigint;

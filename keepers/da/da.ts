@@ -21,7 +21,7 @@ import { daemonOptions, opt, type OptionValues, rpcUrlOption } from "../common/o
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
 import { TxManager, isRevert } from "../common/tx.js";
-import { batchCommitments, type ChainBatch } from "./contract.js";
+import { batchCommitments, revertOf, WAIT_FOR_NEXT_TICK, type ChainBatch } from "./contract.js";
 import { loadBatchPayload } from "./payload.js";
 
 export const daOptions = {
@@ -122,6 +122,13 @@ export class DaKeeper extends Service {
         this.log.info("DaKeeper#commit", { batchId: b.batchId, root: b.root, tx: receipt.hash });
       } catch (e) {
         if (!isRevert(e)) throw e;
+        const refusal = revertOf(e);
+        if (refusal && WAIT_FOR_NEXT_TICK.has(refusal.name)) {
+          // E.g. DataAvailabilityBondLocked: every open batch locks slashAmount of the bond until its
+          // challenge window ends; the batch waits in the store until the bond covers it.
+          this.log.warn("DaKeeper#commitRefused", { batchId: b.batchId, reason: refusal.name, ...refusal.args });
+          break;
+        }
         // Someone else committed this id first (another keeper): re-read the chain next round.
         this.log.warn("DaKeeper#commitReverted", { batchId: b.batchId, err: e as Error });
       }

@@ -61,6 +61,12 @@ const EPOCH_LENGTH = 3600n;
 const FIRST_EPOCH = 0n;
 const EMISSION = 100_000n * 10n ** 18n + 7n;
 const CHALLENGE_WINDOW = 60n;
+/**
+ * Every batch locks SLASH_AMOUNT of the sequencer's bond until its challenge window ends: the bond
+ * covers SEQUENCER_BOND / SLASH_AMOUNT = 1,000 open batches, more than the largest demo makes.
+ */
+const SLASH_AMOUNT = TOKEN / 100n;
+const SEQUENCER_BOND = 10n * TOKEN;
 const SETTLEMENT_DELAY = 300n;
 const TIMELOCK_DELAY = 60n;
 const VOTING_DELAY = 1n;
@@ -176,6 +182,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
           ruleMaxValue: FIRST_RULE.maxValue,
           ruleCapPerBatch: FIRST_RULE.capPerBatch,
           retentionWindow: 7n * 86_400n,
+          slashAmount: SLASH_AMOUNT,
           epochBudget: TOKEN,
           accountBudget: 10n ** 16n,
         },
@@ -243,7 +250,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       call(await registry.getAddress(), registry.interface, "approveMaker", [maker.address, "Acme Sensors (demo)"]),
       call(await da.getAddress(), da.interface, "addSequencer", [sequencer.address]),
     ]);
-    await (await (da.connect(sequencer) as typeof da).depositBond({ value: TOKEN })).wait();
+    await (await (da.connect(sequencer) as typeof da).depositBond({ value: SEQUENCER_BOND })).wait();
 
     // ------------------------------------------------------------------ store
     const tmp = mkdtempSync(path.join(os.tmpdir(), "depin-demo-"));

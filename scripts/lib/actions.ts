@@ -83,6 +83,13 @@ export const ACTIONS: ActionSpec[] = [
     params: [["seconds", "uint"]],
   },
   {
+    name: "set batch consumer",
+    summary: "contract settling DA batches (the distributor): the challenge window stays below its settlement delay",
+    contract: "dataAvailability",
+    fn: "setBatchConsumer",
+    params: [["consumer", "address"]],
+  },
+  {
     name: "set unbonding delay",
     summary: "seconds between a sequencer's unbonding and withdrawal",
     contract: "dataAvailability",

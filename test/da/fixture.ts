@@ -97,7 +97,11 @@ const KEYS = {
   stranger: generateKeyPair("secp256k1"),
 };
 
-export async function deployDa(connection: NetworkConnection): Promise<DaFixture> {
+/**
+ * `bond`: wei the sequencer bonds (default 2 ETH). Every open batch locks `slashAmount` (1 ETH) of
+ * it until its challenge window ends, so tests that commit many batches within a window pass more.
+ */
+export async function deployDa(connection: NetworkConnection, opts: { bond?: bigint } = {}): Promise<DaFixture> {
   const { ethers, ignition } = connection;
   const [admin, sequencer, challenger, other] = await ethers.getSigners();
   const chainId = (await ethers.provider.getNetwork()).chainId;
@@ -128,7 +132,7 @@ export async function deployDa(connection: NetworkConnection): Promise<DaFixture
   await directory.addKey(devices.rotated.id, KEY_TYPE.p256, devices.rotated.newKey.publicId, ROTATION_TIME);
 
   await da.connect(admin).addSequencer(sequencer.address);
-  await da.connect(sequencer).depositBond({ value: 2n * ONE_ETHER });
+  await da.connect(sequencer).depositBond({ value: opts.bond ?? 2n * ONE_ETHER });
 
   const makeBatch = (readings: SignedReading[], depth = 2): Batch => {
     const leaves = readings.map((r) => hashReading(poseidon, r));

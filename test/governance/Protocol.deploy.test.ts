@@ -30,6 +30,9 @@ describe("Protocol deployment — hand-over to the timelock", function () {
       REWARD_VERIFIER.slots,
     ]);
     expect(await f.distributor.batches()).to.equal(await f.da.getAddress());
+    // The DA's challenge window is bounded by the distributor's settlement delay from deployment on.
+    expect(await f.da.batchConsumer()).to.equal(await f.distributor.getAddress());
+    expect(await f.da.challengeWindow()).to.be.lessThan(await f.distributor.settlementDelay());
     expect(await f.distributor.directory()).to.equal(await f.registry.getAddress());
   });
 });

@@ -191,7 +191,9 @@ async function main(): Promise<number> {
   try {
     // ---- chain: the real DataAvailability (bonded sequencer #1) and the directory test double
     const conn = await network.create();
-    const da = await deployDa(conn);
+    // Every batch committed in a challenge window locks slashAmount (1 ETH) of the bond: enough
+    // for every batch a run commits.
+    const da = await deployDa(conn, { bond: 5_000n * 10n ** 18n });
     const chainId = da.chainId;
     const rpc = await rpcEndpoint(conn.provider);
     cleanups.push(() => rpc.close());

@@ -60,7 +60,8 @@ let schemaSeq = 0;
 export async function setup(kind: StoreKind) {
   const conn = await network.create();
   const { ethers, networkHelpers } = conn;
-  const da = await deployDa(conn);
+  // Each committed batch locks the DA's slashAmount (1 ETH) of the bond for its challenge window.
+  const da = await deployDa(conn, { bond: 100n * 10n ** 18n });
   const [admin, , , , owner] = await ethers.getSigners();
   const chainId = da.chainId;
   const now = BigInt(await networkHelpers.time.latest());
