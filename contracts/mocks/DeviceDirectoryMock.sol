@@ -14,6 +14,10 @@ contract DeviceDirectoryMock is IDeviceDirectory {
     mapping(uint256 deviceId => address) private _recipient;
     mapping(uint256 deviceId => address) private _owner;
 
+    /// @notice Delay before a revocation takes effect, as in the device registry
+    /// (DeviceRegistry.KEY_REVOCATION_DELAY): rotations and decommissions are scheduled, not instant.
+    uint64 public constant KEY_REVOCATION_DELAY = 10 minutes;
+
     /// @notice Appends a key to the device's history (and marks the device Active if unknown).
     function addKey(uint256 deviceId, KeyType keyType, bytes calldata publicKey, uint64 validFrom) external {
         _keys[deviceId].push(DeviceKey({keyType: keyType, publicKey: publicKey, validFrom: validFrom, revokedAt: 0}));
@@ -25,6 +29,31 @@ contract DeviceDirectoryMock is IDeviceDirectory {
         uint256 count = _keys[deviceId].length;
         if (index >= count) revert DeviceDirectoryMockKeyIndexOutOfRange(deviceId, index, count);
         _keys[deviceId][index].revokedAt = revokedAt;
+    }
+
+    /// @notice A key rotation with the registry's semantics (DeviceRegistry.rotateKey): the current
+    /// (last) key is revoked at now + KEY_REVOCATION_DELAY and the new key is valid from that same
+    /// instant. Returns the new key's index.
+    function rotateKeyScheduled(
+        uint256 deviceId,
+        KeyType keyType,
+        bytes calldata publicKey
+    ) external returns (uint256 index) {
+        uint64 effectiveAt = uint64(block.timestamp) + KEY_REVOCATION_DELAY;
+        DeviceKey[] storage keys = _keys[deviceId];
+        index = keys.length;
+        if (index == 0) revert DeviceDirectoryMockKeyIndexOutOfRange(deviceId, 0, 0);
+        keys[index - 1].revokedAt = effectiveAt;
+        keys.push(DeviceKey({keyType: keyType, publicKey: publicKey, validFrom: effectiveAt, revokedAt: 0}));
+    }
+
+    /// @notice A decommission with the registry's semantics (DeviceRegistry.decommission): the
+    /// current key is revoked at now + KEY_REVOCATION_DELAY and the device is Decommissioned now.
+    function decommissionScheduled(uint256 deviceId) external {
+        uint256 count = _keys[deviceId].length;
+        if (count == 0) revert DeviceDirectoryMockKeyIndexOutOfRange(deviceId, 0, 0);
+        _keys[deviceId][count - 1].revokedAt = uint64(block.timestamp) + KEY_REVOCATION_DELAY;
+        _status[deviceId] = DeviceStatus.Decommissioned;
     }
 
     function setStatus(uint256 deviceId, DeviceStatus status) external {
