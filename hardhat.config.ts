@@ -40,6 +40,26 @@ export default defineConfig({
         async afterAll() {
           const curve = (globalThis as { curve_bn128?: { terminate(): Promise<void> } | null }).curve_bn128;
           if (curve) await curve.terminate();
+          // A test that failed half-way may leave a keeper or broker it spawned running, which
+          // keeps the run from exiting (CI then hangs until its time limit): name and stop them.
+          const { execFileSync } = await import("node:child_process");
+          let children: string[] = [];
+          try {
+            children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
+              .split("\n")
+              .map((l) => l.trim())
+              .filter((l) => l !== "" && !l.includes(" ps -o "));
+          } catch {
+            // ps exits 1 when there are no children
+          }
+          for (const line of children) {
+            console.error(`[test] stopping a process a test left running: ${line}`);
+            try {
+              process.kill(Number(line.split(" ")[0]), "SIGKILL");
+            } catch {
+              // already gone
+            }
+          }
         },
       },
     },

@@ -306,7 +306,7 @@ contract NetworkInvariantTest is NetworkInvariantBase {
     }
 
     function _name() internal pure override returns (string memory) {
-        return "DEPIN_INV_NETWORK";
+        return "INVARIANT_NETWORK";
     }
 
     /// Per invariant, the states that make it meaningful: (1) settlements, minted epochs, claims
@@ -347,7 +347,7 @@ contract NetworkHandlerPathsTest is NetworkInvariantBase {
     function _fullCheck() internal view override {}
 
     function _name() internal pure override returns (string memory) {
-        return "DEPIN_INV_PATHS";
+        return "INVARIANT_PATHS";
     }
 
     function _reach(NetworkHandler.Counts memory) internal pure override returns (string[] memory, uint256[] memory) {}
