@@ -10,6 +10,7 @@
  * SIGTERM/SIGINT.
  */
 import { Bridge, bridgeOptions } from "./bridge/bridge.js";
+import { brokerSetup, brokerSetupOptions } from "./bridge/broker-setup.js";
 import { parseArgv } from "./common/cli.js";
 import { createLogger, type LogLevel } from "./common/log.js";
 import {
@@ -92,6 +93,7 @@ const OTHER_VARIABLES = new Set(["DEPIN_DEPLOYMENT", "DEPIN_TEST_LOGS", "DEPIN_P
 function checkEnvironment(env: NodeJS.ProcessEnv): void {
   const known = new Set(OTHER_VARIABLES);
   for (const c of Object.values(COMMANDS)) for (const k of Object.keys(c.specs)) known.add(envName(k));
+  for (const k of Object.keys(brokerSetupOptions)) known.add(envName(k));
   for (const name of Object.keys(env)) {
     if (!name.startsWith("DEPIN_") || known.has(name)) continue;
     const near = [...known].filter((k) => editDistance(k, name) <= 2);
@@ -117,11 +119,36 @@ function usage(): string {
     "",
     "Commands:",
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`),
+    `  broker-setup  ${BROKER_SETUP_SUMMARY}`,
     "",
     "Run `<command> --help` for its options. Options may also be set as DEPIN_<NAME> environment variables.",
     "--deployment <deployments/<chainId>.json> (or DEPIN_DEPLOYMENT) fills the contract addresses",
     "(--directory, --da, --distributor) and the bridge's --network-id from a deploy script's record.",
   ].join("\n");
+}
+
+const BROKER_SETUP_SUMMARY =
+  "writes the dynamic-security file, mosquitto.conf and bridge env file of a Mosquitto the bridge secures (--broker-acl dynsec)";
+
+/** `broker-setup`: a one-shot command, not a daemon (keepers/bridge/broker-setup.ts). */
+function runBrokerSetup(flags: Record<string, string | boolean>): number {
+  if (flags.help) {
+    console.log(
+      `Usage: npx tsx keepers/cli.ts broker-setup --dynsec-file <file> [options]\n\n${BROKER_SETUP_SUMMARY}.\n` +
+        `Passwords may come from DEPIN_BROKER_ADMIN_PASSWORD / DEPIN_BROKER_PASSWORD; not given, they are generated into --env-out.\n\nOptions:\n${describeOptions(brokerSetupOptions)}`,
+    );
+    return 0;
+  }
+  try {
+    checkEnvironment(process.env);
+    const o = parseOptions(brokerSetupOptions, { ...optionsFromEnv(brokerSetupOptions), ...flags });
+    console.log(JSON.stringify(brokerSetup(o), null, 2));
+    return 0;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`broker-setup: ${e.message}`);
+    return 2;
+  }
 }
 
 async function main(): Promise<number> {
@@ -131,6 +158,7 @@ async function main(): Promise<number> {
     console.log(usage());
     return name ? 0 : flags.help ? 0 : 2;
   }
+  if (name === "broker-setup") return runBrokerSetup(flags);
   const cmd = COMMANDS[name];
   if (!cmd) {
     console.error(`unknown command ${JSON.stringify(name)}\n\n${usage()}`);

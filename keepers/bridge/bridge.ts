@@ -37,12 +37,9 @@ import {
   CLOCK_DRIFT_ALLOWANCE_SEC,
   KEY_REVOCATION_DELAY_SEC,
   TOPIC_SHARDS,
-  connectDigest,
   encodeReceipts,
-  keyWindowAt,
   encodeRejection,
   errorTopic,
-  parseConnectPassword,
   receiptTopic,
   shardFilter,
   type Receipt,
@@ -62,12 +59,13 @@ import { ChainConfigError, bindStoreToChain } from "../common/chain.js";
 import { rewardDistributor } from "../common/rewards.js";
 import { Service } from "../common/service.js";
 import { openStore, type Store } from "../common/store/index.js";
-import { DeviceStatus, OnChainDirectory, type DeviceDirectory } from "./directory.js";
+import { OnChainDirectory, type DeviceDirectory } from "./directory.js";
+import { BrokerAuth, brokerAuthOptions, checkBrokerAuthOptions } from "./broker-auth.js";
 import { Ingestor, type Responder } from "./ingest.js";
 import { SignaturePool } from "./signature-pool.js";
 import { PipelinedSubscriber } from "./subscriber.js";
-import { recoverAddress, signDigestFast } from "./verify.js";
-import { answerDigest, hexToBytes, keyPairFromPrivate, verifyDigest } from "../../sdk/src/index.js";
+import { signDigestFast } from "./verify.js";
+import { answerDigest, hexToBytes, keyPairFromPrivate } from "../../sdk/src/index.js";
 
 export const bridgeOptions = {
   store: storeOption(),
@@ -116,6 +114,7 @@ export const bridgeOptions = {
     ["FULL", "NORMAL"] as const,
     "FULL",
   ),
+  ...brokerAuthOptions,
   ...daemonOptions({
     schedule: "*/10 * * * * *",
     metricsPort: 9101,
@@ -153,6 +152,8 @@ export class Bridge extends Service {
   broker?: Aedes;
   private server?: net.Server;
   private subscribers: PipelinedSubscriber[] = [];
+  /** Device admission: the CONNECT check, and on an external broker dynsec / HTTP auth (broker-auth.ts). */
+  brokerAuth!: BrokerAuth;
   /** Publishes receipts and rejections when the bridge runs on an external broker. */
   private responder?: MqttClient;
   private readonly principals = new WeakMap<object, Principal>();
@@ -166,6 +167,7 @@ export class Bridge extends Service {
     private readonly deps: BridgeDeps = {},
   ) {
     super("bridge", deps.log ?? silentLogger);
+    checkBrokerAuthOptions(opts);
     if (TOPIC_SHARDS % opts.connections !== 0)
       throw new Error(`invalid option --connections: must divide ${TOPIC_SHARDS}, got ${opts.connections}`);
     // A rotation or decommission takes effect KEY_REVOCATION_DELAY after its block. A reading the
@@ -264,6 +266,12 @@ export class Bridge extends Service {
       this.registry,
       this.log,
     );
+    this.brokerAuth = await BrokerAuth.start(this.opts, {
+      directory: this.directory,
+      log: this.log,
+      registry: this.registry,
+      now: this.deps.now,
+    });
     if (this.opts.brokerUrl) await this.startSubscribers();
     else await this.startEmbedded();
   }
@@ -390,27 +398,7 @@ export class Bridge extends Service {
     }
     if (!/^(0|[1-9]\d{0,19})$/.test(username) || BigInt(username) >= 1n << 64n) return null;
     const deviceId = BigInt(username);
-    let token;
-    try {
-      token = parseConnectPassword(pw);
-    } catch {
-      return null;
-    }
-    if (Math.abs(Number(token.timestamp) - this.nowSec()) > this.opts.connectMaxSkewSec) return null;
-    const info = await this.directory.get(deviceId);
-    if (info.status !== DeviceStatus.Active) return null;
-    const digest = connectDigest(this.opts.networkId, deviceId, token.timestamp);
-    const sig = Buffer.from(token.signature.slice(2), "hex");
-    // Revocations are scheduled: during a pending rotation the outgoing key (revoked from a future
-    // instant) and the incoming one (valid from it) both identify the device.
-    const current = info.keys.filter((k) => keyWindowAt(k, token.timestamp) !== "revoked");
-    const who = sig.length === 65 ? recoverAddress(digest, sig) : null;
-    const ok = current.some((k) =>
-      k.type === "secp256k1"
-        ? who !== null && k.publicId === who
-        : sig.length === 64 && verifyDigest("p256", k.publicId, digest, token.signature),
-    );
-    return ok ? { kind: "device", deviceId } : null;
+    return (await this.brokerAuth.admission.checkToken(deviceId, pw)).ok ? { kind: "device", deviceId } : null;
   }
 
   private async startSubscribers(): Promise<void> {
@@ -452,6 +440,7 @@ export class Bridge extends Service {
     }
     const n = (await this.directory.refresh?.()) ?? 0;
     this.log.debug("Bridge#refresh", { devices: n });
+    await this.brokerAuth?.tick();
   }
 
   status(): Record<string, unknown> {
@@ -466,6 +455,7 @@ export class Bridge extends Service {
       signatureThreads: this.opts.verifyThreads,
       signatureFallback: this.signatures?.fallback,
       connectedClients: this.broker?.connectedClients,
+      ...this.brokerAuth?.status(),
     };
   }
 
@@ -473,6 +463,7 @@ export class Bridge extends Service {
     // Stop taking messages first, let the pipeline finish, then close the store.
     await Promise.all(this.subscribers.map((c) => c.close()));
     this.subscribers = [];
+    await this.brokerAuth?.close();
     // Closing the broker disconnects its clients; only then can the listener finish closing.
     const closed = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));
