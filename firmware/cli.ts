@@ -10,7 +10,16 @@
  * `simulate` prints a JSON summary (recorded, receipts, rejections by code, pending) at the end.
  */
 import { readFileSync, chmodSync, renameSync, writeFileSync } from "node:fs";
-import { KeyFileError, formatKeyFile, generateKeyPair, keyFileOf, keyPairOf, parseKeyFile } from "../sdk/src/index.js";
+import {
+  DEFAULT_ENROL_PASSWORD,
+  DEFAULT_ENROL_USERNAME,
+  KeyFileError,
+  formatKeyFile,
+  generateKeyPair,
+  keyFileOf,
+  keyPairOf,
+  parseKeyFile,
+} from "../sdk/src/index.js";
 import { parseArgv } from "../keepers/common/cli.js";
 import { ConfigError, describeOptions, opt, parseOptions, topicRootOption } from "../keepers/common/options.js";
 import { saveKey } from "./keystore.js";
@@ -47,6 +56,13 @@ const simulateOptions = {
     default: "",
     pattern: /^$|^0x[0-9a-fA-F]{40}$/,
   }),
+  brokerAuth: opt.oneOf(
+    "token = signed connect token at CONNECT (embedded broker, EMQX with the bridge's HTTP auth); enrol = enrol the token first on a Mosquitto the bridge secures (--broker-acl dynsec)",
+    ["token", "enrol"] as const,
+    "token",
+  ),
+  enrolUsername: opt.string("the public enrol account (broker-setup)", { default: DEFAULT_ENROL_USERNAME }),
+  enrolPassword: opt.string("its password (public)", { default: DEFAULT_ENROL_PASSWORD }),
   networkId: opt.bigint("network id the devices sign for", { default: 31337n }),
   rate: opt.int("readings per second per device", { default: 1, min: 1, max: 1000 }),
   duration: opt.int("seconds of recording", { default: 10, min: 1 }),

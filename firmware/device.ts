@@ -16,8 +16,11 @@
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
 import {
+  DEFAULT_ENROL_PASSWORD,
+  DEFAULT_ENROL_USERNAME,
   DEFAULT_TOPIC_ROOT,
   checkTopicRoot,
+  enrolTopic,
   connectPassword,
   errorTopic,
   isFinalRejection,
@@ -34,6 +37,7 @@ import {
   type Rejection,
   type SignedReading,
 } from "../sdk/src/index.js";
+import { backoffMs, publishEnrolment } from "./enrol.js";
 import { Journal } from "./journal.js";
 
 /** A device key and the first reading timestamp it signs (the registry's `validFrom`). */
@@ -66,6 +70,16 @@ export interface DeviceOptions {
   /** Readings published and awaiting receipt at most (flow control after a long outage; default 100). */
   maxInflight?: number;
   reconnectPeriodMs?: number;
+  /**
+   * How the device proves itself to the broker: "token" (default) sends a fresh signed connect
+   * token as password at every CONNECT (the embedded broker; EMQX with the bridge's HTTP auth);
+   * "enrol" first publishes the token with the enrol account to a Mosquitto the bridge secures
+   * (`--broker-acl dynsec`), then connects with it, re-enrolling with back-off when refused.
+   */
+  brokerAuth?: "token" | "enrol";
+  /** The public enrol account (default depin-enrol / depin-enrol, as broker-setup creates it). */
+  enrolUsername?: string;
+  enrolPassword?: string;
   /** Unix seconds; a fault injector can skew it. */
   clock?: () => number;
 }
@@ -104,7 +118,20 @@ export class Device extends EventEmitter<DeviceEvents> {
     resigned: 0,
     /** Readings kept without a key to re-sign them (see `held`). */
     held: 0,
+    /** Connect tokens published on the enrol topic (brokerAuth "enrol"). */
+    enrolments: 0,
+    /** Connections the broker refused or lost before CONNACK (brokerAuth "enrol"). */
+    refused: 0,
   };
+  /** brokerAuth "enrol": the enrolled token, whether it opened a connection, the retry count. */
+  private readonly enrolment: {
+    token?: string;
+    works: boolean;
+    attempt: number;
+    up: boolean;
+    upAt: number;
+    timer?: NodeJS.Timeout;
+  } = { works: false, attempt: 0, up: false, upAt: 0 };
 
   constructor(readonly opts: DeviceOptions) {
     super();
@@ -178,19 +205,43 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   /** Connects (and keeps reconnecting); resolves on the first connection or after `waitMs`. */
   async start(waitMs = 10_000): Promise<void> {
+    const enrol = this.opts.brokerAuth === "enrol";
     const client = mqtt.connect(this.opts.brokerUrl, {
       clientId: `depin-dev-${this.opts.deviceId}`,
       clean: true,
       protocolVersion: 4,
       username: this.opts.deviceId.toString(),
-      password: this.password(),
-      reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
+      password: enrol ? undefined : this.password(),
+      // Enrol mode reconnects by itself (enrolAndConnect), with back-off.
+      reconnectPeriod: enrol ? 0 : (this.opts.reconnectPeriodMs ?? 1000),
+      manualConnect: enrol,
       connectTimeout: 5_000,
     });
     this.client = client;
     client.on("reconnect", () => {
-      client.options.password = this.password(); // connect tokens expire: sign a fresh one
+      if (!enrol) client.options.password = this.password(); // connect tokens expire: sign a fresh one
     });
+    if (enrol) {
+      client.on("connect", () => {
+        this.enrolment.works = true;
+        this.enrolment.up = true;
+        this.enrolment.upAt = Date.now();
+      });
+      client.on("close", () => {
+        if (this.stopped) return;
+        const e = this.enrolment;
+        if (!e.up) {
+          // Refused (or never reached): the token is not (or no longer) the account's password.
+          e.works = false;
+          this.stats.refused++;
+        } else if (Date.now() - e.upAt > 10_000) {
+          e.attempt = 0; // a connection that held: start the back-off over
+        }
+        e.up = false;
+        this.scheduleEnrol();
+      });
+      void this.enrolAndConnect();
+    }
     client.on("connect", () => {
       this.inflight.clear();
       this.lastProgress = Date.now();
@@ -215,6 +266,50 @@ export class Device extends EventEmitter<DeviceEvents> {
         resolve();
       });
     });
+  }
+
+  private scheduleEnrol(): void {
+    if (this.stopped || this.enrolment.timer) return;
+    const wait = backoffMs(this.enrolment.attempt++);
+    this.enrolment.timer = setTimeout(() => {
+      this.enrolment.timer = undefined;
+      void this.enrolAndConnect();
+    }, wait);
+  }
+
+  /**
+   * brokerAuth "enrol": reuses the token that last opened a connection; otherwise signs a fresh
+   * one, publishes it with the enrol account and gives the bridge a moment to install it. Then
+   * connects as `<deviceId>`; a refusal comes back through "close" and is retried with back-off.
+   */
+  private async enrolAndConnect(): Promise<void> {
+    const c = this.client;
+    if (this.stopped || !c) return;
+    const e = this.enrolment;
+    if (!e.works || !e.token) {
+      const token = this.password();
+      try {
+        await publishEnrolment(
+          this.opts.brokerUrl,
+          {
+            username: this.opts.enrolUsername ?? DEFAULT_ENROL_USERNAME,
+            password: this.opts.enrolPassword ?? DEFAULT_ENROL_PASSWORD,
+          },
+          enrolTopic(this.deviceId, this.topicRoot),
+          token,
+        );
+      } catch {
+        this.stats.refused++;
+        return this.scheduleEnrol();
+      }
+      e.token = token;
+      this.stats.enrolments++;
+      await new Promise((r) => setTimeout(r, 200));
+      if (this.stopped) return;
+    }
+    c.options.password = e.token;
+    e.up = false;
+    if (!c.connected) c.reconnect();
   }
 
   /** Signs, journals (durably) and, when online, publishes one reading. */
@@ -331,6 +426,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.enrolment.timer);
     await this.client?.endAsync(true);
     this.journal.close();
   }

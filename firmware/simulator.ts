@@ -30,6 +30,10 @@ export interface FleetOptions {
   topicRoot?: string;
   /** The bridge's answer-signing address; devices then ignore unsigned receipts (Device). */
   bridgeAddress?: string;
+  /** "enrol": the devices enrol their connect token on a Mosquitto the bridge secures (Device). */
+  brokerAuth?: "token" | "enrol";
+  enrolUsername?: string;
+  enrolPassword?: string;
   networkId: bigint;
   devices: number;
   /** Readings per second per device. */
@@ -81,6 +85,9 @@ export class Fleet {
         brokerUrl: opts.brokerUrl,
         topicRoot: opts.topicRoot,
         bridgeAddress: opts.bridgeAddress,
+        brokerAuth: opts.brokerAuth,
+        enrolUsername: opts.enrolUsername,
+        enrolPassword: opts.enrolPassword,
         journalFile: path.join(opts.dataDir, `device-${deviceId}.journal`),
         fsync: opts.fsync ?? false,
         receiptTimeoutMs: opts.receiptTimeoutMs ?? 5_000,
