@@ -257,7 +257,7 @@ export class AuthHttpServer {
       body = await readJson(req, 4096);
     } catch (e) {
       this.calls.inc({ endpoint, result: "bad-request" });
-      return send(400, { error: (e as Error).message });
+      return send((e as { status?: number }).status ?? 400, { error: (e as Error).message });
     }
     const str = (k: string): string | null => (typeof body[k] === "string" ? (body[k] as string) : null);
     const username = str("username");
@@ -306,13 +306,14 @@ function readJson(req: http.IncomingMessage, limit: number): Promise<Record<stri
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(new Error(`body larger than ${limit} bytes`));
-        req.destroy();
+        // Answered at once; the rest of the body is read and discarded.
+        reject(Object.assign(new Error(`body larger than ${limit} bytes`), { status: 413 }));
         return;
       }
       chunks.push(c);
     });
     req.on("end", () => {
+      if (size > limit) return;
       try {
         const v: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("body must be a JSON object");
