@@ -216,6 +216,16 @@ describe("Bridge: Mosquitto secured by dynamic security (enrolment with the sign
     expect(heard.filter((h) => h.includes("forged"))).to.deep.equal([]);
   });
 
+  it("a replayed older token of an enrolled device neither takes its account back nor disconnects it", async function () {
+    const victim = devices.find((d) => d.deviceId === A)!;
+    expect(victim.client!.connected).to.equal(true);
+    const replayed = results().replayed ?? 0;
+    await enrolRaw(A, token(A, Math.floor(Date.now() / 1000) - 120)); // fresh enough, but older than the enrolled one
+    await waitFor(() => (results().replayed ?? 0) > replayed, 20_000, "replay counted");
+    expect(victim.client!.connected).to.equal(true);
+    expect(victim.stats.refused).to.equal(0);
+  });
+
   it("stale, forged, foreign and malformed tokens are not enrolled, and open nothing", async function () {
     const before = { ...results() };
     const stale = token(C, Math.floor(Date.now() / 1000) - 3_600);
