@@ -16,7 +16,6 @@
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
 import {
-  DEFAULT_TOPIC_ROOT,
   checkTopicRoot,
   connectPassword,
   errorTopic,
@@ -50,12 +49,12 @@ export interface DeviceOptions {
   nextKey?: ScheduledKey;
   networkId: bigint;
   brokerUrl: string;
-  /** MQTT topic root of the network (default `depin`; see sdk topics). */
-  topicRoot?: string;
+  /** MQTT topic root of the network, the bridge's (sdk `networkTopicRoot` by default). */
+  topicRoot: string;
   /**
-   * The bridge's answer-signing address (its `--answer-key`). When set, receipts and rejections
-   * without that bridge's valid signature are ignored (counted in `stats.forged`), so nobody else
-   * on a shared broker can make the device forget a reading.
+   * The bridge's answer-signing address (its /status `answerAddress`). When set, receipts and
+   * rejections without that bridge's valid signature are ignored (counted in `stats.forged`), so
+   * nobody else on a shared broker can make the device forget a reading.
    */
   bridgeAddress?: string;
   journalFile: string;
@@ -109,7 +108,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   constructor(readonly opts: DeviceOptions) {
     super();
     this.journal = new Journal(opts.journalFile, { fsync: opts.fsync ?? true });
-    this.topicRoot = checkTopicRoot(opts.topicRoot ?? DEFAULT_TOPIC_ROOT);
+    this.topicRoot = checkTopicRoot(opts.topicRoot);
     this.keys = [{ key: opts.key, validFrom: 0n }];
     if (opts.nextKey) this.keys.push(opts.nextKey);
   }
@@ -179,7 +178,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** Connects (and keeps reconnecting); resolves on the first connection or after `waitMs`. */
   async start(waitMs = 10_000): Promise<void> {
     const client = mqtt.connect(this.opts.brokerUrl, {
-      clientId: `depin-dev-${this.opts.deviceId}`,
+      // Unique on a shared broker: device ids repeat across networks (each registry counts from 1),
+      // and two clients with one id would take each other's session over in a loop.
+      clientId: `${this.topicRoot.replace(/\//g, "_")}-dev-${this.opts.deviceId}`,
       clean: true,
       protocolVersion: 4,
       username: this.opts.deviceId.toString(),
