@@ -12,6 +12,8 @@ import {
   isFinalRejection,
   parseReceipts,
   parseRejection,
+  connectPassword,
+  errorTopic,
   openAnswer,
   readingTopic,
   signReading,
@@ -136,6 +138,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       topic?: () => string;
       payload: () => string;
       to?: () => bigint;
+      seq?: string;
     }[] = [
       { name: "malformed JSON", code: "MALFORMED_JSON", payload: () => '{"v":1,"deviceId":' },
       { name: "not an object", code: "NOT_AN_OBJECT", payload: () => "[1,2,3]" },
@@ -193,11 +196,36 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         code: "EQUIVOCATION",
         payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 3n, timestamp: now(), value: 999n })),
       },
+      // A reading off its canonical topic is answered on its device's error topic, with its seq
+      // (so the device drops it instead of re-sending it forever): the sender here is not a
+      // device, so the reading's own signature identifies the device to answer.
       {
         name: "wrong topic (reading of A on B's topic)",
         code: "WRONG_TOPIC",
         topic: () => readingTopic(B, root),
-        to: () => B,
+        to: () => A,
+        seq: "20",
+        payload: () => good(),
+      },
+      {
+        name: "wrong shard for the device id",
+        code: "WRONG_TOPIC",
+        topic: () => `${root}/r/${(Number(A % 16n) + 1) % 16}/${A}`,
+        seq: "20",
+        payload: () => good(),
+      },
+      {
+        name: "leading zero in the device id",
+        code: "WRONG_TOPIC",
+        topic: () => `${root}/r/${A % 16n}/0${A}`,
+        seq: "20",
+        payload: () => good(),
+      },
+      {
+        name: "trailing slash",
+        code: "WRONG_TOPIC",
+        topic: () => `${readingTopic(A, root)}/`,
+        seq: "20",
         payload: () => good(),
       },
       {
@@ -250,6 +278,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         const got = rejections[n];
         expect(got.r.code, got.r.message).to.equal(c.code);
         expect(got.device).to.equal(c.to?.() ?? A);
+        if (c.seq !== undefined) expect(got.r.seq).to.equal(c.seq);
         expect(got.r.message).to.be.a("string");
         expect(got.r.message.length).to.be.greaterThan(0);
         expect(bridge.ingestor.counts.rejected).to.equal(counted + 1);
@@ -288,6 +317,24 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       ]);
     });
 
+    it("a claim nobody signed on a non-canonical topic is refused but answered to no device", async function () {
+      const before = await bridge.store.allReadings();
+      const n = rejections.length;
+      const counted = bridge.ingestor.counts.rejected;
+      const forged = toWire(
+        signReading(NETWORK_ID, generateKeyPair("secp256k1"), { deviceId: A, seq: 21n, timestamp: now(), value: 1n }),
+      );
+      await client.publishAsync(`${root}/r/${A % 16n}/0${A}`, forged, { qos: 1 });
+      await waitFor(() => bridge.ingestor.counts.rejected > counted, 10_000, "the refusal");
+      // A later answer on the same path: had the refusal been published, it would have come first.
+      const m = receipts.length;
+      const dup = (await bridge.store.allReadings()).find((r) => r.deviceId === A && r.seq === 2n)!;
+      await client.publishAsync(readingTopic(A, root), toWire(dup), { qos: 1 });
+      await waitFor(() => receipts.length > m, 10_000, "the duplicate's receipt");
+      expect(rejections.length).to.equal(n);
+      expect(await bridge.store.allReadings()).to.deep.equal(before);
+    });
+
     it("an exact duplicate is absorbed: receipt 'duplicate', store unchanged", async function () {
       const before = await bridge.store.allReadings();
       const stored = before.find((r) => r.deviceId === A && r.seq === 2n)!;
@@ -323,6 +370,31 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         expect(got[0].code).to.equal("WRONG_TOPIC");
         expect(await bridge.store.allReadings()).to.deep.equal(before);
         await d.stop();
+      });
+
+      it("an authenticated device's own reading on a non-canonical topic: WRONG_TOPIC with its seq on its own error topic", async function () {
+        const raw = await mqtt.connectAsync(`mqtt://127.0.0.1:${bridge.mqttPort}`, {
+          username: A.toString(),
+          password: connectPassword(NETWORK_ID, keyA, A, now()),
+          clean: true,
+        });
+        try {
+          const heard: Rejection[] = [];
+          raw.on("message", (topic, payload) => heard.push(parseRejection(signed(topic, payload))!));
+          await raw.subscribeAsync(errorTopic(A, root), { qos: 1 });
+          const before = await bridge.store.allReadings();
+          const r = toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 30n, timestamp: now(), value: 1n }));
+          for (const topic of [`${root}/r/${A % 16n}/0${A}`, `${readingTopic(A, root)}/`, `${root}/r/${A}`]) {
+            const n = heard.length;
+            await raw.publishAsync(topic, r, { qos: 1 });
+            await waitFor(() => heard.length > n, 10_000, `WRONG_TOPIC for ${topic}`);
+            expect(heard[n]).to.include({ code: "WRONG_TOPIC", seq: "30" });
+            expect(heard[n].message).to.include(readingTopic(A, root)); // says where to publish
+          }
+          expect(await bridge.store.allReadings()).to.deep.equal(before);
+        } finally {
+          await raw.endAsync();
+        }
       });
 
       it("device: a reading refused KEY_NOT_YET_VALID is kept (not final) and re-signed with the key in force at its timestamp", async function () {
