@@ -12,6 +12,14 @@
  * its timestamp. A reading refused with KEY_NOT_YET_VALID (signed with the new key before its
  * hand-over) is not forgotten: the device re-signs it with the key in force at its timestamp, or,
  * when it holds no such key, keeps it in the journal without re-sending it until one is installed.
+ *
+ * Rejections: a final one (every code but KEY_NOT_YET_VALID and the transient ones, sdk
+ * `isFinalRejection`) drops the reading from the queue for good (`X` line in the journal); it is
+ * never re-sent. EQUIVOCATION is final too: the network already holds another reading under that
+ * seq (e.g. after the journal was reset), so re-sending this one can never succeed — re-sending it
+ * at once was a hot loop (16 readings → 11,511 rejections in 5 s). A reading refused with a
+ * non-final code is re-sent only after an exponential back-off with jitter (`retryDelayMs`),
+ * capped, so even a network that keeps refusing it sees at most one attempt per cap interval.
  */
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
@@ -69,6 +77,16 @@ export interface DeviceOptions {
   clock?: () => number;
 }
 
+/**
+ * Delay before re-sending a reading refused `attempt` times (1, 2, …) with a non-final code:
+ * `baseMs · 2^(attempt-1)`, capped at `capMs`, with "equal jitter" (a uniform draw in the upper
+ * half) so a fleet refused at once does not come back at once.
+ */
+export function retryDelayMs(attempt: number, random: () => number = Math.random, baseMs = 500, capMs = 300_000): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(0, attempt - 1), 30));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
 export interface DeviceEvents {
   receipt: [Receipt];
   rejected: [Rejection];
@@ -91,6 +109,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   private keys: ScheduledKey[];
   /** Pending readings refused with a non-final code that no held key can fix: not re-sent. */
   private readonly held = new Set<bigint>();
+  /** Readings refused with a non-final code: attempts so far and when they may be sent again (ms). */
+  private readonly retry = new Map<bigint, { attempts: number; at: number }>();
+  private retryTimer?: NodeJS.Timeout;
   readonly stats = {
     recorded: 0,
     published: 0,
@@ -103,6 +124,10 @@ export class Device extends EventEmitter<DeviceEvents> {
     resigned: 0,
     /** Readings kept without a key to re-sign them (see `held`). */
     held: 0,
+    /** Readings dropped for good after a final rejection. */
+    dropped: 0,
+    /** Re-sends postponed by the back-off after a non-final rejection. */
+    backedOff: 0,
   };
 
   constructor(readonly opts: DeviceOptions) {
@@ -243,12 +268,23 @@ export class Device extends EventEmitter<DeviceEvents> {
     const c = this.client;
     if (!c?.connected) return;
     const max = this.opts.maxInflight ?? 100;
+    const now = Date.now();
+    let wake = Infinity;
     for (const [seq, r] of this.journal.pending) {
       if (this.inflight.size >= max) break;
       if (this.inflight.has(seq) || this.held.has(seq)) continue;
+      const due = this.retry.get(seq)?.at ?? 0;
+      if (due > now) {
+        wake = Math.min(wake, due); // backing off after a non-final rejection
+        continue;
+      }
       this.inflight.set(seq, Date.now());
       this.stats.published++;
       c.publish(readingTopic(this.deviceId, this.topicRoot), toWire(r), { qos: 1 });
+    }
+    if (wake !== Infinity && !this.stopped) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.pump(), wake - now + 5);
     }
   }
 
@@ -285,6 +321,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       for (const r of rs) {
         const seq = BigInt(r.seq);
         this.inflight.delete(seq);
+        this.retry.delete(seq);
         if (this.journal.delivered(seq)) {
           if (r.status === "stored") this.stats.receipts++;
           else this.stats.duplicates++;
@@ -299,19 +336,36 @@ export class Device extends EventEmitter<DeviceEvents> {
       this.lastProgress = Date.now();
       if (rej.seq !== undefined) {
         const seq = BigInt(rej.seq);
-        // Only a rejection of the reading we journaled (same signature) is final for it; a
-        // rejection of an injected fault message with the same seq is not. A non-final code
-        // (KEY_NOT_YET_VALID) keeps the reading: it is re-signed and sent again, or held.
+        // A final code drops the pending reading for good (never re-sent). A rejection cannot say
+        // which copy it answers, but for a final code that does not matter: a conflicting copy is
+        // refused EQUIVOCATION only once the network holds a reading under this seq, and this
+        // one can then never be stored either. A non-final code (KEY_NOT_YET_VALID, transient)
+        // keeps the reading: it is re-signed (or held) and re-sent after a back-off.
         this.inflight.delete(seq);
         const mine = this.journal.pending.get(seq);
-        if (mine && rej.code !== "EQUIVOCATION") {
-          if (isFinalRejection(rej.code)) this.journal.refused(seq, rej.code);
-          else this.resign(mine);
+        if (mine) {
+          if (isFinalRejection(rej.code)) {
+            this.journal.refused(seq, rej.code);
+            this.retry.delete(seq);
+            this.stats.dropped++;
+          } else {
+            this.resign(mine);
+            this.backOff(seq);
+          }
         }
       }
       this.emit("rejected", rej);
       this.pump();
     }
+  }
+
+  /** Postpones the next send of `seq` by the back-off of its attempt count (the pump wakes up then). */
+  private backOff(seq: bigint): void {
+    const attempts = (this.retry.get(seq)?.attempts ?? 0) + 1;
+    const at = Date.now() + retryDelayMs(attempts);
+    this.retry.set(seq, { attempts, at });
+    this.stats.backedOff++;
+    // The pump that follows the rejection sees the new `at` and sets its wake-up timer.
   }
 
   /** Resolves when every journaled reading has a receipt or rejection (or rejects on timeout). */
@@ -332,6 +386,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     await this.client?.endAsync(true);
     this.journal.close();
   }
