@@ -29,6 +29,7 @@ import {
   keyPairFromPrivate,
   readingDigest,
   readingTopic,
+  networkTopicRoot,
   shardFilter,
   toWire,
   type DeviceKeyPair,
@@ -90,6 +91,9 @@ async function startDevices(
     },
   };
 }
+
+/** The topic root the bench's bridges derive from their network id and directory address. */
+const ROOT = networkTopicRoot(NETWORK_ID, "0x0000000000000000000000000000000000000001");
 
 const MOSQUITTO_BIN = "/usr/sbin/mosquitto";
 
@@ -194,7 +198,7 @@ const suite: BenchSuite = {
     for (let s = 0; s < per; s++) {
       for (let d = 0; d < deviceCount; d++) {
         const id = base + BigInt(d);
-        groups[d % publishers].push({ topic: readingTopic(id), payload: sign(keys[d], id, BigInt(s), now) });
+        groups[d % publishers].push({ topic: readingTopic(id, ROOT), payload: sign(keys[d], id, BigInt(s), now) });
       }
     }
 
@@ -221,7 +225,7 @@ const suite: BenchSuite = {
         c.on("message", () => received++);
         const shards = TOPIC_SHARDS / CONNECTIONS;
         await c.subscribeAsync(
-          Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i)),
+          Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i, ROOT)),
           { qos: 1 },
         );
         return c;
@@ -286,7 +290,7 @@ const suite: BenchSuite = {
         c.on("message", () => got++);
         const shards = TOPIC_SHARDS / CONNECTIONS;
         await c.subscribeAsync(
-          Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i)),
+          Array.from({ length: shards }, (_, i) => shardFilter(k * shards + i, ROOT)),
           { qos: 1 },
         );
         return c;

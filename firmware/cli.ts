@@ -4,8 +4,13 @@
  *   npx tsx firmware/cli.ts keygen --device-id 42 --type p256 --out device.key
  *   npx tsx firmware/cli.ts fleet-keys --devices 100 --seed demo [--out keys.json]  (public ids; key file)
  *   npx tsx firmware/cli.ts simulate --keys keys.json …   (the devices of a key file, e.g. identity keygen)
- *   npx tsx firmware/cli.ts simulate --broker-url mqtt://127.0.0.1:1883 --devices 100 --rate 2 \
- *       --duration 60 --fault bad-signature=0.01,storm=0.001
+ *   npx tsx firmware/cli.ts simulate --deployment deployments/31337.json --bridge-address 0x… \
+ *       --broker-url mqtt://127.0.0.1:1883 --devices 100 --rate 2 --duration 60 --fault bad-signature=0.01,storm=0.001
+ *
+ * The topic root is the network's (`depin/<network id>/<first 4 bytes of the registry>`, as the
+ * bridge derives it) from `--deployment` or `--registry`, unless `--topic-root` is given. With
+ * `--bridge-address` (the bridge's /status `answerAddress`) the devices ignore answers the bridge
+ * did not sign.
  *
  * `simulate` prints a JSON summary (recorded, receipts, rejections by code, pending) at the end.
  */
@@ -18,8 +23,12 @@ import {
   generateKeyPair,
   keyFileOf,
   keyPairOf,
+  networkTopicRoot,
   parseKeyFile,
 } from "../sdk/src/index.js";
+import { loadDeploymentFile } from "../keepers/common/deployment.js";
+import { deploymentPath } from "../scripts/lib/deployments.js";
+import { existsSync } from "node:fs";
 import { parseArgv } from "../keepers/common/cli.js";
 import { ConfigError, describeOptions, opt, parseOptions, topicRootOption } from "../keepers/common/options.js";
 import { saveKey } from "./keystore.js";
@@ -51,10 +60,25 @@ const simulateOptions = {
     default: "",
   }),
   brokerUrl: opt.url("broker URL", ["mqtt", "mqtts", "tcp", "ws", "wss"], { default: "mqtt://127.0.0.1:1883" }),
-  topicRoot: topicRootOption(),
-  bridgeAddress: opt.string("the bridge's answer-signing address (its --answer-key); unsigned receipts are then ignored", {
+  deployment: opt.string(
+    "deployment record (deployments/<chainId>.json; or DEPIN_DEPLOYMENT): network id and registry, hence the topic root",
+    { default: process.env.DEPIN_DEPLOYMENT ?? "" },
+  ),
+  registry: opt.string("device registry address (the bridge's --directory): with the network id it gives the topic root", {
     default: "",
     pattern: /^$|^0x[0-9a-fA-F]{40}$/,
+  }),
+  topicRoot: topicRootOption(),
+  bridgeStatus: opt.string(
+    "the bridge's /status URL (http://host:9101/status): its topic root and answer address, unless given",
+    { default: "", pattern: /^$|^https?:\/\/\S+$/ },
+  ),
+  bridgeAddress: opt.string(
+    "the bridge's answer-signing address (its /status answerAddress); answers without its signature are then ignored",
+    { default: "", pattern: /^$|^0x[0-9a-fA-F]{40}$/ },
+  ),
+  networkId: opt.bigint("network id the devices sign for (default: the deployment's chain id, else 31337)", {
+    default: 31337n,
   }),
   brokerAuth: opt.oneOf(
     "token = signed connect token at CONNECT (embedded broker, EMQX with the bridge's HTTP auth); enrol = enrol the token first on a Mosquitto the bridge secures (--broker-acl dynsec)",
@@ -63,7 +87,6 @@ const simulateOptions = {
   ),
   enrolUsername: opt.string("the public enrol account (broker-setup)", { default: DEFAULT_ENROL_USERNAME }),
   enrolPassword: opt.string("its password (public)", { default: DEFAULT_ENROL_PASSWORD }),
-  networkId: opt.bigint("network id the devices sign for", { default: 31337n }),
   rate: opt.int("readings per second per device", { default: 1, min: 1, max: 1000 }),
   duration: opt.int("seconds of recording", { default: 10, min: 1 }),
   drainTimeout: opt.int("seconds to wait for outstanding receipts at the end", { default: 30, min: 0 }),
@@ -95,6 +118,39 @@ ${describeOptions(keygenOptions)}
 ${describeOptions(fleetKeysOptions)}
   simulate     run a device fleet against a broker
 ${describeOptions(simulateOptions)}`;
+
+/**
+ * The network id and topic root of `simulate`: the deployment's chain id unless --network-id is
+ * given; the topic root the bridge derives (network id + registry) unless --topic-root is given.
+ */
+function simulateNetwork(
+  o: { deployment: string; registry: string; topicRoot: string; networkId: bigint },
+  flags: Record<string, unknown>,
+): { networkId: bigint; topicRoot: string } {
+  let networkId = o.networkId;
+  let registry = o.registry;
+  // As the identity CLI: without --deployment, deployments/<network id>.json when it exists.
+  const file =
+    o.deployment || (!registry && !o.topicRoot && existsSync(deploymentPath(networkId)) ? deploymentPath(networkId) : "");
+  if (file) {
+    const d = loadDeploymentFile(file);
+    if (!("network-id" in flags) && !("networkId" in flags)) networkId = BigInt(d.chainId);
+    if (!registry) {
+      const reg = d.contracts.deviceRegistry;
+      if (!reg) throw new ConfigError("deployment", `${file} has no deviceRegistry`);
+      registry = reg.address;
+    }
+  }
+  if (o.topicRoot) return { networkId, topicRoot: o.topicRoot };
+  if (!registry) {
+    throw new ConfigError(
+      "topicRoot",
+      `the topic root is the network's own, depin/<network id>/<registry>, and there is no ${deploymentPath(networkId)}: ` +
+        "give --deployment <file>, --registry <address> (the bridge's --directory), --bridge-status <url> or the bridge's --topic-root",
+    );
+  }
+  return { networkId, topicRoot: networkTopicRoot(networkId, registry) };
+}
 
 async function main(): Promise<number> {
   const { positional, flags } = parseArgv(process.argv.slice(2));
@@ -144,7 +200,30 @@ async function main(): Promise<number> {
           key: keyPairOf(d, o.keys),
         }));
       }
-      const fleet = new Fleet({ ...o, keys, bridgeAddress: o.bridgeAddress || undefined, faults: parseFaults(o.fault) });
+      let status: { topicRoot?: string; answerAddress?: string | null } = {};
+      if (o.bridgeStatus) {
+        try {
+          status = (await (await fetch(o.bridgeStatus, { signal: AbortSignal.timeout(10_000) })).json()) as typeof status;
+        } catch (e) {
+          throw new ConfigError("bridgeStatus", `cannot read ${o.bridgeStatus}: ${(e as Error).message}`);
+        }
+        if (!o.topicRoot && status.topicRoot) o.topicRoot = status.topicRoot;
+        if (!o.bridgeAddress && status.answerAddress) o.bridgeAddress = status.answerAddress;
+      }
+      const { networkId, topicRoot } = simulateNetwork(o, flags);
+      if (!o.bridgeAddress)
+        console.error(
+          "simulate: warning: no --bridge-address: the devices accept receipts and rejections from anyone who may publish on the broker",
+        );
+      const fleet = new Fleet({
+        ...o,
+        networkId,
+        topicRoot,
+        keys,
+        bridgeAddress: o.bridgeAddress || undefined,
+        faults: parseFaults(o.fault),
+      });
+      console.error(`simulate: ${fleet.devices.length} devices, network ${networkId}, topic root ${topicRoot}`);
       await fleet.start();
       fleet.run();
       const stop = new Promise<void>((resolve) => {

@@ -12,13 +12,20 @@
  * its timestamp. A reading refused with KEY_NOT_YET_VALID (signed with the new key before its
  * hand-over) is not forgotten: the device re-signs it with the key in force at its timestamp, or,
  * when it holds no such key, keeps it in the journal without re-sending it until one is installed.
+ *
+ * Rejections: a final one (every code but KEY_NOT_YET_VALID and the transient ones, sdk
+ * `isFinalRejection`) drops the reading from the queue for good (`X` line in the journal); it is
+ * never re-sent. EQUIVOCATION is final too: the network already holds another reading under that
+ * seq (e.g. after the journal was reset), so re-sending this one can never succeed — re-sending it
+ * at once was a hot loop (16 readings → 11,511 rejections in 5 s). A reading refused with a
+ * non-final code is re-sent only after an exponential back-off with jitter (`retryDelayMs`),
+ * capped, so even a network that keeps refusing it sees at most one attempt per cap interval.
  */
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
 import {
   DEFAULT_ENROL_PASSWORD,
   DEFAULT_ENROL_USERNAME,
-  DEFAULT_TOPIC_ROOT,
   checkTopicRoot,
   enrolTopic,
   connectPassword,
@@ -54,12 +61,12 @@ export interface DeviceOptions {
   nextKey?: ScheduledKey;
   networkId: bigint;
   brokerUrl: string;
-  /** MQTT topic root of the network (default `depin`; see sdk topics). */
-  topicRoot?: string;
+  /** MQTT topic root of the network, the bridge's (sdk `networkTopicRoot` by default). */
+  topicRoot: string;
   /**
-   * The bridge's answer-signing address (its `--answer-key`). When set, receipts and rejections
-   * without that bridge's valid signature are ignored (counted in `stats.forged`), so nobody else
-   * on a shared broker can make the device forget a reading.
+   * The bridge's answer-signing address (its /status `answerAddress`). When set, receipts and
+   * rejections without that bridge's valid signature are ignored (counted in `stats.forged`), so
+   * nobody else on a shared broker can make the device forget a reading.
    */
   bridgeAddress?: string;
   journalFile: string;
@@ -84,6 +91,16 @@ export interface DeviceOptions {
   clock?: () => number;
 }
 
+/**
+ * Delay before re-sending a reading refused `attempt` times (1, 2, …) with a non-final code:
+ * `baseMs · 2^(attempt-1)`, capped at `capMs`, with "equal jitter" (a uniform draw in the upper
+ * half) so a fleet refused at once does not come back at once.
+ */
+export function retryDelayMs(attempt: number, random: () => number = Math.random, baseMs = 500, capMs = 300_000): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(0, attempt - 1), 30));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
 export interface DeviceEvents {
   receipt: [Receipt];
   rejected: [Rejection];
@@ -106,6 +123,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   private keys: ScheduledKey[];
   /** Pending readings refused with a non-final code that no held key can fix: not re-sent. */
   private readonly held = new Set<bigint>();
+  /** Readings refused with a non-final code: attempts so far and when they may be sent again (ms). */
+  private readonly retry = new Map<bigint, { attempts: number; at: number }>();
+  private retryTimer?: NodeJS.Timeout;
   readonly stats = {
     recorded: 0,
     published: 0,
@@ -122,6 +142,10 @@ export class Device extends EventEmitter<DeviceEvents> {
     enrolments: 0,
     /** Connections the broker refused or lost before CONNACK (brokerAuth "enrol"). */
     refused: 0,
+    /** Readings dropped for good after a final rejection. */
+    dropped: 0,
+    /** Re-sends postponed by the back-off after a non-final rejection. */
+    backedOff: 0,
   };
   /** brokerAuth "enrol": the enrolled token, whether it opened a connection, the retry count. */
   private readonly enrolment: {
@@ -136,7 +160,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   constructor(readonly opts: DeviceOptions) {
     super();
     this.journal = new Journal(opts.journalFile, { fsync: opts.fsync ?? true });
-    this.topicRoot = checkTopicRoot(opts.topicRoot ?? DEFAULT_TOPIC_ROOT);
+    this.topicRoot = checkTopicRoot(opts.topicRoot);
     this.keys = [{ key: opts.key, validFrom: 0n }];
     if (opts.nextKey) this.keys.push(opts.nextKey);
   }
@@ -207,7 +231,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   async start(waitMs = 10_000): Promise<void> {
     const enrol = this.opts.brokerAuth === "enrol";
     const client = mqtt.connect(this.opts.brokerUrl, {
-      clientId: `depin-dev-${this.opts.deviceId}`,
+      // Unique on a shared broker: device ids repeat across networks (each registry counts from 1),
+      // and two clients with one id would take each other's session over in a loop.
+      clientId: `${this.topicRoot.replace(/\//g, "_")}-dev-${this.opts.deviceId}`,
       clean: true,
       protocolVersion: 4,
       username: this.opts.deviceId.toString(),
@@ -337,12 +363,23 @@ export class Device extends EventEmitter<DeviceEvents> {
     const c = this.client;
     if (!c?.connected) return;
     const max = this.opts.maxInflight ?? 100;
+    const now = Date.now();
+    let wake = Infinity;
     for (const [seq, r] of this.journal.pending) {
       if (this.inflight.size >= max) break;
       if (this.inflight.has(seq) || this.held.has(seq)) continue;
+      const due = this.retry.get(seq)?.at ?? 0;
+      if (due > now) {
+        wake = Math.min(wake, due); // backing off after a non-final rejection
+        continue;
+      }
       this.inflight.set(seq, Date.now());
       this.stats.published++;
       c.publish(readingTopic(this.deviceId, this.topicRoot), toWire(r), { qos: 1 });
+    }
+    if (wake !== Infinity && !this.stopped) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.pump(), wake - now + 5);
     }
   }
 
@@ -379,6 +416,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       for (const r of rs) {
         const seq = BigInt(r.seq);
         this.inflight.delete(seq);
+        this.retry.delete(seq);
         if (this.journal.delivered(seq)) {
           if (r.status === "stored") this.stats.receipts++;
           else this.stats.duplicates++;
@@ -393,19 +431,36 @@ export class Device extends EventEmitter<DeviceEvents> {
       this.lastProgress = Date.now();
       if (rej.seq !== undefined) {
         const seq = BigInt(rej.seq);
-        // Only a rejection of the reading we journaled (same signature) is final for it; a
-        // rejection of an injected fault message with the same seq is not. A non-final code
-        // (KEY_NOT_YET_VALID) keeps the reading: it is re-signed and sent again, or held.
+        // A final code drops the pending reading for good (never re-sent). A rejection cannot say
+        // which copy it answers, but for a final code that does not matter: a conflicting copy is
+        // refused EQUIVOCATION only once the network holds a reading under this seq, and this
+        // one can then never be stored either. A non-final code (KEY_NOT_YET_VALID, transient)
+        // keeps the reading: it is re-signed (or held) and re-sent after a back-off.
         this.inflight.delete(seq);
         const mine = this.journal.pending.get(seq);
-        if (mine && rej.code !== "EQUIVOCATION") {
-          if (isFinalRejection(rej.code)) this.journal.refused(seq, rej.code);
-          else this.resign(mine);
+        if (mine) {
+          if (isFinalRejection(rej.code)) {
+            this.journal.refused(seq, rej.code);
+            this.retry.delete(seq);
+            this.stats.dropped++;
+          } else {
+            this.resign(mine);
+            this.backOff(seq);
+          }
         }
       }
       this.emit("rejected", rej);
       this.pump();
     }
+  }
+
+  /** Postpones the next send of `seq` by the back-off of its attempt count (the pump wakes up then). */
+  private backOff(seq: bigint): void {
+    const attempts = (this.retry.get(seq)?.attempts ?? 0) + 1;
+    const at = Date.now() + retryDelayMs(attempts);
+    this.retry.set(seq, { attempts, at });
+    this.stats.backedOff++;
+    // The pump that follows the rejection sees the new `at` and sets its wake-up timer.
   }
 
   /** Resolves when every journaled reading has a receipt or rejection (or rejects on timeout). */
@@ -427,6 +482,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.enrolment.timer);
+    clearTimeout(this.retryTimer);
     await this.client?.endAsync(true);
     this.journal.close();
   }

@@ -26,8 +26,8 @@ export type Fault = (typeof FAULTS)[number];
 
 export interface FleetOptions {
   brokerUrl: string;
-  /** MQTT topic root of the network (default `depin`). */
-  topicRoot?: string;
+  /** MQTT topic root of the network (the bridge's; sdk `networkTopicRoot` by default). */
+  topicRoot: string;
   /** The bridge's answer-signing address; devices then ignore unsigned receipts (Device). */
   bridgeAddress?: string;
   /** "enrol": the devices enrol their connect token on a Mosquitto the bridge secures (Device). */

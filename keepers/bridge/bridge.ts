@@ -18,14 +18,20 @@
  *    `authorizePublish` closes it). The device is kept connected and told why on its own error
  *    topic; only a transient failure (nothing stored) closes it, so the reading is re-sent.
  *  - external (`brokerUrl`): a subscriber on any MQTT broker (Mosquitto, EMQX). A persistent
- *    session (clean=false, fixed client ids) keeps readings queued at the broker while the bridge
- *    is down. The subscriber (subscriber.ts) hands every delivered PUBLISH to the pipeline at once
+ *    session (clean=false, stable client ids: `<topic root>-<instance id kept in the store>-<k>`)
+ *    keeps readings queued at the broker while the bridge is down. The subscriber (subscriber.ts) hands every delivered PUBLISH to the pipeline at once
  *    and writes its PUBACK only after the store commit (mqtt.js would process one message at a
  *    time). The 16 reading shards are spread over `connections` subscriber connections; each
  *    device's readings stay in order on one connection.
  *
  * Devices treat a reading as delivered on the application receipt (receipt topic), not on the
  * PUBACK, so an external broker that loses its queue cannot lose acknowledged readings.
+ *
+ * Safe defaults on a shared broker: the topic root is the network's own (sdk `networkTopicRoot`);
+ * every receipt and rejection is signed, by `--answer-key` or else by a key the bridge creates
+ * once and keeps in its store (`meta` table), so a restart keeps the address devices check
+ * (`--unsigned-answers` opts out, with a warning); client ids on an external broker carry the
+ * topic root and a random instance id kept in the store.
  */
 import { Aedes, type AedesOptions } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
@@ -65,7 +71,15 @@ import { Ingestor, type Responder } from "./ingest.js";
 import { SignaturePool } from "./signature-pool.js";
 import { PipelinedSubscriber } from "./subscriber.js";
 import { signDigestFast } from "./verify.js";
-import { answerDigest, hexToBytes, keyPairFromPrivate } from "../../sdk/src/index.js";
+import {
+  answerDigest,
+  bytesToHex,
+  generateKeyPair,
+  hexToBytes,
+  keyPairFromPrivate,
+  networkTopicRoot,
+} from "../../sdk/src/index.js";
+import { randomBytes } from "node:crypto";
 
 export const bridgeOptions = {
   store: storeOption(),
@@ -74,7 +88,10 @@ export const bridgeOptions = {
   mqttHost: opt.string("embedded broker bind address", { default: "127.0.0.1" }),
   topicRoot: topicRootOption(),
   connections: opt.int("subscriber connections to an external broker (divides 16)", { default: 8, min: 1, max: TOPIC_SHARDS }),
-  clientId: opt.string("client id prefix of the bridge's persistent sessions on an external broker", { default: "depin-bridge" }),
+  clientId: opt.string(
+    "client id prefix of the bridge's persistent sessions on an external broker; empty = <topic root with '/' as '_'>-<instance id kept in the store>",
+    { default: "" },
+  ),
   brokerUsername: opt.string("username on the external broker", { default: "" }),
   brokerPassword: opt.string("password on the external broker", { default: "", secret: true }),
   operatorPassword: opt.string("password of the `operator` MQTT user on the embedded broker (empty = disabled)", {
@@ -106,8 +123,11 @@ export const bridgeOptions = {
   }),
   responseQos: opt.int("QoS of receipts and rejections", { default: 1, min: 0, max: 1 }),
   answerKey: opt.string(
-    "secp256k1 private key (0x + 64 hex) that signs every receipt and rejection; devices configured with its address ignore unsigned answers (empty = unsigned)",
+    "secp256k1 private key (0x + 64 hex) that signs every receipt and rejection; devices configured with its address ignore other answers (empty = a key the bridge creates once and keeps in its store)",
     { default: "", secret: true, pattern: /^$|^0x[0-9a-fA-F]{64}$/ },
+  ),
+  unsignedAnswers: opt.bool(
+    "send receipts and rejections unsigned (anyone who may publish on the broker can then forge them; not for a shared broker)",
   ),
   synchronous: opt.oneOf(
     "SQLite synchronous mode: FULL survives power loss, NORMAL process crashes",
@@ -148,7 +168,11 @@ export class Bridge extends Service {
   ingestor!: Ingestor;
   signatures!: SignaturePool;
   private fallbackLogged = false;
-  private readonly answerSigner?: { priv: Uint8Array; publicId: string };
+  private answerSigner?: { priv: Uint8Array; publicId: string };
+  /** The MQTT topic root in use: `--topic-root`, or the network's own (sdk networkTopicRoot). */
+  readonly topicRoot: string;
+  /** Client id prefix of the sessions on an external broker (after init). */
+  clientId?: string;
   broker?: Aedes;
   private server?: net.Server;
   private subscribers: PipelinedSubscriber[] = [];
@@ -182,6 +206,8 @@ export class Bridge extends Service {
           `(${opts.directoryTtlMs} ms) is ${window} s; it must stay at most ${limit} s (key revocation delay ` +
           `${KEY_REVOCATION_DELAY_SEC} s less ${CLOCK_DRIFT_ALLOWANCE_SEC} s clock drift)`,
       );
+    this.topicRoot = opts.topicRoot || networkTopicRoot(opts.networkId, opts.directory);
+    if (opts.answerKey && opts.unsignedAnswers) throw new ConfigError("unsignedAnswers", "cannot be combined with --answer-key");
     if (opts.answerKey) {
       let publicId: string;
       try {
@@ -231,6 +257,7 @@ export class Bridge extends Service {
   async init(): Promise<void> {
     this.store = this.deps.store ?? openStore(this.opts.store, { synchronous: this.opts.synchronous });
     await this.store.init();
+    await this.keysFromStore();
     let provider: Provider | undefined;
     if (!this.deps.directory || this.opts.distributor || this.opts.genesisTime === null || this.opts.epochLength === null) {
       provider = this.deps.provider ?? (await this.connectChain(this.opts.rpcUrl));
@@ -244,8 +271,8 @@ export class Bridge extends Service {
       });
     this.clock = await this.epochClock(provider);
     const responder: Responder = {
-      receipts: (d, rs) => this.respond(receiptTopic(d, this.opts.topicRoot), encodeReceipts(rs)),
-      reject: (d, r) => this.respond(errorTopic(d, this.opts.topicRoot), encodeRejection(r)),
+      receipts: (d, rs) => this.respond(receiptTopic(d, this.topicRoot), encodeReceipts(rs)),
+      reject: (d, r) => this.respond(errorTopic(d, this.topicRoot), encodeRejection(r)),
     };
     this.signatures = new SignaturePool(this.opts.networkId, this.opts.verifyThreads);
     this.ingestor = new Ingestor(
@@ -260,23 +287,51 @@ export class Bridge extends Service {
         maxAgeSec: this.opts.maxAgeSec,
         maxBatch: this.opts.maxBatch,
         maxVerifying: Math.max(2, 2 * this.opts.verifyThreads),
-        topicRoot: this.opts.topicRoot,
+        topicRoot: this.topicRoot,
         now: this.deps.now,
       },
       this.registry,
       this.log,
     );
-    this.brokerAuth = await BrokerAuth.start(this.opts, {
-      directory: this.directory,
-      log: this.log,
-      registry: this.registry,
-      now: this.deps.now,
-    });
+    // The effective topic root and client id (the network's own and the stored instance's, unless given).
+    this.brokerAuth = await BrokerAuth.start(
+      { ...this.opts, topicRoot: this.topicRoot, clientId: this.clientId! },
+      {
+        directory: this.directory,
+        log: this.log,
+        registry: this.registry,
+        now: this.deps.now,
+      },
+    );
     if (this.opts.brokerUrl) await this.startSubscribers();
     else await this.startEmbedded();
   }
 
-  /** Address devices check answers against (`--answer-key`), or null when answers are unsigned. */
+  /**
+   * The answer key and the instance id, kept in the store's `meta` table: the first start creates
+   * them, every later start (a restart, or the same store after a crash) reads the same ones, so
+   * devices keep the answer address they were given and the broker sessions keep their client ids.
+   */
+  private async keysFromStore(): Promise<void> {
+    const instance = await this.store.bindMeta("bridge.instanceId", bytesToHex(randomBytes(4)).slice(2));
+    this.clientId = this.opts.clientId || `${this.topicRoot.replace(/\//g, "_")}-${instance}`;
+    if (this.opts.unsignedAnswers) {
+      this.log.warn("Bridge#unsignedAnswers", {
+        msg: "receipts and rejections are NOT signed (--unsigned-answers): anyone who may publish on the broker can make a device forget a reading",
+      });
+    } else if (!this.answerSigner) {
+      const key = await this.store.bindMeta("bridge.answerKey", generateKeyPair("secp256k1").privateKey);
+      this.answerSigner = { priv: hexToBytes(key), publicId: keyPairFromPrivate("secp256k1", key).publicId };
+    }
+    this.log.info("Bridge#answers", {
+      topicRoot: this.topicRoot,
+      answerAddress: this.answerAddress,
+      source: this.opts.unsignedAnswers ? "unsigned" : this.opts.answerKey ? "--answer-key" : "store",
+      hint: this.answerAddress ? "give devices --bridge-address " + this.answerAddress : undefined,
+    });
+  }
+
+  /** Address devices check answers against (`--answer-key` or the stored key), or null when answers are unsigned. */
   get answerAddress(): string | null {
     return this.answerSigner?.publicId ?? null;
   }
@@ -303,14 +358,14 @@ export class Bridge extends Service {
   private mayHear(p: Principal | undefined, topic: string): boolean {
     if (topic === DROPPED_TOPIC) return false;
     if (p?.kind === "operator") return true;
-    const root = this.opts.topicRoot;
+    const root = this.topicRoot;
     return p?.kind === "device" && (topic === receiptTopic(p.deviceId, root) || topic === errorTopic(p.deviceId, root));
   }
 
   private async startEmbedded(): Promise<void> {
-    const readingPrefix = `${this.opts.topicRoot}/r/`;
+    const readingPrefix = `${this.topicRoot}/r/`;
     /** Every device's receipt and error topics live under this prefix (sdk topics). */
-    const answerPrefix = `${this.opts.topicRoot}/d/`;
+    const answerPrefix = `${this.topicRoot}/d/`;
     const options: AedesOptions = {
       drainTimeout: this.opts.drainTimeoutMs,
       authenticate: (client, username, password, done) => {
@@ -358,7 +413,14 @@ export class Bridge extends Service {
         });
       },
       authorizeSubscribe: (client, sub, done) => {
-        if (this.mayHear(this.principals.get(client), sub.topic)) return done(null, sub);
+        const p = this.principals.get(client);
+        if (this.mayHear(p, sub.topic)) return done(null, sub);
+        // Most often a device configured with another topic root: it would never hear an answer.
+        this.log.warn("Bridge#subscribeRefused", {
+          device: p?.kind === "device" ? p.deviceId : undefined,
+          topic: sub.topic,
+          topicRoot: this.topicRoot,
+        });
         done(new Error(`subscription to ${sub.topic} not allowed`));
       },
       // Readings are never forwarded to devices; receipts/errors only to their own device, and
@@ -404,7 +466,7 @@ export class Bridge extends Service {
   private async startSubscribers(): Promise<void> {
     const per = TOPIC_SHARDS / this.opts.connections;
     this.responder = await mqtt.connectAsync(this.opts.brokerUrl, {
-      clientId: `${this.opts.clientId}-out`,
+      clientId: `${this.clientId}-out`,
       clean: true,
       protocolVersion: 4,
       reconnectPeriod: 500,
@@ -415,8 +477,8 @@ export class Bridge extends Service {
     for (let k = 0; k < this.opts.connections; k++) {
       const sub = new PipelinedSubscriber({
         url: this.opts.brokerUrl,
-        clientId: `${this.opts.clientId}-${k}`,
-        filters: Array.from({ length: per }, (_, i) => shardFilter(k * per + i, this.opts.topicRoot)),
+        clientId: `${this.clientId}-${k}`,
+        filters: Array.from({ length: per }, (_, i) => shardFilter(k * per + i, this.topicRoot)),
         username: this.opts.brokerUsername || undefined,
         password: this.opts.brokerPassword || undefined,
         onPublish: (topic, payload, done) => this.ingestor.submit(null, topic, payload, done),
@@ -428,7 +490,8 @@ export class Bridge extends Service {
     this.log.info("Bridge#external", {
       url: this.opts.brokerUrl,
       connections: this.opts.connections,
-      topicRoot: this.opts.topicRoot,
+      topicRoot: this.topicRoot,
+      clientId: this.clientId,
     });
   }
 
@@ -447,8 +510,9 @@ export class Bridge extends Service {
     return {
       service: "bridge",
       transport: this.broker ? "embedded" : "external",
-      topicRoot: this.opts.topicRoot,
+      topicRoot: this.topicRoot,
       answerAddress: this.answerAddress,
+      clientId: this.broker ? undefined : this.clientId,
       mqttPort: this.mqttPort,
       store: this.store?.kind,
       counts: this.ingestor?.counts,

@@ -22,6 +22,7 @@ import {
   deviceOfReadingTopic,
   epochOf,
   fromWire,
+  readingTopic,
   type EpochConfig,
   type Receipt,
   type RejectCode,
@@ -71,7 +72,11 @@ interface Item {
 }
 
 type Verdict =
-  | { kind: "reject"; to: bigint | null; rejection: Rejection }
+  /**
+   * `claim`: a WRONG_TOPIC reading from an unidentified sender (external broker): its device is
+   * answered (with the seq) only if the reading's signature verifies for that device.
+   */
+  | { kind: "reject"; to: bigint | null; rejection: Rejection; claim?: SignedReading }
   | { kind: "insert"; to: bigint; reading: NewReading; index: number };
 type Insert = Extract<Verdict, { kind: "insert" }>;
 
@@ -221,23 +226,48 @@ export class Ingestor {
     return { kind: "reject", to, rejection: { code, message, seq: seq?.toString() } };
   }
 
+  /**
+   * A reading on a topic that is not its device's canonical reading topic (another device's, a
+   * wrong shard, leading zeros, a trailing slash, outside the reading namespace). It is answered,
+   * so the device stops re-sending it:
+   *  - on the embedded broker, to the authenticated sender, with the seq when the reading is the
+   *    sender's own (so its device drops it: WRONG_TOPIC is final);
+   *  - from an unidentified sender (external broker, operator), to the device the reading names,
+   *    with the seq, only once its signature verifies for that device (`claim`, checked in the
+   *    verify stage): an unsigned claim could otherwise make any device forget a pending reading.
+   *    Until then (and when it does not verify) the answer goes, without seq, to the device whose
+   *    topic it is, if any.
+   */
+  private wrongTopic(it: Item, topicDevice: bigint | null, r: SignedReading | null, why: string): Verdict {
+    const hint = r ? `; device ${r.deviceId} publishes on ${readingTopic(r.deviceId, this.opts.topicRoot)}` : "";
+    const rejection: Rejection = { code: "WRONG_TOPIC", message: `${why}${hint}` };
+    if (it.sender !== null) {
+      if (r && r.deviceId === it.sender) rejection.seq = r.seq.toString();
+      return { kind: "reject", to: it.sender, rejection };
+    }
+    return { kind: "reject", to: topicDevice, rejection, claim: r ?? undefined };
+  }
+
   /** Checks that need no I/O. */
   private precheck(it: Item): Verdict {
     const topicDevice = deviceOfReadingTopic(it.topic, this.opts.topicRoot);
     const replyTo = it.sender ?? topicDevice;
-    if (topicDevice === null) return this.reject(replyTo, "WRONG_TOPIC", `${it.topic} is not a reading topic`);
-    if (it.sender !== null && it.sender !== topicDevice) {
-      return this.reject(it.sender, "WRONG_TOPIC", `device ${it.sender} may publish only to its own topic, not ${it.topic}`);
-    }
-    let r: SignedReading;
+    let r: SignedReading | null = null;
+    let bad: EncodingError | null = null;
     try {
       r = fromWire(it.payload);
     } catch (e) {
-      if (e instanceof EncodingError) return this.reject(replyTo, e.code, e.message);
-      throw e;
+      if (!(e instanceof EncodingError)) throw e;
+      bad = e;
     }
+    if (topicDevice === null) return this.wrongTopic(it, null, r, `${it.topic} is not a canonical reading topic`);
+    if (it.sender !== null && it.sender !== topicDevice) {
+      return this.wrongTopic(it, topicDevice, r, `device ${it.sender} may publish only to its own topic, not ${it.topic}`);
+    }
+    if (bad) return this.reject(replyTo, bad.code, bad.message);
+    if (r === null) throw new Error("unreachable: neither a reading nor an encoding error");
     if (r.deviceId !== topicDevice) {
-      return this.reject(replyTo, "WRONG_TOPIC", `reading of device ${r.deviceId} published on ${it.topic}`, r.seq);
+      return this.wrongTopic(it, topicDevice, r, `reading of device ${r.deviceId} published on ${it.topic}`);
     }
     const now = this.now();
     if (r.timestamp > now + BigInt(this.opts.maxFutureSkewSec)) {
@@ -263,11 +293,15 @@ export class Ingestor {
   private async verify(batch: Batch): Promise<void> {
     const verdicts = batch.items.map((it) => this.precheck(it));
     batch.verdicts = verdicts;
-    const devices = [...new Set(verdicts.flatMap((v) => (v.kind === "insert" ? [v.reading.deviceId] : [])))];
+    const devices = [
+      ...new Set(verdicts.flatMap((v) => (v.kind === "insert" ? [v.reading.deviceId] : v.claim ? [v.claim.deviceId] : []))),
+    ];
     const infos = new Map(await Promise.all(devices.map(async (d) => [d, await this.directory.get(d)] as const)));
     const signed: number[] = [];
+    const claims: number[] = [];
     for (let i = 0; i < verdicts.length; i++) {
       const v = verdicts[i];
+      if (v.kind === "reject" && v.claim && infos.get(v.claim.deviceId)!.keys.length > 0) claims.push(i);
       if (v.kind !== "insert") continue;
       const r = v.reading;
       const info = infos.get(r.deviceId)!;
@@ -279,12 +313,24 @@ export class Ingestor {
         signed.push(i);
       }
     }
-    const checks = await this.signatures.check(
-      signed.map((i) => {
+    const claimed = (i: number): SignedReading => (verdicts[i] as Extract<Verdict, { kind: "reject" }>).claim!;
+    const all = await this.signatures.check([
+      ...signed.map((i) => {
         const r = (verdicts[i] as Insert).reading;
         return { reading: r, keys: infos.get(r.deviceId)!.keys };
       }),
-    );
+      ...claims.map((i) => ({ reading: claimed(i), keys: infos.get(claimed(i).deviceId)!.keys })),
+    ]);
+    const checks = all.slice(0, signed.length);
+    claims.forEach((i, j) => {
+      const v = verdicts[i] as Extract<Verdict, { kind: "reject" }>;
+      if (all[signed.length + j].ok) {
+        // The device's own signed reading: answer that device, with the seq, so it stops re-sending.
+        verdicts[i] = { kind: "reject", to: v.claim!.deviceId, rejection: { ...v.rejection, seq: v.claim!.seq.toString() } };
+      } else {
+        this.log.debug("Ingestor#unsignedClaim", { topic: batch.items[i].topic, claimed: v.claim!.deviceId });
+      }
+    });
     signed.forEach((i, j) => {
       const sig = checks[j];
       if (!sig.ok) {

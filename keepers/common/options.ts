@@ -1,4 +1,4 @@
-import { DEFAULT_TOPIC_ROOT, checkTopicRoot } from "../../sdk/src/topics.js";
+import { checkTopicRoot } from "../../sdk/src/topics.js";
 import { STORE_FORMS, parseStoreUrl } from "./store/url.js";
 
 /**
@@ -150,14 +150,20 @@ export const opt = {
  * Validates `input` (camelCase or kebab-case keys) against `specs`. Unknown keys, missing
  * required options and unparsable values throw ConfigError naming the option.
  */
-/** The MQTT topic root of the network (sdk topics), shared by the bridge and the devices. */
+/**
+ * The MQTT topic root of the network (sdk topics), shared by the bridge and the devices. Empty
+ * (the default) = the network's own root, `depin/<networkId>/<first 4 bytes of the registry>`
+ * (sdk `networkTopicRoot`), so two networks on one broker do not hear each other.
+ */
 export function topicRootOption(): OptionSpec<string> {
   return {
-    description: "MQTT topic root of the network: readings under <root>/r/…, receipts and errors under <root>/d/…",
-    default: DEFAULT_TOPIC_ROOT,
+    description:
+      "MQTT topic root of the network: readings under <root>/r/…, receipts and errors under <root>/d/…; " +
+      "empty = depin/<network id>/<first 4 bytes of the registry address>",
+    default: "",
     parse(raw: unknown): string {
       if (typeof raw !== "string") throw new Error(`expected a string, got ${typeof raw}`);
-      return checkTopicRoot(raw);
+      return raw === "" ? "" : checkTopicRoot(raw);
     },
   };
 }

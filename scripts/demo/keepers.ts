@@ -37,6 +37,9 @@ export interface KeeperSet {
   keepers: RunningKeeper[];
   /** Embedded broker port (when the bridge runs its own broker). */
   mqttPort?: number;
+  /** The bridge's topic root and answer-signing address (its /status), which devices need. */
+  topicRoot?: string;
+  answerAddress?: string | null;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function startInProcess(
 ): Promise<KeeperSet> {
   const started: { name: KeeperName; service: Service }[] = [];
   let mqttPort: number | undefined;
+  let bridge: Bridge | undefined;
   try {
     for (const c of configs) {
       const opts = parseOptions(SPECS[c.name], c.options) as never;
@@ -84,7 +88,10 @@ export async function startInProcess(
       const o = opts as { schedule: string; metricsPort: number };
       await service.start({ schedule: o.schedule, metricsPort: o.metricsPort });
       started.push({ name: c.name, service });
-      if (service instanceof Bridge) mqttPort = service.mqttPort;
+      if (service instanceof Bridge) {
+        mqttPort = service.mqttPort;
+        bridge = service;
+      }
     }
   } catch (e) {
     for (const s of started.reverse()) await s.service.stop().catch(() => undefined);
@@ -97,6 +104,8 @@ export async function startInProcess(
       status: `http://127.0.0.1:${(s.service as unknown as { port?: number }).port ?? "-"}/status`,
     })),
     mqttPort,
+    topicRoot: bridge?.topicRoot,
+    answerAddress: bridge?.answerAddress,
     stop: async () => {
       for (const s of [...started].reverse()) await s.service.stop();
     },
@@ -208,6 +217,12 @@ export async function startProcesses(
     });
   }
   const bridgeCfg = configs.find((c) => c.name === "bridge");
+  const bridgeChild = children.find((c) => c.name === "bridge");
+  let bridgeStatus: { topicRoot?: string; answerAddress?: string | null } = {};
+  if (bridgeChild?.metricsPort !== undefined) {
+    const res = await fetch(`http://127.0.0.1:${bridgeChild.metricsPort}/status`);
+    bridgeStatus = (await res.json()) as typeof bridgeStatus;
+  }
   return {
     keepers: children.map((c) => ({
       name: c.name,
@@ -215,6 +230,8 @@ export async function startProcesses(
       status: `http://127.0.0.1:${c.metricsPort ?? "-"}/status`,
     })),
     mqttPort: bridgeCfg && !bridgeCfg.options.brokerUrl ? Number(bridgeCfg.options.mqttPort) : undefined,
+    topicRoot: bridgeStatus.topicRoot,
+    answerAddress: bridgeStatus.answerAddress,
     stop: stopAll,
   };
 }

@@ -337,7 +337,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
           genesisTime,
           epochLength: EPOCH_LENGTH,
           directoryTtlMs: 2000,
-          clientId: `depin-demo-bridge-${process.pid}`,
           schedule: every(2),
         },
       },
@@ -380,9 +379,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       : await startInProcess(configs, { log: keeperLog, bridgeNow: () => Date.now() / 1000 + bridgeClock.offset });
     cleanups.push(() => keeperSet.stop());
     const brokerUrl = o.broker || `mqtt://127.0.0.1:${keeperSet.mqttPort}`;
+    // Devices publish under the bridge's topic root (the network's own by default) and accept only
+    // answers signed by the bridge's answer key (created once and kept in the store).
+    const topicRoot = keeperSet.topicRoot;
+    const bridgeAddress = keeperSet.answerAddress ?? undefined;
+    if (!topicRoot || !bridgeAddress) throw new Error("the bridge's /status shows no topic root or answer address");
     say(
       `keepers running (cron): ${keeperSet.keepers.map((k) => `${k.name}${o.processes ? ` pid ${k.pid}` : ""}`).join(", ")}; broker ${o.broker ? o.broker : `embedded aedes ${brokerUrl}`}; store ${storeLabel}`,
     );
+    say(`bridge: topic root ${topicRoot}, answers signed by ${bridgeAddress} (devices ignore any other)`);
 
     // ------------------------------------------------------------------ streaming
     // Chain time runs ahead of the wall clock by the governance time travel so far; devices and
@@ -398,6 +403,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         key,
         networkId: chainId,
         brokerUrl,
+        topicRoot,
+        bridgeAddress,
         journalFile: path.join(tmp, "devices", `device-${i + 1}.journal`),
         fsync: false,
         receiptTimeoutMs: 5_000,

@@ -29,13 +29,19 @@ export type BridgeRejectCode =
 export type RejectCode = EncodingErrorCode | BridgeRejectCode;
 
 /**
- * Rejections after which the device must not forget the reading. `KEY_NOT_YET_VALID`: the
- * reading is signed by a key whose rotation has not taken effect at the reading's timestamp; the
- * measurement is good and the device re-signs it with the key in force at that timestamp (or keeps
- * it until it has one). Every other code is final for the reading it answers (EQUIVOCATION
- * answers a conflicting copy, not the journaled reading, and the device handles it apart).
+ * Rejections after which the device must not forget the reading (it re-sends it after a back-off).
+ * `KEY_NOT_YET_VALID`: the reading is signed by a key whose rotation has not taken effect at the
+ * reading's timestamp; the measurement is good and the device re-signs it with the key in force at
+ * that timestamp (or keeps it until it has one). `DIRECTORY_UNAVAILABLE` / `STORE_UNAVAILABLE`:
+ * transient (the bridge withholds the ack instead today, but a device must not drop a reading on
+ * them). Every other code is final for the reading it answers, EQUIVOCATION included: the network
+ * already holds another reading under that seq, so this one can never be stored.
  */
-export const NON_FINAL_REJECT_CODES: ReadonlySet<RejectCode> = new Set<RejectCode>(["KEY_NOT_YET_VALID"]);
+export const NON_FINAL_REJECT_CODES: ReadonlySet<RejectCode> = new Set<RejectCode>([
+  "KEY_NOT_YET_VALID",
+  "DIRECTORY_UNAVAILABLE",
+  "STORE_UNAVAILABLE",
+]);
 
 /** True when a rejection with `code` ends the device's attempts to deliver that reading. */
 export function isFinalRejection(code: RejectCode): boolean {

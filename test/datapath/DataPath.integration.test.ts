@@ -13,18 +13,7 @@ import { DaKeeper, daOptions } from "../../keepers/da/da.js";
 import { Sequencer, sequencerOptions } from "../../keepers/sequencer/sequencer.js";
 import { StorageKeeper, storageOptions } from "../../keepers/storage/storage.js";
 import { Fleet, fleetKey, fleetKeyType } from "../../firmware/simulator.js";
-import {
-  MOSQUITTO,
-  NETWORK_ID,
-  POSTGRES,
-  chain,
-  deployDa,
-  registerDevice,
-  startBridge,
-  tempDir,
-  waitFor,
-  wipeSessions,
-} from "./fixtures.js";
+import { NETWORK_ID, POSTGRES, chain, deployDa, registerDevice, startBridge, tempDir, waitFor, mosquitto } from "./fixtures.js";
 
 interface ProofBody {
   batchId: string;
@@ -46,7 +35,7 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
       const tmp = tempDir("e2e");
       const schema = `t_e2e_${process.pid}_${Date.now()}`;
       const mkStore = (): Store => (real ? new PostgresStore(POSTGRES, schema) : new SqliteStore(path.join(tmp.dir, "s.sqlite")));
-      const clientId = `e2e-${process.pid}-${Date.now()}`;
+      const MOSQUITTO = real ? await mosquitto() : "";
       const firstDeviceId = real ? 700_000n + BigInt(Math.floor(Math.random() * 1e6)) * 16n : 1_000n;
       const fleetOpts = {
         networkId: NETWORK_ID,
@@ -61,13 +50,15 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
       for (let i = 0; i < fleetOpts.devices; i++) {
         await registerDevice(directory, firstDeviceId + BigInt(i), fleetKey(fleetOpts.seed, i, fleetKeyType(fleetOpts, i)));
       }
-      const bridge = await startBridge(
-        ethers.provider,
-        directoryAddress,
-        real ? { brokerUrl: MOSQUITTO, connections: 4, clientId } : {},
-        { store: mkStore() },
-      );
-      const fleet = new Fleet({ ...fleetOpts, brokerUrl: real ? MOSQUITTO : `mqtt://127.0.0.1:${bridge.mqttPort}` });
+      const bridge = await startBridge(ethers.provider, directoryAddress, real ? { brokerUrl: MOSQUITTO, connections: 4 } : {}, {
+        store: mkStore(),
+      });
+      const fleet = new Fleet({
+        ...fleetOpts,
+        brokerUrl: real ? MOSQUITTO : `mqtt://127.0.0.1:${bridge.mqttPort}`,
+        topicRoot: bridge.topicRoot,
+        bridgeAddress: bridge.answerAddress!,
+      });
       const sequencer = new Sequencer(parseOptions(sequencerOptions, { depth: 2, windowMs: 0, metricsPort: -1 }), {
         store: mkStore(),
       });
@@ -159,7 +150,6 @@ for (const setup of ["embedded + SQLite", "Mosquitto + PostgreSQL"] as const) {
         await daKeeper.close();
         await storage.close();
         if (real) {
-          await wipeSessions(clientId, 4);
           const s = new PostgresStore(POSTGRES, schema);
           await s.dropSchema();
           await s.close();

@@ -10,24 +10,14 @@
  */
 import { expect } from "chai";
 import path from "node:path";
-import { generateKeyPair, signReading } from "../../sdk/src/index.js";
+import { generateKeyPair, networkTopicRoot, signReading } from "../../sdk/src/index.js";
 import { Device } from "../../firmware/device.js";
 import { Fleet, fleetKey, fleetKeyType } from "../../firmware/simulator.js";
 import { parseOptions } from "../../keepers/common/options.js";
 import { SqliteStore, type NewReading } from "../../keepers/common/store/index.js";
 import { DaKeeper, daOptions } from "../../keepers/da/da.js";
 import { Sequencer, sequencerOptions } from "../../keepers/sequencer/sequencer.js";
-import {
-  MOSQUITTO,
-  NETWORK_ID,
-  chain,
-  deployDa,
-  registerDevice,
-  spawnKeeper,
-  tempDir,
-  waitFor,
-  wipeSessions,
-} from "./fixtures.js";
+import { NETWORK_ID, chain, deployDa, registerDevice, spawnKeeper, tempDir, waitFor, mosquitto } from "./fixtures.js";
 import { freePort, portOpen, rpcEndpoint } from "../../keepers/common/net.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,7 +30,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       const tmp = tempDir(`kill-${transport}`);
       const storeFile = path.join(tmp.dir, "bridge.sqlite");
       const port = await freePort();
-      const clientId = `kill-${process.pid}-${Date.now()}`;
+      const MOSQUITTO = transport === "embedded" ? "" : await mosquitto();
       const firstDeviceId = transport === "embedded" ? 9_000n : 900_000n + BigInt(Math.floor(Math.random() * 1e6)) * 16n;
       const fleetOpts = {
         networkId: NETWORK_ID,
@@ -64,9 +54,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         "epoch-length": "86400",
         "metrics-port": -1,
         "log-level": "warn",
-        ...(transport === "embedded"
-          ? { "mqtt-port": port }
-          : { "broker-url": MOSQUITTO, connections: 4, "client-id": clientId }),
+        ...(transport === "embedded" ? { "mqtt-port": port } : { "broker-url": MOSQUITTO, connections: 4 }),
       };
       const start = async () => {
         const k = await spawnKeeper("bridge", flags);
@@ -77,9 +65,15 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       // Ask the bridge child to log its start at info level so readiness is visible.
       flags["log-level"] = "info";
       let bridge = await start();
+      // The bridge's answer key, created on its first start and kept in its store.
+      const answerAddress = (o: string): string | undefined => /"answerAddress":"(0x[0-9a-fA-F]{40})"/.exec(o)?.[1];
+      await waitFor(() => answerAddress(bridge.output()) !== undefined, 30_000, "the bridge's answer address");
+      const bridgeAddress = answerAddress(bridge.output())!;
       const fleet = new Fleet({
         ...fleetOpts,
         brokerUrl: transport === "embedded" ? `mqtt://127.0.0.1:${port}` : MOSQUITTO,
+        topicRoot: networkTopicRoot(NETWORK_ID, directoryAddress),
+        bridgeAddress,
         receiptTimeoutMs: 1_500,
       });
       const acked = new Set<string>();
@@ -102,6 +96,9 @@ for (const transport of ["embedded", "mosquitto"] as const) {
 
         await sleep(1_000); // devices keep recording into their journals while the bridge is down
         bridge = await start();
+        // The restarted bridge signs with the same key (kept in its store), so devices still accept its answers.
+        await waitFor(() => answerAddress(bridge.output()) !== undefined, 30_000, "the answer address after restart");
+        expect(answerAddress(bridge.output())).to.equal(bridgeAddress);
         await sleep(800);
         fleet.stopRecording();
         await fleet.waitIdle(120_000);
@@ -117,6 +114,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
           expect(seqs).to.deep.equal(Array.from({ length: d.stats.recorded }, (_, i) => BigInt(i)));
         }
         expect(summary.rejected).to.deep.equal({});
+        expect(fleet.devices.reduce((n, d) => n + d.stats.forged, 0)).to.equal(0);
 
         bridge.child.kill("SIGTERM");
         expect(await bridge.exited).to.equal(0);
@@ -124,7 +122,6 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         await fleet.stop();
         if (bridge.child.exitCode === null) bridge.child.kill("SIGKILL");
         await rpc.close();
-        if (transport === "mosquitto") await wipeSessions(clientId, 4);
         tmp.cleanup();
       }
     });
@@ -143,6 +140,7 @@ describe("Device power loss", function () {
         key,
         networkId: NETWORK_ID,
         brokerUrl: `mqtt://127.0.0.1:${port}`,
+        topicRoot: "depin",
         journalFile,
         reconnectPeriodMs: 60_000,
       });

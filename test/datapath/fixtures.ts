@@ -12,15 +12,50 @@ import type { DeviceKeyPair } from "../../sdk/src/index.js";
 import { Bridge, bridgeOptions, type BridgeOptions } from "../../keepers/bridge/bridge.js";
 import { OnChainDirectory } from "../../keepers/bridge/directory.js";
 import { parseOptions } from "../../keepers/common/options.js";
+import { Mosquitto } from "../reliability/env.js";
 import type { Store } from "../../keepers/common/store/index.js";
 
 export const NETWORK_ID = 31337n;
-export const MOSQUITTO = "mqtt://127.0.0.1:1883";
 export const POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 
 /** An MQTT topic root no other test run on the shared broker uses. */
 export function uniqueRoot(tag: string): string {
   return `t${process.pid}-${Date.now().toString(36)}/${tag}`;
+}
+
+let privateBroker: Promise<{ url: string; broker: Mosquitto }> | undefined;
+// Stop it when the run ends: a root hook, registered while mocha loads the test files (the run's
+// leftover-children sweep would also kill it, loudly).
+{
+  const g = globalThis as { after?: (fn: () => Promise<void>) => void };
+  if (typeof g.after === "function") {
+    g.after(async () => {
+      if (privateBroker) await (await privateBroker).broker.kill();
+      privateBroker = undefined;
+    });
+  }
+}
+
+/**
+ * A private Mosquitto on a free port, started once per test process (and stopped when it exits),
+ * so no test shares a broker with another network running on the machine (the shared one on
+ * :1883 lost readings to a foreign bridge). Each test still uses its own topic root and sessions.
+ */
+export async function mosquitto(): Promise<string> {
+  privateBroker ??= (async () => {
+    const { freePort } = await import("../../keepers/common/net.js");
+    const broker = new Mosquitto(await freePort(), mkdtempSync(path.join(os.tmpdir(), "depin-mosquitto-")));
+    await broker.start();
+    process.once("exit", () => void broker.kill());
+    return { url: broker.url, broker };
+  })();
+  return (await privateBroker).url;
+}
+
+/** Stops the private Mosquitto (a test that needs its broker down); `mosquitto()` starts it again on the same port. */
+export async function privateMosquitto(): Promise<Mosquitto> {
+  await mosquitto();
+  return (await privateBroker!).broker;
 }
 
 export function tempDir(prefix: string): { dir: string; cleanup(): void } {
@@ -81,8 +116,9 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
 /** Removes the persistent sessions a test bridge left on Mosquitto (so they stop queueing). */
 export async function wipeSessions(clientIdPrefix: string, connections: number): Promise<void> {
   const { default: mqtt } = await import("mqtt");
+  const url = await mosquitto();
   for (let k = 0; k < connections; k++) {
-    const c = await mqtt.connectAsync(MOSQUITTO, { clientId: `${clientIdPrefix}-${k}`, clean: true });
+    const c = await mqtt.connectAsync(url, { clientId: `${clientIdPrefix}-${k}`, clean: true });
     await c.endAsync();
   }
 }

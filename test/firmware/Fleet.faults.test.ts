@@ -26,7 +26,12 @@ describe("Fleet simulator with faults (embedded bridge)", function () {
     };
     for (let i = 0; i < opts.devices; i++)
       await registerDevice(directory, opts.firstDeviceId + BigInt(i), fleetKey(opts.seed, i, fleetKeyType(opts, i)));
-    const fleet = new Fleet({ ...opts, brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}` });
+    const fleet = new Fleet({
+      ...opts,
+      brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`,
+      topicRoot: bridge.topicRoot,
+      bridgeAddress: bridge.answerAddress!,
+    });
     try {
       await fleet.start();
       fleet.run();

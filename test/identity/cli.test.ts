@@ -2,13 +2,14 @@ import { Aedes } from "aedes";
 import { expect } from "chai";
 import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { network } from "hardhat";
 import { CliError, describeError, runIdentityCli } from "../../scripts/identity.js";
-import { fromWire, signDigest, verifyReading } from "../../sdk/src/index.js";
+import { fromWire, networkTopicRoot, signDigest, verifyReading } from "../../sdk/src/index.js";
 import { Status, deployIdentity, deviceKeys, type IdentityFixture } from "./fixture.js";
 
 const conn = await network.create();
@@ -348,9 +349,24 @@ describe("README.md device maker and owner commands, as written", () => {
     broker.on("publish", (packet, client) => {
       if (client) readings.push({ topic: packet.topic, payload: packet.payload.toString() });
     });
+    // The bridge's /status, which the README's simulate command reads its topic root and answer address from.
+    const registryAddress = await f.registry.getAddress();
+    const status = http.createServer((_req, res) =>
+      res.end(JSON.stringify({ topicRoot: networkTopicRoot(31337n, registryAddress), answerAddress: `0x${"11".repeat(20)}` })),
+    );
+    await new Promise<void>((r) => status.listen(0, "127.0.0.1", r));
+    const statusUrl = `http://127.0.0.1:${(status.address() as net.AddressInfo).port}/status`;
     const sim = commands
       .find((c) => c.tool === "firmware")!
-      .argv.map((a) => (a === "mqtt://127.0.0.1:1883" ? `mqtt://127.0.0.1:${port}` : a === "60" ? "1" : a));
+      .argv.map((a) =>
+        a === "mqtt://127.0.0.1:1883"
+          ? `mqtt://127.0.0.1:${port}`
+          : a === "60"
+            ? "1"
+            : a === "http://127.0.0.1:9101/status"
+              ? statusUrl
+              : a,
+      );
     try {
       await promisify(execFile)(
         path.join(cwd, "node_modules/.bin/tsx"),
@@ -362,7 +378,14 @@ describe("README.md device maker and owner commands, as written", () => {
     } finally {
       await new Promise<void>((r) => broker.close(() => r()));
       server.close();
+      status.close();
     }
+    // Under the network's own topic root (the deployment's registry), as the bridge derives it.
+    expect(
+      readings
+        .filter((r) => r.topic.includes("/r/"))
+        .every((r) => r.topic.startsWith(`${networkTopicRoot(31337n, registryAddress)}/r/`)),
+    ).to.equal(true);
     const signed = readings.filter((r) => r.topic.includes("/r/")).map((r) => fromWire(r.payload));
     expect(new Set(signed.map((r) => String(r.deviceId)))).to.deep.equal(new Set(["1", "2", "3"]));
     // Every reading verifies against the key the registry holds for its device (key 0: before the hand-over).

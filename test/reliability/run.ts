@@ -25,6 +25,7 @@ import { audit, printReport, type Faults } from "./check.js";
 import * as settlement from "./settlement.js";
 import { Keeper, Mosquitto, PrivatePostgres, prng, sleep, waitFor } from "./env.js";
 import { freePort, rpcEndpoint } from "../../keepers/common/net.js";
+import { networkTopicRoot } from "../../sdk/src/index.js";
 
 /** Hardhat's well-known dev account #1 (the bonded sequencer of the DA fixture). */
 const SEQUENCER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -308,7 +309,15 @@ async function main(): Promise<number> {
     say("keepers up");
 
     // ---- fleet
-    fleet = s ? new SettlementFleet(fleetOpts) : new Fleet(fleetOpts);
+    // Devices use the bridge's topic root (the network's own) and its answer key (kept in the store).
+    const bridgeAddress = /"answerAddress":"(0x[0-9a-fA-F]{40})"/.exec(bridge.output())?.[1];
+    if (!bridgeAddress) throw new Error("the bridge logged no answer address");
+    const deviceOpts = {
+      ...fleetOpts,
+      topicRoot: networkTopicRoot(chainId, await da.directory.getAddress()),
+      bridgeAddress,
+    };
+    fleet = s ? new SettlementFleet(deviceOpts) : new Fleet(deviceOpts);
     const acked = new Map<string, number>();
     const receipts = { stored: 0, duplicate: 0 };
     fleet.devices.forEach((d) =>

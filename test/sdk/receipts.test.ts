@@ -51,7 +51,7 @@ describe("sdk receipts: one message per reading or per batch", function () {
 describe("sdk answers: signed receipts and rejections", function () {
   const bridge = generateKeyPair("secp256k1");
   const other = generateKeyPair("secp256k1");
-  const topic = receiptTopic(77n);
+  const topic = receiptTopic(77n, "depin");
   const body = encodeReceipts([{ seq: "3", status: "stored" }]);
   const signed = (key = bridge, t = topic, b = body, net = 31337n): string => `${b}\n${signDigest(key, answerDigest(net, t, b))}`;
 
@@ -65,7 +65,7 @@ describe("sdk answers: signed receipts and rejections", function () {
     expect(openAnswer(signed(other), 31337n, topic, bridge.publicId)).to.equal(null);
     const edited = signed().replace('"3"', '"4"');
     expect(openAnswer(edited, 31337n, topic, bridge.publicId)).to.equal(null);
-    expect(openAnswer(signed(), 31337n, receiptTopic(78n), bridge.publicId)).to.equal(null);
+    expect(openAnswer(signed(), 31337n, receiptTopic(78n, "depin"), bridge.publicId)).to.equal(null);
     expect(openAnswer(signed(bridge, topic, body, 1n), 31337n, topic, bridge.publicId)).to.equal(null);
     expect(openAnswer(`${body}\nnot-a-signature`, 31337n, topic, bridge.publicId)).to.equal(null);
   });

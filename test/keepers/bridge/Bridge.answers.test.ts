@@ -18,8 +18,8 @@ import {
 } from "../../../sdk/src/index.js";
 import { ConfigError } from "../../../keepers/common/options.js";
 import {
-  MOSQUITTO,
   NETWORK_ID,
+  mosquitto,
   bridgeOpts,
   chain,
   registerDevice,
@@ -27,7 +27,6 @@ import {
   tempDir,
   uniqueRoot,
   waitFor,
-  wipeSessions,
 } from "../../datapath/fixtures.js";
 
 const ANSWER_KEY = `0x${"5a".repeat(32)}`;
@@ -44,6 +43,7 @@ describe("Bridge: signed answers against forged receipts (Mosquitto)", function 
         : "control: a device that does not check answers is fooled by a forged receipt",
       async function () {
         const { ethers, directory, directoryAddress } = await chain();
+        const MOSQUITTO = await mosquitto();
         const tmp = tempDir("answers");
         const root = uniqueRoot("answers");
         const id = guarded ? 81n : 82n;
@@ -62,7 +62,6 @@ describe("Bridge: signed answers against forged receipts (Mosquitto)", function 
           bridgeAddress: guarded ? bridgeAddress : undefined,
         });
         const forger = await mqtt.connectAsync(MOSQUITTO, { clean: true });
-        const clientId = `answers-${process.pid}-${Date.now()}`;
         let bridge: Awaited<ReturnType<typeof startBridge>> | undefined;
         try {
           await device.start();
@@ -89,7 +88,6 @@ describe("Bridge: signed answers against forged receipts (Mosquitto)", function 
             store: path.join(tmp.dir, "s.sqlite"),
             brokerUrl: MOSQUITTO,
             connections: 2,
-            clientId,
             topicRoot: root,
             answerKey: ANSWER_KEY,
           });
@@ -102,7 +100,6 @@ describe("Bridge: signed answers against forged receipts (Mosquitto)", function 
           await device.stop();
           await forger.endAsync();
           await bridge?.close();
-          if (bridge) await wipeSessions(clientId, 2);
           tmp.cleanup();
         }
       },

@@ -32,7 +32,9 @@ describe("Bridge epoch clock", function () {
       expect(lines.some((l) => l.includes("Bridge#epochClock") && l.includes('"source":"chain"'))).to.equal(true);
       const reading = signReading(31337n, key, { deviceId: 5n, seq: 1n, timestamp: now, value: 150n });
       const outcome = await new Promise<unknown>((resolve) =>
-        bridge.ingestor.submit(5n, readingTopic(5n), Buffer.from(toWire(reading)), (err) => resolve(err ?? "ok")),
+        bridge.ingestor.submit(5n, readingTopic(5n, bridge.topicRoot), Buffer.from(toWire(reading)), (err) =>
+          resolve(err ?? "ok"),
+        ),
       );
       expect(outcome).to.equal("ok");
       const stored = await bridge.store.getReading(5n, 1n);

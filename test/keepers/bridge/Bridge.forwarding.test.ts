@@ -21,6 +21,7 @@ import {
   parseReceipts,
   parseRejection,
   readingTopic,
+  splitAnswer,
   receiptTopic,
   signReading,
   toWire,
@@ -65,7 +66,8 @@ describe("Bridge (embedded): receipts and errors come only from the bridge", fun
   };
   const listen = (c: MqttClient): Heard[] => {
     const heard: Heard[] = [];
-    c.on("message", (topic, payload) => heard.push({ topic, body: payload.toString("utf8") }));
+    // The JSON of each answer (the bridge signs its own; a forged one has no signature line).
+    c.on("message", (topic, payload) => heard.push({ topic, body: splitAnswer(payload).body }));
     return heard;
   };
   const startDevice = async (id: bigint, key: DeviceKeyPair, name: string): Promise<Device> => {
@@ -74,6 +76,7 @@ describe("Bridge (embedded): receipts and errors come only from the bridge", fun
       key,
       networkId: NETWORK_ID,
       brokerUrl: url,
+      topicRoot: bridge.topicRoot,
       journalFile: path.join(tmp.dir, `${name}.journal`),
       fsync: false,
       receiptTimeoutMs: 400,
@@ -115,7 +118,7 @@ describe("Bridge (embedded): receipts and errors come only from the bridge", fun
     // A second connection authenticated as B hears everything that reaches B's answer topics.
     const listenerB = await connectAs(B, keyB);
     const heardB = listen(listenerB);
-    await listenerB.subscribeAsync([receiptTopic(B), errorTopic(B)], { qos: 1 });
+    await listenerB.subscribeAsync([receiptTopic(B, bridge.topicRoot), errorTopic(B, bridge.topicRoot)], { qos: 1 });
     // The operator hears every topic it may.
     const operator = await mqtt.connectAsync(url, { username: "operator", password: "op-secret", reconnectPeriod: 0 });
     clients.push(operator);
@@ -124,24 +127,24 @@ describe("Bridge (embedded): receipts and errors come only from the bridge", fun
     // The attacker: device A with a valid connect token, hearing its own answers.
     const attacker = await connectAs(A, keyA);
     const heardA = listen(attacker);
-    await attacker.subscribeAsync([receiptTopic(A), errorTopic(A)], { qos: 1 });
+    await attacker.subscribeAsync([receiptTopic(A, bridge.topicRoot), errorTopic(A, bridge.topicRoot)], { qos: 1 });
     const storedBefore = await bridge.store.allReadings();
 
     const rejectedReading = toWire(
       signReading(NETWORK_ID, generateKeyPair("secp256k1"), { deviceId: A, seq: 0n, timestamp: nowSec(), value: 7n }),
     );
-    await attacker.publishAsync(receiptTopic(B), FORGED_RECEIPT, { qos: 1 });
-    await attacker.publishAsync(errorTopic(B), FORGED_ERROR, { qos: 1 });
-    await attacker.publishAsync(receiptTopic(B), FORGED_RECEIPT, { qos: 0 });
-    await attacker.publishAsync(receiptTopic(B), FORGED_RECEIPT, { qos: 1, retain: true });
-    await attacker.publishAsync(errorTopic(B), FORGED_ERROR, { qos: 1, retain: true });
-    await attacker.publishAsync(readingTopic(A), rejectedReading, { qos: 1 }); // signed by another key
+    await attacker.publishAsync(receiptTopic(B, bridge.topicRoot), FORGED_RECEIPT, { qos: 1 });
+    await attacker.publishAsync(errorTopic(B, bridge.topicRoot), FORGED_ERROR, { qos: 1 });
+    await attacker.publishAsync(receiptTopic(B, bridge.topicRoot), FORGED_RECEIPT, { qos: 0 });
+    await attacker.publishAsync(receiptTopic(B, bridge.topicRoot), FORGED_RECEIPT, { qos: 1, retain: true });
+    await attacker.publishAsync(errorTopic(B, bridge.topicRoot), FORGED_ERROR, { qos: 1, retain: true });
+    await attacker.publishAsync(readingTopic(A, bridge.topicRoot), rejectedReading, { qos: 1 }); // signed by another key
     // Aedes closes a client named in another broker's "$SYS/<id>/new/clients" message.
     await attacker.publishAsync("$SYS/another-broker/new/clients", `depin-dev-${B}`, { qos: 1 });
 
     // Every one of A's seven publishes was answered on A's own error topic, and A is still connected.
     const rejections = (): ReturnType<typeof parseRejection>[] =>
-      heardA.filter((h) => h.topic === errorTopic(A)).map((h) => parseRejection(h.body));
+      heardA.filter((h) => h.topic === errorTopic(A, bridge.topicRoot)).map((h) => parseRejection(h.body));
     await waitFor(() => rejections().length === 7, 10_000, "A's seven rejections");
     expect(rejections().map((r) => r!.code)).to.deep.equal([
       "WRONG_TOPIC",
@@ -158,24 +161,30 @@ describe("Bridge (embedded): receipts and errors come only from the bridge", fun
     deviceB.record(103);
     await deviceB.waitIdle(10_000);
     await waitFor(() => heardB.length >= 1, 5_000, "B's real receipt on the listener");
-    expect(heardB).to.deep.equal([{ topic: receiptTopic(B), body: encodeReceipts([{ seq: "3", status: "stored" }]) }]);
+    expect(heardB).to.deep.equal([
+      { topic: receiptTopic(B, bridge.topicRoot), body: encodeReceipts([{ seq: "3", status: "stored" }]) },
+    ]);
     expect(deviceB.stats).to.include({ receipts: 4, rejected: 0, forged: 0 });
     expect(deviceB.pendingCount).to.equal(0);
 
     // Nothing retained: a new subscriber as B gets only its next real receipt.
     const lateB = await connectAs(B, keyB);
     const heardLate = listen(lateB);
-    await lateB.subscribeAsync([receiptTopic(B), errorTopic(B)], { qos: 1 });
+    await lateB.subscribeAsync([receiptTopic(B, bridge.topicRoot), errorTopic(B, bridge.topicRoot)], { qos: 1 });
     deviceB.record(104);
     await deviceB.waitIdle(10_000);
     await waitFor(() => heardLate.length >= 1, 5_000, "B's receipt on the late subscriber");
-    expect(heardLate).to.deep.equal([{ topic: receiptTopic(B), body: encodeReceipts([{ seq: "4", status: "stored" }]) }]);
+    expect(heardLate).to.deep.equal([
+      { topic: receiptTopic(B, bridge.topicRoot), body: encodeReceipts([{ seq: "4", status: "stored" }]) },
+    ]);
 
     // A stays a working device: its next good reading is stored and receipted.
     const good = toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 0n, timestamp: nowSec(), value: 8n }));
-    await attacker.publishAsync(readingTopic(A), good, { qos: 1 });
-    await waitFor(() => heardA.some((h) => h.topic === receiptTopic(A)), 5_000, "A's receipt");
-    expect(parseReceipts(heardA.find((h) => h.topic === receiptTopic(A))!.body)).to.deep.equal([{ seq: "0", status: "stored" }]);
+    await attacker.publishAsync(readingTopic(A, bridge.topicRoot), good, { qos: 1 });
+    await waitFor(() => heardA.some((h) => h.topic === receiptTopic(A, bridge.topicRoot)), 5_000, "A's receipt");
+    expect(parseReceipts(heardA.find((h) => h.topic === receiptTopic(A, bridge.topicRoot))!.body)).to.deep.equal([
+      { seq: "0", status: "stored" },
+    ]);
 
     // The store changed only by the new good readings.
     expect((await bridge.store.allReadings()).slice(0, storedBefore.length)).to.deep.equal(storedBefore);
@@ -183,7 +192,7 @@ describe("Bridge (embedded): receipts and errors come only from the bridge", fun
     expect(await storedSeqs(A)).to.deep.equal([0n]);
     // The operator heard B's readings and the bridge's answers, but none of A's forgeries, not
     // its rejected reading, and nothing dropped.
-    expect(heardOp.some((h) => h.topic === readingTopic(B))).to.equal(true);
+    expect(heardOp.some((h) => h.topic === readingTopic(B, bridge.topicRoot))).to.equal(true);
     expect(heardOp.filter((h) => h.body === FORGED_RECEIPT || h.body === FORGED_ERROR)).to.deep.equal([]);
     expect(heardOp.filter((h) => h.body === rejectedReading || h.topic === DROPPED_TOPIC)).to.deep.equal([]);
     expect(heardOp.filter((h) => h.topic.startsWith("$"))).to.deep.equal([]);
@@ -193,23 +202,25 @@ describe("Bridge (embedded): receipts and errors come only from the bridge", fun
     const deviceB = await startDevice(B, keyB, "b");
     const listenerB = await connectAs(B, keyB);
     const heardB = listen(listenerB);
-    await listenerB.subscribeAsync([receiptTopic(B), errorTopic(B)], { qos: 1 });
+    await listenerB.subscribeAsync([receiptTopic(B, bridge.topicRoot), errorTopic(B, bridge.topicRoot)], { qos: 1 });
     const before = bridge.broker!.connectedClients;
     const willer = await connectAs(A, keyA, {
-      will: { topic: errorTopic(B), payload: Buffer.from(FORGED_ERROR), qos: 1, retain: true },
+      will: { topic: errorTopic(B, bridge.topicRoot), payload: Buffer.from(FORGED_ERROR), qos: 1, retain: true },
     });
     await waitFor(() => bridge.broker!.connectedClients === before + 1, 5_000, "A connected");
     willer.stream.destroy(); // no DISCONNECT: the broker publishes the Will
     await waitFor(() => bridge.broker!.connectedClients === before, 5_000, "A gone");
     const operator = await mqtt.connectAsync(url, { username: "operator", password: "op-secret", reconnectPeriod: 0 });
     clients.push(operator);
-    await operator.publishAsync(receiptTopic(B), FORGED_RECEIPT, { qos: 1 });
-    await operator.publishAsync(errorTopic(B), FORGED_ERROR, { qos: 1 });
+    await operator.publishAsync(receiptTopic(B, bridge.topicRoot), FORGED_RECEIPT, { qos: 1 });
+    await operator.publishAsync(errorTopic(B, bridge.topicRoot), FORGED_ERROR, { qos: 1 });
 
     deviceB.record(1);
     await deviceB.waitIdle(10_000);
     await waitFor(() => heardB.length >= 1, 5_000, "B's real receipt");
-    expect(heardB).to.deep.equal([{ topic: receiptTopic(B), body: encodeReceipts([{ seq: "0", status: "stored" }]) }]);
+    expect(heardB).to.deep.equal([
+      { topic: receiptTopic(B, bridge.topicRoot), body: encodeReceipts([{ seq: "0", status: "stored" }]) },
+    ]);
     expect(deviceB.stats).to.include({ receipts: 1, rejected: 0 });
     expect(operator.connected).to.equal(true);
   });

@@ -28,6 +28,8 @@ describe("Bridge (embedded) with a frozen client", function () {
       key,
       networkId: NETWORK_ID,
       brokerUrl: url,
+      topicRoot: bridge.topicRoot,
+      bridgeAddress: bridge.answerAddress!,
       journalFile: path.join(tmp.dir, "d.journal"),
       fsync: false,
     });

@@ -20,6 +20,8 @@ describe("Bridge (embedded broker, SQLite): store-before-ack ingest", function (
           key,
           networkId: NETWORK_ID,
           brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`,
+          topicRoot: bridge.topicRoot,
+          bridgeAddress: bridge.answerAddress!,
           journalFile: path.join(tmp.dir, `d${i}.journal`),
           fsync: false,
         });
@@ -52,6 +54,8 @@ describe("Bridge (embedded broker, SQLite): store-before-ack ingest", function (
       key: fleetKey("auth", 1, "secp256k1"), // not the registered key
       networkId: NETWORK_ID,
       brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`,
+      topicRoot: bridge.topicRoot,
+      bridgeAddress: bridge.answerAddress!,
       journalFile: path.join(tmp.dir, "d.journal"),
       fsync: false,
       reconnectPeriodMs: 100_000,

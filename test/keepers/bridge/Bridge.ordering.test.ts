@@ -15,6 +15,9 @@ import {
   parseReceipts,
   parseRejection,
   readingTopic,
+  receiptTopic,
+  errorTopic,
+  openAnswer,
   signReading,
   toWire,
   type Receipt,
@@ -34,9 +37,13 @@ describe("Bridge sequence ordering", function () {
   const receipts: Receipt[] = [];
   const rejections: Rejection[] = [];
   const send = async (seq: bigint, value = 100n + seq) =>
-    client.publishAsync(readingTopic(A), toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq, timestamp: now(), value })), {
-      qos: 1,
-    });
+    client.publishAsync(
+      readingTopic(A, bridge.topicRoot),
+      toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq, timestamp: now(), value })),
+      {
+        qos: 1,
+      },
+    );
 
   before(async function () {
     const c = await chain();
@@ -52,10 +59,11 @@ describe("Bridge sequence ordering", function () {
       clean: true,
     });
     client.on("message", (topic, payload) => {
-      if (topic.endsWith("/receipt")) receipts.push(...parseReceipts(payload)!);
-      else rejections.push(parseRejection(payload)!);
+      if (topic.endsWith("/receipt"))
+        receipts.push(...parseReceipts(openAnswer(payload, NETWORK_ID, topic, bridge.answerAddress!)!)!);
+      else rejections.push(parseRejection(openAnswer(payload, NETWORK_ID, topic, bridge.answerAddress!)!)!);
     });
-    await client.subscribeAsync([`depin/d/${A}/receipt`, `depin/d/${A}/error`], { qos: 1 });
+    await client.subscribeAsync([receiptTopic(A, bridge.topicRoot), errorTopic(A, bridge.topicRoot)], { qos: 1 });
     for (const seq of [0n, 1n, 2n, 3n, 4n, 10n]) await send(seq);
     await waitFor(() => receipts.length === 6, 10_000, "six receipts");
   });

@@ -12,6 +12,9 @@ import {
   isFinalRejection,
   parseReceipts,
   parseRejection,
+  connectPassword,
+  errorTopic,
+  openAnswer,
   readingTopic,
   signReading,
   toWire,
@@ -22,8 +25,8 @@ import {
 } from "../../../sdk/src/index.js";
 import type { Bridge } from "../../../keepers/bridge/bridge.js";
 import {
-  MOSQUITTO,
   NETWORK_ID,
+  mosquitto,
   chain,
   registerDevice,
   startBridge,
@@ -45,6 +48,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
     /** A device whose rotation is pending: the hand-over is `pendingAt`, inside the skew window. */
     const PENDING = base + 6n;
     let bridge: Bridge;
+    let root: string;
     let client: MqttClient;
     let tmp: ReturnType<typeof tempDir>;
     const clientId = `val-${process.pid}-${Date.now()}`;
@@ -82,21 +86,23 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       bridge = await startBridge(c.ethers.provider, c.directoryAddress, {
         store: path.join(tmp.dir, "s.sqlite"),
         operatorPassword: "op-secret",
-        ...(transport === "mosquitto" ? { brokerUrl: MOSQUITTO, connections: 2, clientId } : {}),
+        ...(transport === "mosquitto" ? { brokerUrl: await mosquitto(), connections: 2, clientId } : {}),
       });
-      const url = transport === "embedded" ? `mqtt://127.0.0.1:${bridge.mqttPort}` : MOSQUITTO;
+      root = bridge.topicRoot;
+      const url = transport === "embedded" ? `mqtt://127.0.0.1:${bridge.mqttPort}` : await mosquitto();
       client = await mqtt.connectAsync(url, { username: "operator", password: "op-secret", clean: true });
       client.on("message", (topic, payload) => {
-        const m = /^depin\/d\/(\d+)\/(receipt|error)$/.exec(topic);
+        if (!topic.startsWith(`${root}/d/`)) return;
+        const m = /^d\/(\d+)\/(receipt|error)$/.exec(topic.slice(root.length + 1));
         if (!m || BigInt(m[1]) < base || BigInt(m[1]) > base + 9n) return;
-        if (m[2] === "error") rejections.push({ device: BigInt(m[1]), r: parseRejection(payload)! });
-        else for (const r of parseReceipts(payload)!) receipts.push({ device: BigInt(m[1]), r });
+        if (m[2] === "error") rejections.push({ device: BigInt(m[1]), r: parseRejection(signed(topic, payload))! });
+        else for (const r of parseReceipts(signed(topic, payload))!) receipts.push({ device: BigInt(m[1]), r });
       });
-      await client.subscribeAsync(["depin/d/+/receipt", "depin/d/+/error"], { qos: 1 });
+      await client.subscribeAsync([`${root}/d/+/receipt`, `${root}/d/+/error`], { qos: 1 });
       // Good readings 0..4 and 10 of device A: the state nothing below may change.
       for (const seq of [0n, 1n, 2n, 3n, 4n, 10n]) {
         await client.publishAsync(
-          readingTopic(A),
+          readingTopic(A, root),
           toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq, timestamp: now(), value: 100n + seq })),
           { qos: 1 },
         );
@@ -113,13 +119,27 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       tmp?.cleanup();
     });
 
+    /** The JSON of an answer, which must carry the bridge's signature (signed answers are the default). */
+    const signed = (topic: string, payload: Buffer): string => {
+      const body = openAnswer(payload, NETWORK_ID, topic, bridge.answerAddress!);
+      if (body === null) throw new Error(`answer on ${topic} without the bridge's signature`);
+      return body;
+    };
+
     const good = (over: Record<string, unknown> = {}): string =>
       JSON.stringify({
         ...JSON.parse(toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 20n, timestamp: now(), value: 1n }))),
         ...over,
       });
 
-    const cases: { name: string; code: string; topic?: () => string; payload: () => string; to?: () => bigint }[] = [
+    const cases: {
+      name: string;
+      code: string;
+      topic?: () => string;
+      payload: () => string;
+      to?: () => bigint;
+      seq?: string;
+    }[] = [
       { name: "malformed JSON", code: "MALFORMED_JSON", payload: () => '{"v":1,"deviceId":' },
       { name: "not an object", code: "NOT_AN_OBJECT", payload: () => "[1,2,3]" },
       { name: "wrong type (value is a word)", code: "WRONG_TYPE", payload: () => good({ value: "lots" }) },
@@ -176,38 +196,63 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         code: "EQUIVOCATION",
         payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 3n, timestamp: now(), value: 999n })),
       },
+      // A reading off its canonical topic is answered on its device's error topic, with its seq
+      // (so the device drops it instead of re-sending it forever): the sender here is not a
+      // device, so the reading's own signature identifies the device to answer.
       {
         name: "wrong topic (reading of A on B's topic)",
         code: "WRONG_TOPIC",
-        topic: () => readingTopic(B),
-        to: () => B,
+        topic: () => readingTopic(B, root),
+        to: () => A,
+        seq: "20",
+        payload: () => good(),
+      },
+      {
+        name: "wrong shard for the device id",
+        code: "WRONG_TOPIC",
+        topic: () => `${root}/r/${(Number(A % 16n) + 1) % 16}/${A}`,
+        seq: "20",
+        payload: () => good(),
+      },
+      {
+        name: "leading zero in the device id",
+        code: "WRONG_TOPIC",
+        topic: () => `${root}/r/${A % 16n}/0${A}`,
+        seq: "20",
+        payload: () => good(),
+      },
+      {
+        name: "trailing slash",
+        code: "WRONG_TOPIC",
+        topic: () => `${readingTopic(A, root)}/`,
+        seq: "20",
         payload: () => good(),
       },
       {
         name: "unknown device",
         code: "UNKNOWN_DEVICE",
-        topic: () => readingTopic(UNKNOWN),
+        topic: () => readingTopic(UNKNOWN, root),
         to: () => UNKNOWN,
         payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: UNKNOWN, seq: 0n, timestamp: now(), value: 1n })),
       },
       {
         name: "decommissioned device",
         code: "DEVICE_NOT_ACTIVE",
-        topic: () => readingTopic(DECOM),
+        topic: () => readingTopic(DECOM, root),
         to: () => DECOM,
         payload: () => toWire(signReading(NETWORK_ID, keyA, { deviceId: DECOM, seq: 0n, timestamp: now(), value: 1n })),
       },
       {
         name: "revoked key (old key after rotation)",
         code: "KEY_REVOKED",
-        topic: () => readingTopic(ROTATED),
+        topic: () => readingTopic(ROTATED, root),
         to: () => ROTATED,
         payload: () => toWire(signReading(NETWORK_ID, keyOld, { deviceId: ROTATED, seq: 0n, timestamp: now(), value: 1n })),
       },
       {
         name: "pending revocation (old key, reading stamped at the scheduled hand-over)",
         code: "KEY_REVOKED",
-        topic: () => readingTopic(PENDING),
+        topic: () => readingTopic(PENDING, root),
         to: () => PENDING,
         payload: () =>
           toWire(signReading(NETWORK_ID, keyPendOld, { deviceId: PENDING, seq: 0n, timestamp: pendingAt, value: 1n })),
@@ -215,7 +260,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       {
         name: "rotated-in key before its hand-over",
         code: "KEY_NOT_YET_VALID",
-        topic: () => readingTopic(PENDING),
+        topic: () => readingTopic(PENDING, root),
         to: () => PENDING,
         payload: () =>
           toWire(signReading(NETWORK_ID, keyPendNew, { deviceId: PENDING, seq: 0n, timestamp: pendingAt - 1n, value: 1n })),
@@ -228,11 +273,12 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         const eqBefore = (await bridge.store.equivocations()).length;
         const n = rejections.length;
         const counted = bridge.ingestor.counts.rejected;
-        await client.publishAsync(c.topic?.() ?? readingTopic(A), c.payload(), { qos: 1 });
+        await client.publishAsync(c.topic?.() ?? readingTopic(A, root), c.payload(), { qos: 1 });
         await waitFor(() => rejections.length > n, 10_000, `rejection ${c.code}`);
         const got = rejections[n];
         expect(got.r.code, got.r.message).to.equal(c.code);
         expect(got.device).to.equal(c.to?.() ?? A);
+        if (c.seq !== undefined) expect(got.r.seq).to.equal(c.seq);
         expect(got.r.message).to.be.a("string");
         expect(got.r.message.length).to.be.greaterThan(0);
         expect(bridge.ingestor.counts.rejected).to.equal(counted + 1);
@@ -244,7 +290,7 @@ for (const transport of ["embedded", "mosquitto"] as const) {
     it("a valid reading signed with the rotated-in key is accepted", async function () {
       const n = receipts.length;
       await client.publishAsync(
-        readingTopic(ROTATED),
+        readingTopic(ROTATED, root),
         toWire(signReading(NETWORK_ID, keyNew, { deviceId: ROTATED, seq: 0n, timestamp: now(), value: 5n })),
         { qos: 1 },
       );
@@ -255,12 +301,12 @@ for (const transport of ["embedded", "mosquitto"] as const) {
     it("during a pending rotation each key is accepted on its side of the hand-over", async function () {
       const n = receipts.length;
       await client.publishAsync(
-        readingTopic(PENDING),
+        readingTopic(PENDING, root),
         toWire(signReading(NETWORK_ID, keyPendOld, { deviceId: PENDING, seq: 1n, timestamp: pendingAt - 1n, value: 5n })),
         { qos: 1 },
       );
       await client.publishAsync(
-        readingTopic(PENDING),
+        readingTopic(PENDING, root),
         toWire(signReading(NETWORK_ID, keyPendNew, { deviceId: PENDING, seq: 2n, timestamp: pendingAt, value: 6n })),
         { qos: 1 },
       );
@@ -271,11 +317,29 @@ for (const transport of ["embedded", "mosquitto"] as const) {
       ]);
     });
 
+    it("a claim nobody signed on a non-canonical topic is refused but answered to no device", async function () {
+      const before = await bridge.store.allReadings();
+      const n = rejections.length;
+      const counted = bridge.ingestor.counts.rejected;
+      const forged = toWire(
+        signReading(NETWORK_ID, generateKeyPair("secp256k1"), { deviceId: A, seq: 21n, timestamp: now(), value: 1n }),
+      );
+      await client.publishAsync(`${root}/r/${A % 16n}/0${A}`, forged, { qos: 1 });
+      await waitFor(() => bridge.ingestor.counts.rejected > counted, 10_000, "the refusal");
+      // A later answer on the same path: had the refusal been published, it would have come first.
+      const m = receipts.length;
+      const dup = (await bridge.store.allReadings()).find((r) => r.deviceId === A && r.seq === 2n)!;
+      await client.publishAsync(readingTopic(A, root), toWire(dup), { qos: 1 });
+      await waitFor(() => receipts.length > m, 10_000, "the duplicate's receipt");
+      expect(rejections.length).to.equal(n);
+      expect(await bridge.store.allReadings()).to.deep.equal(before);
+    });
+
     it("an exact duplicate is absorbed: receipt 'duplicate', store unchanged", async function () {
       const before = await bridge.store.allReadings();
       const stored = before.find((r) => r.deviceId === A && r.seq === 2n)!;
       const n = receipts.length;
-      await client.publishAsync(readingTopic(A), toWire(stored), { qos: 1 });
+      await client.publishAsync(readingTopic(A, root), toWire(stored), { qos: 1 });
       await waitFor(() => receipts.length > n, 10_000, "duplicate receipt");
       expect(receipts[n].r).to.deep.equal({ seq: "2", status: "duplicate" });
       expect(await bridge.store.allReadings()).to.deep.equal(before);
@@ -289,6 +353,8 @@ for (const transport of ["embedded", "mosquitto"] as const) {
           key: keyA,
           networkId: NETWORK_ID,
           brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`,
+          topicRoot: bridge.topicRoot,
+          bridgeAddress: bridge.answerAddress!,
           journalFile: path.join(tmp.dir, "a.journal"),
           fsync: false,
         });
@@ -297,13 +363,38 @@ for (const transport of ["embedded", "mosquitto"] as const) {
         d.on("rejected", (r) => got.push(r));
         const before = await bridge.store.allReadings();
         d.publishRaw(
-          readingTopic(B),
+          readingTopic(B, root),
           toWire(signReading(NETWORK_ID, keyA, { deviceId: B, seq: 50n, timestamp: now(), value: 1n })),
         );
         await waitFor(() => got.length > 0, 10_000, "ACL rejection");
         expect(got[0].code).to.equal("WRONG_TOPIC");
         expect(await bridge.store.allReadings()).to.deep.equal(before);
         await d.stop();
+      });
+
+      it("an authenticated device's own reading on a non-canonical topic: WRONG_TOPIC with its seq on its own error topic", async function () {
+        const raw = await mqtt.connectAsync(`mqtt://127.0.0.1:${bridge.mqttPort}`, {
+          username: A.toString(),
+          password: connectPassword(NETWORK_ID, keyA, A, now()),
+          clean: true,
+        });
+        try {
+          const heard: Rejection[] = [];
+          raw.on("message", (topic, payload) => heard.push(parseRejection(signed(topic, payload))!));
+          await raw.subscribeAsync(errorTopic(A, root), { qos: 1 });
+          const before = await bridge.store.allReadings();
+          const r = toWire(signReading(NETWORK_ID, keyA, { deviceId: A, seq: 30n, timestamp: now(), value: 1n }));
+          for (const topic of [`${root}/r/${A % 16n}/0${A}`, `${readingTopic(A, root)}/`, `${root}/r/${A}`]) {
+            const n = heard.length;
+            await raw.publishAsync(topic, r, { qos: 1 });
+            await waitFor(() => heard.length > n, 10_000, `WRONG_TOPIC for ${topic}`);
+            expect(heard[n]).to.include({ code: "WRONG_TOPIC", seq: "30" });
+            expect(heard[n].message).to.include(readingTopic(A, root)); // says where to publish
+          }
+          expect(await bridge.store.allReadings()).to.deep.equal(before);
+        } finally {
+          await raw.endAsync();
+        }
       });
 
       it("device: a reading refused KEY_NOT_YET_VALID is kept (not final) and re-signed with the key in force at its timestamp", async function () {
@@ -316,6 +407,8 @@ for (const transport of ["embedded", "mosquitto"] as const) {
           nextKey: { key: keyPendNew, validFrom: pendingAt - 50n },
           networkId: NETWORK_ID,
           brokerUrl: `mqtt://127.0.0.1:${bridge.mqttPort}`,
+          topicRoot: bridge.topicRoot,
+          bridgeAddress: bridge.answerAddress!,
           journalFile,
           fsync: false,
         });

@@ -93,7 +93,7 @@ describe("OnChainDirectory", function () {
     const send = async (key: DeviceKeyPair, seq: bigint, timestamp: bigint): Promise<Rejection | "stored"> => {
       const n = answers.length;
       const r = signReading(NET, key, { deviceId: id, seq, timestamp, value: seq });
-      ingestor.submit(null, readingTopic(id), Buffer.from(toWire(r)), () => undefined);
+      ingestor.submit(null, readingTopic(id, "depin"), Buffer.from(toWire(r)), () => undefined);
       await ingestor.drain();
       expect(answers.length).to.equal(n + 1);
       return answers[n];

@@ -74,7 +74,7 @@ for (const threads of [0, 2]) {
       );
       const now = BigInt(Math.floor(Date.now() / 1000));
       const msg = (id: bigint, seq: bigint): Msg => ({
-        topic: readingTopic(id),
+        topic: readingTopic(id, "depin"),
         payload: Buffer.from(toWire(signReading(NET, keys.get(id)!, { deviceId: id, seq, timestamp: now, value: seq }))),
         id,
         seq,
