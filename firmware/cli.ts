@@ -49,6 +49,10 @@ const simulateOptions = {
   }),
   networkId: opt.bigint("network id the devices sign for", { default: 31337n }),
   rate: opt.int("readings per second per device", { default: 1, min: 1, max: 1000 }),
+  values: opt.string(
+    "range MIN..MAX of the simulated sensor values; the default is the development reward rule's (deploy/parameters/localhost.json, the devnet), where every value earns",
+    { default: "100..200", pattern: /^\d{1,10}\.\.\d{1,10}$/ },
+  ),
   duration: opt.int("seconds of recording", { default: 10, min: 1 }),
   drainTimeout: opt.int("seconds to wait for outstanding receipts at the end", { default: 30, min: 0 }),
   dataDir: opt.string("journal directory", { default: "data/fleet" }),
@@ -68,6 +72,14 @@ function parseFaults(spec: string): Partial<Record<Fault, number>> {
     out[name as Fault] = prob;
   }
   return out;
+}
+
+/** `--values MIN..MAX`: within the reading's u32 value, MIN ≤ MAX. */
+function parseValues(spec: string): { min: number; max: number } {
+  const [min, max] = spec.split("..").map(Number);
+  if (max > 0xffff_ffff) throw new ConfigError("values", `MAX must fit the reading's u32 value (≤ 4294967295), got ${max}`);
+  if (min > max) throw new ConfigError("values", `MIN must not exceed MAX, got ${spec}`);
+  return { min, max };
 }
 
 const HELP = `Usage: npx tsx firmware/cli.ts <command> [options]
@@ -128,7 +140,13 @@ async function main(): Promise<number> {
           key: keyPairOf(d, o.keys),
         }));
       }
-      const fleet = new Fleet({ ...o, keys, bridgeAddress: o.bridgeAddress || undefined, faults: parseFaults(o.fault) });
+      const fleet = new Fleet({
+        ...o,
+        keys,
+        bridgeAddress: o.bridgeAddress || undefined,
+        faults: parseFaults(o.fault),
+        values: parseValues(o.values),
+      });
       await fleet.start();
       fleet.run();
       const stop = new Promise<void>((resolve) => {
