@@ -48,7 +48,8 @@ export default defineConfig({
             children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
               .split("\n")
               .map((l) => l.trim())
-              .filter((l) => l !== "" && !l.includes(" ps -o "));
+              // (tsx's esbuild service is the test process's own and ends with it)
+              .filter((l) => l !== "" && !l.includes(" ps -o ") && !l.includes("esbuild --service") && !l.includes("<defunct>"));
           } catch {
             // ps exits 1 when there are no children
           }
@@ -67,7 +68,8 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // DEPIN_RPC_URL moves every tool to another local node (e.g. `npm run devnet -- --port 8546`).
+    localhost: { type: "http", chainType: "l1", url: process.env.DEPIN_RPC_URL || "http://127.0.0.1:8545" },
     // Any real network: keys and URLs come from the Hardhat keystore (`npx hardhat keystore set
     // DEPLOYER_PRIVATE_KEY`, `... set SEPOLIA_RPC_URL`) or the environment, never from this file.
     // Read only when the network is used; scripts/deploy.ts names the missing one (docs/deploy.md).

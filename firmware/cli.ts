@@ -88,6 +88,10 @@ const simulateOptions = {
   enrolUsername: opt.string("the public enrol account (broker-setup)", { default: DEFAULT_ENROL_USERNAME }),
   enrolPassword: opt.string("its password (public)", { default: DEFAULT_ENROL_PASSWORD }),
   rate: opt.int("readings per second per device", { default: 1, min: 1, max: 1000 }),
+  values: opt.string(
+    "range MIN..MAX of the simulated sensor values; the default is the development reward rule's (deploy/parameters/localhost.json, the devnet), where every value earns",
+    { default: "100..200", pattern: /^\d{1,10}\.\.\d{1,10}$/ },
+  ),
   duration: opt.int("seconds of recording", { default: 10, min: 1 }),
   drainTimeout: opt.int("seconds to wait for outstanding receipts at the end", { default: 30, min: 0 }),
   dataDir: opt.string("journal directory", { default: "data/fleet" }),
@@ -107,6 +111,14 @@ function parseFaults(spec: string): Partial<Record<Fault, number>> {
     out[name as Fault] = prob;
   }
   return out;
+}
+
+/** `--values MIN..MAX`: within the reading's u32 value, MIN ≤ MAX. */
+function parseValues(spec: string): { min: number; max: number } {
+  const [min, max] = spec.split("..").map(Number);
+  if (max > 0xffff_ffff) throw new ConfigError("values", `MAX must fit the reading's u32 value (≤ 4294967295), got ${max}`);
+  if (min > max) throw new ConfigError("values", `MIN must not exceed MAX, got ${spec}`);
+  return { min, max };
 }
 
 const HELP = `Usage: npx tsx firmware/cli.ts <command> [options]
@@ -222,6 +234,7 @@ async function main(): Promise<number> {
         keys,
         bridgeAddress: o.bridgeAddress || undefined,
         faults: parseFaults(o.fault),
+        values: parseValues(o.values),
       });
       console.error(`simulate: ${fleet.devices.length} devices, network ${networkId}, topic root ${topicRoot}`);
       await fleet.start();

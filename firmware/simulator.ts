@@ -54,6 +54,8 @@ export interface FleetOptions {
    * `keyType` and `seed` are then ignored.
    */
   keys?: { deviceId?: bigint; key: DeviceKeyPair }[];
+  /** Range of the honest readings' values (uniform); default 0..999,999. */
+  values?: { min: number; max: number };
 }
 
 /** Deterministic key of device `index` of a fleet. */
@@ -124,7 +126,8 @@ export class Fleet {
 
   /** One honest reading plus whichever faults fire. */
   step(d: Device, index: number): void {
-    d.record(Math.floor(Math.random() * 1_000_000));
+    const { min, max } = this.opts.values ?? { min: 0, max: 999_999 };
+    d.record(min + Math.floor(Math.random() * (max - min + 1)));
     const topic = readingTopic(d.deviceId, d.topicRoot);
     const far = d.journal.nextSeq() + 1_000_000_000n; // never a real pending seq
     if (this.chance("bad-signature")) {

@@ -26,6 +26,7 @@ import {
   queue,
   signVote,
   submitSignedVote,
+  waitUntilReady,
   type SignedVote,
 } from "./lib/dao.js";
 import { contractAddress, type Deployment } from "./lib/deployments.js";
@@ -34,8 +35,9 @@ type Args = Record<string, string | boolean | undefined>;
 
 async function governorOf(
   args: Args,
+  readOnly = false,
 ): Promise<{ governor: ProtocolGovernor; deployment: Deployment; connection: Awaited<ReturnType<typeof connect>> }> {
-  const connection = await connect(args);
+  const connection = await connect(args, { readOnly });
   const deployment = await deploymentOf(connection, args);
   const governor = ProtocolGovernor__factory.connect(contractAddress(deployment, "governor"), connection.ethers.provider);
   return { governor, deployment, connection };
@@ -49,6 +51,15 @@ function proposalId(args: Args): bigint {
 
 const FROM = { from: { type: "string" } } as const;
 const FROM_HELP = "  --from ACCOUNT   signer index or address (default 0)";
+const WAIT = { wait: { type: "boolean" }, timeout: { type: "string" } } as const;
+const WAIT_HELP = `  --wait           first wait until the proposal is ready for this step (progress on stdout)
+  --timeout S      give up waiting after S seconds (default 600)`;
+
+function waitOptions(args: Args): { timeoutMs: number; say: (l: string) => void } {
+  const raw = typeof args.timeout === "string" ? args.timeout : "600";
+  if (!/^[1-9][0-9]{0,6}$/.test(raw)) throw new UsageError(`--timeout must be a number of seconds (got ${raw})`);
+  return { timeoutMs: Number(raw) * 1000, say: (l) => console.log(l) };
+}
 
 const actions: Command = {
   name: "actions",
@@ -114,7 +125,7 @@ const state: Command = {
   --json           machine-readable output`,
   options: { id: { type: "string" }, json: { type: "boolean" } },
   async run(args) {
-    const { governor, deployment } = await governorOf(args);
+    const { governor, deployment } = await governorOf(args, true);
     const id = proposalId(args);
     const p = await findProposal(governor, id, deployment.contracts.governor.startBlock);
     const s = await proposalStatus(governor, id);
@@ -199,12 +210,14 @@ ${FROM_HELP}`,
 const queueCmd: Command = {
   name: "queue",
   summary: "queue a succeeded proposal in the timelock",
-  usage: `Usage: npx tsx scripts/dao.ts queue --id ID [--from ACCOUNT]
+  usage: `Usage: npx tsx scripts/dao.ts queue --id ID [--wait [--timeout S]] [--from ACCOUNT]
+${WAIT_HELP}
 ${FROM_HELP}`,
-  options: { id: { type: "string" }, ...FROM },
+  options: { id: { type: "string" }, ...WAIT, ...FROM },
   async run(args) {
     const { governor, deployment, connection } = await governorOf(args);
     const p = await findProposal(governor, proposalId(args), deployment.contracts.governor.startBlock);
+    if (args.wait) await waitUntilReady(governor, p.proposalId, "queue", waitOptions(args));
     await queue(governor, await signer(connection, args.from), p);
     const s = await proposalStatus(governor, p.proposalId);
     console.log(`queued; executable at ${new Date(Number(s.eta) * 1000).toISOString()}`);
@@ -214,12 +227,14 @@ ${FROM_HELP}`,
 const executeCmd: Command = {
   name: "execute",
   summary: "execute a queued proposal whose timelock delay has passed",
-  usage: `Usage: npx tsx scripts/dao.ts execute --id ID [--from ACCOUNT]
+  usage: `Usage: npx tsx scripts/dao.ts execute --id ID [--wait [--timeout S]] [--from ACCOUNT]
+${WAIT_HELP}
 ${FROM_HELP}`,
-  options: { id: { type: "string" }, ...FROM },
+  options: { id: { type: "string" }, ...WAIT, ...FROM },
   async run(args) {
     const { governor, deployment, connection } = await governorOf(args);
     const p = await findProposal(governor, proposalId(args), deployment.contracts.governor.startBlock);
+    if (args.wait) await waitUntilReady(governor, p.proposalId, "execute", waitOptions(args));
     await execute(governor, await signer(connection, args.from), p);
     console.log("executed");
   },

@@ -8,7 +8,13 @@
  * summary. See docs/demo.md. The phases live in scripts/demo/run.ts.
  */
 import { parseArgs } from "node:util";
-import { SLOTS, fmt, runDemo, type DemoSummary } from "./demo/run.js";
+import type { DemoSummary } from "./demo/run.js";
+import { buildFirst } from "./lib/build.js";
+import { quietSkippedTicks } from "./lib/quiet.js";
+import { fmt } from "./demo/format.js";
+
+/** Devices per batch the circuit credits (reward_rule_16); equal to run.ts SLOTS, which needs the build. */
+const SLOTS = 4;
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -125,20 +131,6 @@ export function checkSummary(s: DemoSummary): string[] {
   return bad;
 }
 
-/**
- * node-cron warns on stderr each time a keeper's tick is skipped because the previous one still
- * runs (a Groth16 proof takes seconds; the keepers schedule with noOverlap on purpose), or a tick
- * fired late because proving kept the CPU busy. In the demo both are expected, not warnings, and
- * would bury the progress lines: those two node-cron messages only are dropped (--verbose keeps them).
- */
-function quietSkippedTicks(): void {
-  const warn = console.warn.bind(console);
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === "string" && /new execution blocked by overlap prevention|missed execution at/.test(args[0])) return;
-    warn(...args);
-  };
-}
-
 async function main(): Promise<number> {
   let values;
   try {
@@ -187,6 +179,10 @@ async function main(): Promise<number> {
     say: (l: string) => console.log(l),
   };
   if (!values.verbose) quietSkippedTicks();
+  // Built and loaded after the flags are checked: --help and a bad flag answer at once.
+  buildFirst("demo");
+  const { runDemo, SLOTS: circuitSlots } = await import("./demo/run.js");
+  if (circuitSlots !== SLOTS) throw new Error(`demo: circuit slots ${circuitSlots} ≠ ${SLOTS}`);
   const summary = await runDemo(opts);
   printSummary(summary);
   if (values.json) console.log(`DEMO_SUMMARY ${JSON.stringify(summary)}`);

@@ -31,6 +31,7 @@ import {
   type KeyFile,
 } from "../sdk/src/index.js";
 import { describeRevert } from "../keepers/common/errors.js";
+import { DEFAULT_RPC_URL } from "../keepers/common/options.js";
 import { deploymentPath, parseDeployment } from "./lib/deployments.js";
 import { IDeviceRegistry__factory, type IDeviceRegistry } from "../types/typechain/index.js";
 import { registryReader } from "./lib/registryReader.js";
@@ -92,7 +93,7 @@ Common options (the registry address: the first of these that is given)
   env DEPIN_DEPLOYMENT  the same, as a file path
   --deployments DIR   folder of <chainId>.json records (default deployments; chain id from the RPC)
   --chain-id N        chain id (default: asked from the RPC)
-  --rpc URL           JSON-RPC endpoint (default http://127.0.0.1:8545)
+  --rpc-url URL       JSON-RPC endpoint (default: env DEPIN_RPC_URL, else http://127.0.0.1:8545)
   --private-key HEX   transaction signer (default: env DEPIN_PRIVATE_KEY)
   --help              this text
 
@@ -211,7 +212,7 @@ const OPTIONS = {
   deployments: { type: "string" },
   registry: { type: "string" },
   "chain-id": { type: "string" },
-  rpc: { type: "string" },
+  "rpc-url": { type: "string" },
   "private-key": { type: "string" },
   type: { type: "string" },
   count: { type: "string" },
@@ -266,6 +267,7 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     return command || values.help ? 0 : 1;
   }
 
+  const rpcUrl = values["rpc-url"] ?? (process.env.DEPIN_RPC_URL || DEFAULT_RPC_URL);
   let signerCache: Signer | undefined = ctx.signer;
   const signer = (): Signer => {
     if (signerCache) return signerCache;
@@ -273,14 +275,11 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
     if (!key) throw new CliError("a transaction signer is required: --private-key HEX or env DEPIN_PRIVATE_KEY");
     // NonceManager: several transactions in a row (batches, activate --all-bound) must not reuse a
     // nonce the node's "pending" count has not caught up with yet.
-    signerCache = new NonceManager(new Wallet(key, new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545")));
+    signerCache = new NonceManager(new Wallet(key, new JsonRpcProvider(rpcUrl)));
     return signerCache;
   };
   const runner = (): ContractRunner =>
-    ctx.signer ??
-    (values["private-key"] || process.env.DEPIN_PRIVATE_KEY
-      ? signer()
-      : new JsonRpcProvider(values.rpc ?? "http://127.0.0.1:8545"));
+    ctx.signer ?? (values["private-key"] || process.env.DEPIN_PRIVATE_KEY ? signer() : new JsonRpcProvider(rpcUrl));
   // Explicit flags win: --registry, then --deployment FILE, then env DEPIN_DEPLOYMENT, then
   // <--deployments DIR (default deployments)>/<chainId>.json as written by scripts/deploy.ts.
   const registry = async (): Promise<{ contract: IDeviceRegistry; deployment: Deployment }> => {
@@ -298,7 +297,7 @@ export async function runIdentityCli(argv: string[], ctx: CliContext = {}): Prom
           id = (await provider.getNetwork()).chainId;
         } catch (e) {
           throw new CliError(
-            `cannot reach the RPC to find the chain id (${(e as Error).message}): start a node, or pass --rpc, --deployment or --registry`,
+            `cannot reach the RPC to find the chain id (${(e as Error).message}): start a node, or pass --rpc-url, --deployment or --registry`,
           );
         }
       }

@@ -26,7 +26,7 @@ Reads deployments/<chainId>.json and checks each contract on-chain.
   --json          machine-readable output`,
   options: { json: { type: "boolean" } },
   async run(args) {
-    const connection = await connect(args);
+    const connection = await connect(args, { readOnly: true });
     const provider = connection.ethers.provider;
     const d = await deploymentOf(connection, args);
     const contracts = [];
@@ -91,7 +91,7 @@ not a local development chain (31337, 1337): such proofs can be forged by anyone
   --json          machine-readable output`,
   options: { json: { type: "boolean" } },
   async run(args) {
-    const connection = await connect(args);
+    const connection = await connect(args, { readOnly: true });
     const report = await auditRoles(connection.ethers.provider, await deploymentOf(connection, args));
     console.log(args.json ? toJson(report) : formatAudit(report));
     return report.ok ? 0 : 1;
@@ -131,7 +131,7 @@ const sequencerCmd: Command = {
   async run(args) {
     if (typeof args.address === "string" && !isAddress(args.address))
       throw new UsageError(`--address is not an address (${args.address})`);
-    const connection = await connect(args);
+    const connection = await connect(args, { readOnly: typeof args.address === "string" });
     const who = typeof args.address === "string" ? args.address : (await signer(connection, args.from)).address;
     console.log(await describeSequencer(await dataAvailability(connection, args), who));
     return 0;

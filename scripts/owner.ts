@@ -74,7 +74,7 @@ ${EPOCHS_HELP}
   async run(args) {
     if (typeof args.owner === "string" && !isAddress(args.owner))
       throw new UsageError(`--owner is not an address (${args.owner})`);
-    const connection = await connect(args);
+    const connection = await connect(args, { readOnly: typeof args.owner === "string" });
     const owner = typeof args.owner === "string" ? args.owner : (await signer(connection, args.from)).address;
     const { provider, token, devices, earned, from, next } = await load(connection, args, owner);
     const rows = [];
@@ -108,7 +108,7 @@ ${EPOCHS_HELP}
 const claimCmd: Command = {
   name: "claim",
   summary: "claim every claimable epoch of your Active devices in one transaction (paid to each device's account)",
-  usage: `Usage: npm run owner -- claim [--from N] [--devices 1,2] [--epochs N] [--dry-run]
+  usage: `Usage: npm run owner -- claim [--from N] [--devices 1,2] [--epochs N] [--wait [--timeout S]] [--dry-run]
 
 Claims, for each of your devices (or --devices), every closed epoch in the scanned range that
 has unclaimed points. The tokens go to each device's reward account; move them out with
@@ -116,29 +116,78 @@ has unclaimed points. The tokens go to each device's reward account; move them o
   --from N|ADDR    the owner's account (index or address; default 0)
   --devices LIST   only these device ids (comma-separated)
 ${EPOCHS_HELP}
+  --wait           if nothing is claimable yet, wait until an epoch with points closes (progress on stdout)
+  --timeout S      give up waiting after S seconds (default 600; exit 1)
   --dry-run        show what would be claimed, send nothing`,
-  options: { from: { type: "string" }, devices: { type: "string" }, epochs: { type: "string" }, "dry-run": { type: "boolean" } },
+  options: {
+    from: { type: "string" },
+    devices: { type: "string" },
+    epochs: { type: "string" },
+    wait: { type: "boolean" },
+    timeout: { type: "string" },
+    "dry-run": { type: "boolean" },
+  },
   async run(args) {
+    const rawTimeout = typeof args.timeout === "string" ? args.timeout : "600";
+    if (!/^[1-9][0-9]{0,6}$/.test(rawTimeout)) throw new UsageError(`--timeout must be a number of seconds (got ${rawTimeout})`);
+    const until = Date.now() + Number(rawTimeout) * 1000;
     const connection = await connect(args);
     const me = await signer(connection, args.from);
-    const { distributor, devices, earned } = await load(connection, args, me.address);
-    const active = new Set(devices.filter((d) => d.status === "Active").map((d) => d.deviceId));
-    for (const d of devices)
-      if (!active.has(d.deviceId) && earned.some((e) => e.deviceId === d.deviceId && e.claimable > 0n))
-        console.log(`device ${d.deviceId} is ${d.status}: its rewards cannot be claimed until it is Active again`);
-    const todo: Earning[] = earned.filter((e) => active.has(e.deviceId) && e.claimable > 0n);
-    if (todo.length === 0) {
-      console.log("nothing to claim");
-      return 0;
+    let lastSaid = 0;
+    for (;;) {
+      const { distributor, devices, earned, next } = await load(connection, args, me.address);
+      const active = new Set(devices.filter((d) => d.status === "Active").map((d) => d.deviceId));
+      for (const d of devices)
+        if (!active.has(d.deviceId) && earned.some((e) => e.deviceId === d.deviceId && e.claimable > 0n))
+          console.log(`device ${d.deviceId} is ${d.status}: its rewards cannot be claimed until it is Active again`);
+      const todo: Earning[] = earned.filter((e) => active.has(e.deviceId) && e.claimable > 0n);
+      if (todo.length > 0) return claimNow(distributor, me, todo, args["dry-run"] === true);
+      if (!args.wait) {
+        console.log("nothing to claim");
+        return 0;
+      }
+      if (Date.now() > until) {
+        console.error(`nothing to claim after ${rawTimeout} s (next epoch to close: ${next})`);
+        return 1;
+      }
+      if (Date.now() - lastSaid >= 10_000) {
+        const pending = await pendingPoints(
+          connection,
+          devices.map((d) => d.deviceId),
+          next,
+        );
+        console.log(
+          `waiting for epoch ${next} to close: ${pending} point(s) of your ${devices.length} device(s) settled in it so far`,
+        );
+        lastSaid = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 2000));
     }
-    const total = todo.reduce((s, e) => s + e.claimable, 0n);
-    console.log(`${todo.length} device-epoch(s), ${formatUnits(total, 18)} tokens`);
-    if (args["dry-run"]) return 0;
-    const r = await claimAll(distributor, me, todo);
-    console.log(`claimed ${formatUnits(r!.paid, 18)} tokens in ${r!.receipt.hash} (gas ${r!.receipt.gasUsed})`);
-    return 0;
   },
 };
+
+/** Points `devices` have been credited in the open epoch `epoch` (settled batches so far). */
+async function pendingPoints(connection: Awaited<ReturnType<typeof connect>>, devices: bigint[], epoch: bigint): Promise<bigint> {
+  const d = await deploymentOf(connection, {});
+  const distributor = await connection.ethers.getContractAt("RewardDistributor", contractAddress(d, "rewardDistributor"));
+  let sum = 0n;
+  for (const id of devices) sum += (await distributor.pointsOf(id, epoch))[0];
+  return sum;
+}
+
+async function claimNow(
+  distributor: string,
+  me: Awaited<ReturnType<typeof signer>>,
+  todo: Earning[],
+  dryRun: boolean,
+): Promise<number> {
+  const total = todo.reduce((s, e) => s + e.claimable, 0n);
+  console.log(`${todo.length} device-epoch(s), ${formatUnits(total, 18)} tokens`);
+  if (dryRun) return 0;
+  const r = await claimAll(distributor, me, todo);
+  console.log(`claimed ${formatUnits(r!.paid, 18)} tokens in ${r!.receipt.hash} (gas ${r!.receipt.gasUsed})`);
+  return 0;
+}
 
 const withdrawCmd: Command = {
   name: "withdraw",
@@ -170,8 +219,10 @@ const withdrawCmd: Command = {
       return 0;
     }
     if (amount > balance) throw new UsageError(`--amount ${amount} exceeds the account's balance ${balance}`);
-    const rc = await withdrawFromAccount(account, token, me, to, amount);
-    console.log(`moved ${formatUnits(amount, 18)} tokens from ${account} to ${to} in ${rc.hash}`);
+    const factory = contractAddress(d, "deviceAccountFactory");
+    const { receipt, created } = await withdrawFromAccount(account, token, me, to, amount, factory, BigInt(id));
+    if (created) console.log(`created device ${id}'s account ${account} (it had received tokens before it existed)`);
+    console.log(`moved ${formatUnits(amount, 18)} tokens from ${account} to ${to} in ${receipt.hash}`);
     return 0;
   },
 };

@@ -32,6 +32,7 @@ export interface RpcEndpoint {
 export async function rpcEndpoint(
   provider: RequestProvider,
   onError?: (method: string, message: string) => void,
+  listen: { host?: string; port?: number } = {},
 ): Promise<RpcEndpoint> {
   let isDown = false;
   let requests = 0;
@@ -78,9 +79,13 @@ export async function rpcEndpoint(
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const host = listen.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port ?? 0, host, () => resolve());
+  });
   return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    url: `http://${host}:${(server.address() as net.AddressInfo).port}`,
     stats: () => ({ requests, refused }),
     async outage(ms: number): Promise<void> {
       isDown = true;

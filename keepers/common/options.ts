@@ -182,8 +182,11 @@ export function storeOption(description = "store", def = "sqlite:data/depin.sqli
 }
 
 /** The JSON-RPC endpoint option of keepers that read or write the chain. */
+/** The JSON-RPC endpoint every tool uses unless told otherwise (`--rpc-url`, env DEPIN_RPC_URL). */
+export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+
 export function rpcUrlOption(description = "JSON-RPC endpoint of the chain"): OptionSpec<string> {
-  return opt.url(description, ["http", "https", "ws", "wss"], { default: "http://127.0.0.1:8545" });
+  return opt.url(description, ["http", "https", "ws", "wss"], { default: DEFAULT_RPC_URL });
 }
 
 /**

@@ -34,6 +34,7 @@ import { claimAll, earnings } from "../lib/owner.js";
 import { castVote, execute, propose, queue } from "../lib/dao.js";
 import type { Call } from "../lib/actions.js";
 import { startInProcess, startProcesses, type KeeperConfig } from "./keepers.js";
+import { fmt } from "./format.js";
 import { freePort, rpcEndpoint } from "../../keepers/common/net.js";
 
 export interface DemoOptions {
@@ -717,12 +718,6 @@ async function gasByCategory(
   for (const v of out.values()) total += v;
   out.set("total", total);
   return Object.fromEntries([...out].map(([k, v]) => [k, v.toString()]));
-}
-
-export function fmt(wei: bigint): string {
-  const whole = wei / TOKEN;
-  const frac = (wei % TOKEN).toString().padStart(18, "0").slice(0, 6);
-  return `${whole.toLocaleString("en-US")}.${frac}`;
 }
 
 function fmtEth(wei: bigint): string {

@@ -8,7 +8,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { describeRevert } from "../../keepers/common/errors.js";
 import { explainRevert } from "./dao.js";
-import { readDeployment, type Deployment } from "./deployments.js";
+import { deploymentFor, type Deployment } from "./deployments.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -33,7 +33,8 @@ export const COMMON_OPTIONS = {
 
 export const COMMON_HELP = `  --network NAME   network from hardhat.config.ts (default localhost = 127.0.0.1:8545)
   --rpc-url URL    override the network's JSON-RPC URL (e.g. a node on another port)
-  --deployments D  folder of the <chainId>.json deployment records (default deployments)
+  --deployments D  folder of the <chainId>.json deployment records (default deployments;
+                   env DEPIN_DEPLOYMENT=FILE names the record itself)
   --help           this text`;
 
 /** Runs `argv` against the commands; prints help for `--help` or no command; returns the exit code. */
@@ -98,17 +99,29 @@ export function required(args: Record<string, string | boolean | undefined>, nam
   return v;
 }
 
-export async function connect(args: Record<string, string | boolean | undefined>): Promise<NetworkConnection> {
-  return connectTo(String(args.network), typeof args["rpc-url"] === "string" ? args["rpc-url"] : undefined);
+/**
+ * The network connection. `readOnly`: no accounts are configured, so a command that only reads
+ * never resolves (or asks the keystore for) the network's private key, e.g. DEPLOYER_PRIVATE_KEY.
+ */
+export async function connect(
+  args: Record<string, string | boolean | undefined>,
+  opts: { readOnly?: boolean } = {},
+): Promise<NetworkConnection> {
+  return connectTo(String(args.network), typeof args["rpc-url"] === "string" ? args["rpc-url"] : undefined, opts);
 }
 
 /** A connection to a configured network, optionally at another URL (http networks only). */
-export async function connectTo(network: string, rpcUrl?: string): Promise<NetworkConnection> {
+export async function connectTo(network: string, rpcUrl?: string, opts: { readOnly?: boolean } = {}): Promise<NetworkConnection> {
   // Loaded here, not at the top: `--help` answers without starting Hardhat.
   const { default: hre } = await import("hardhat");
-  if (rpcUrl === undefined) return hre.network.create(network);
-  if (!/^https?:\/\//.test(rpcUrl)) throw new UsageError(`--rpc-url must be an http(s) URL (got ${rpcUrl})`);
-  return hre.network.create({ network, override: { url: rpcUrl } });
+  if (rpcUrl !== undefined && !/^https?:\/\//.test(rpcUrl))
+    throw new UsageError(`--rpc-url must be an http(s) URL (got ${rpcUrl})`);
+  const http = hre.config.networks[network]?.type === "http";
+  const override = {
+    ...(rpcUrl !== undefined ? { url: rpcUrl } : {}),
+    ...(opts.readOnly && http ? { accounts: [] } : {}),
+  };
+  return Object.keys(override).length === 0 ? hre.network.create(network) : hre.network.create({ network, override });
 }
 
 /** `--from`: a signer index (0, 1, …) or one of the connection's account addresses. */
@@ -130,7 +143,7 @@ export async function deploymentOf(
   args: Record<string, string | boolean | undefined>,
 ): Promise<Deployment> {
   const { chainId } = await connection.ethers.provider.getNetwork();
-  return readDeployment(chainId, typeof args.deployments === "string" ? args.deployments : "deployments");
+  return deploymentFor(chainId, typeof args.deployments === "string" ? args.deployments : "deployments");
 }
 
 /** JSON with bigints as decimal strings. */

@@ -222,6 +222,53 @@ export async function submitSignedVote(governor: ProtocolGovernor, relayer: Sign
   throw new DaoError("vote transaction emitted no VoteCast");
 }
 
+/**
+ * Waits until the proposal can take its next step: `queue` needs Succeeded (voting over, quorum
+ * and majority reached), `execute` needs Queued with its timelock ETA passed. Reports progress
+ * through `say` when the state or the remaining wait changes; fails at once on a state that can
+ * never get there (Defeated, Canceled, Expired, Executed) and after `timeoutMs`.
+ */
+export async function waitUntilReady(
+  governor: ProtocolGovernor,
+  proposalId: bigint,
+  step: "queue" | "execute",
+  opts: { timeoutMs: number; pollMs?: number; say?: (line: string) => void; now?: () => Promise<bigint> },
+): Promise<void> {
+  const until = Date.now() + opts.timeoutMs;
+  const runner = governor.runner?.provider;
+  const chainNow =
+    opts.now ?? (async () => BigInt((await runner?.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000)));
+  let lastState = "";
+  let lastSaid = 0;
+  for (;;) {
+    const s = await proposalStatus(governor, proposalId);
+    const dead = ["Defeated", "Canceled", "Expired", "Executed"].includes(s.state);
+    if (dead) throw new DaoError(`proposal ${proposalId} is ${s.state}: it cannot be ${step}d`);
+    let line: string;
+    if (step === "queue") {
+      if (s.state === "Succeeded") return;
+      if (s.state === "Queued") throw new DaoError(`proposal ${proposalId} is already Queued: execute it`);
+      line =
+        s.state === "Pending"
+          ? `waiting: voting opens after ${s.snapshot} (clock ${s.clock})`
+          : `waiting: voting ends at ${s.deadline} (clock ${s.clock}); for ${s.votes.for}, against ${s.votes.against}, quorum ${s.quorum}`;
+    } else {
+      if (s.state !== "Queued") throw new DaoError(`proposal ${proposalId} is ${s.state}: queue it first`);
+      const now = await chainNow();
+      if (now >= s.eta) return;
+      line = `waiting: the timelock releases it at ${new Date(Number(s.eta) * 1000).toISOString()} (${s.eta - now} s)`;
+    }
+    // A line when the state changes, else every 10 s.
+    if (s.state !== lastState || Date.now() - lastSaid >= 10_000) {
+      opts.say?.(line);
+      lastState = s.state;
+      lastSaid = Date.now();
+    }
+    if (Date.now() > until) throw new DaoError(`timed out after ${opts.timeoutMs / 1000} s: ${line}`);
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+  }
+}
+
 export async function queue(governor: ProtocolGovernor, signer: Signer, p: Proposal): Promise<void> {
   const tx = await governor.connect(signer).queue(p.targets, p.values, p.calldatas, p.descriptionHash);
   await tx.wait();

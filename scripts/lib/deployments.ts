@@ -43,6 +43,23 @@ export function readDeployment(chainId: bigint | number, dir = "deployments"): D
   return parseDeployment(JSON.parse(readFileSync(file, "utf8")) as unknown, file);
 }
 
+/**
+ * The deployment record for `chainId`: the file named by env DEPIN_DEPLOYMENT when set (as the
+ * keepers and the identity CLI read it), else <dir>/<chainId>.json. A record of another chain is
+ * refused, naming both.
+ */
+export function deploymentFor(chainId: bigint | number, dir = "deployments", env = process.env): Deployment {
+  const file = env.DEPIN_DEPLOYMENT;
+  if (!file) return readDeployment(chainId, dir);
+  if (!existsSync(file)) throw new DeploymentError(`DEPIN_DEPLOYMENT=${file}: no such file`);
+  const d = parseDeployment(JSON.parse(readFileSync(file, "utf8")) as unknown, file);
+  if (BigInt(d.chainId) !== BigInt(chainId))
+    throw new DeploymentError(
+      `DEPIN_DEPLOYMENT=${file} is a deployment on chain ${d.chainId}, but the RPC serves chain ${chainId}`,
+    );
+  return d;
+}
+
 export function parseDeployment(raw: unknown, source = "deployment"): Deployment {
   const bad = (field: string, why: string): never => {
     throw new DeploymentError(`${source}: ${field} ${why}`);

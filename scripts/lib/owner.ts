@@ -27,6 +27,7 @@ const TOKEN_ABI = [
   "function transfer(address to, uint256 amount) returns (bool)",
   "function decimals() view returns (uint8)",
   "function symbol() view returns (string)",
+  "event Transfer(address indexed from, address indexed to, uint256 value)",
 ];
 const ACCOUNT_ABI = ["function execute(address target, uint256 value, bytes data)"];
 
@@ -121,17 +122,42 @@ export async function claimAll(
   return { receipt, paid, claimed: todo };
 }
 
-/** Moves `amount` reward tokens out of a device account, called by its controller (the NFT holder). */
+/**
+ * Moves `amount` reward tokens out of a device account, called by its controller (the NFT holder).
+ * A device account is counterfactual until first used: claims pay its CREATE2 address before it
+ * has code, and a call to an address without code "succeeds" doing nothing. So the account is
+ * created first when needed (anyone may: the factory derives it from the device id), and the
+ * transfer is checked in the receipt's Transfer event.
+ */
 export async function withdrawFromAccount(
   account: string,
   token: string,
   signer: ContractRunner,
   to: string,
   amount: bigint,
-): Promise<ContractTransactionReceipt> {
-  const data = new Interface(TOKEN_ABI).encodeFunctionData("transfer", [to, amount]);
+  factory: string,
+  deviceId: bigint,
+): Promise<{ receipt: ContractTransactionReceipt; created: boolean }> {
+  const provider = signer.provider!;
+  let created = false;
+  if ((await provider.getCode(account)) === "0x") {
+    const f = new Contract(factory, ["function createAccount(uint256 deviceId) returns (address)"], signer);
+    await (await f.createAccount(deviceId)).wait();
+    if ((await provider.getCode(account)) === "0x")
+      throw new Error(`the factory ${factory} did not create device ${deviceId}'s account at ${account}`);
+    created = true;
+  }
+  const iface = new Interface(TOKEN_ABI);
+  const data = iface.encodeFunctionData("transfer", [to, amount]);
   const tx = await new Contract(account, ACCOUNT_ABI, signer).execute(token, 0n, data);
-  return (await tx.wait()) as ContractTransactionReceipt;
+  const receipt = (await tx.wait()) as ContractTransactionReceipt;
+  const moved = receipt.logs.some((l) => {
+    if (l.address.toLowerCase() !== token.toLowerCase()) return false;
+    const e = iface.parseLog(l);
+    return e?.name === "Transfer" && e.args[0].toLowerCase() === account.toLowerCase() && e.args[2] === amount;
+  });
+  if (!moved) throw new Error(`transaction ${receipt.hash} moved no tokens out of ${account}`);
+  return { receipt, created };
 }
 
 export async function tokenBalance(token: string, provider: Provider, who: string): Promise<bigint> {
