@@ -16,3 +16,4 @@ export * from "./epoch.js";
 export * from "./batch.js";
 export * from "./reward-rule.js";
 export * from "./keyfile.js";
+export * from "./reward-receipt.js";
