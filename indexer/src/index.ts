@@ -275,17 +275,20 @@ async function castVote(e: Ev, db: Db): Promise<void> {
     .onConflictDoNothing();
   const column = support === 1 ? "forVotes" : support === 0 ? "againstVotes" : "abstainVotes";
   if (await db.find(schema.proposal, { id: proposalId }))
-    await db
-      .update(schema.proposal, { id: proposalId })
-      .set((row: Record<string, bigint | number>) => ({
-        [column]: (row[column] as bigint) + weight,
-        voters: (row.voters as number) + 1,
-      }));
+    await db.update(schema.proposal, { id: proposalId }).set((row: Record<string, bigint | number>) => ({
+      [column]: (row[column] as bigint) + weight,
+      voters: (row.voters as number) + 1,
+    }));
 }
 
 const on = ponder.on.bind(ponder) as unknown as (name: string, fn: (a: { event: Ev; context: Ctx }) => Promise<void>) => void;
 
-for (const c of [...INDEXED_CONTRACTS, DEVICE_ACCOUNT]) {
+const present = (c: { record: string; name: string }) =>
+  c.name === DEVICE_ACCOUNT.name
+    ? "deviceAccountFactory" in settings.deployment.contracts
+    : c.record in settings.deployment.contracts;
+
+for (const c of [...INDEXED_CONTRACTS, DEVICE_ACCOUNT].filter(present)) {
   for (const { key, event: abiEvent } of eventKeys(loadAbi(settings.artifactsDir, c))) {
     const domain = DOMAIN[`${c.name}:${abiEvent.name}`];
     on(`${c.name}:${key}`, async ({ event, context }) => {
