@@ -47,6 +47,22 @@ describe("Indexer: reorg safety and crash resume", function () {
     // The orphaned blocks' events that the new chain does not have are gone.
     for (const id of orphaned.filter((x) => !now.includes(x))) expect(indexed).to.not.include(id);
     expect(p.log()).to.match(/reorg/i);
+
+    // The network API answers from the same tables; bad input gets a clear error.
+    const api = (u: string) => fetch(`http://127.0.0.1:${p.port}${u}`);
+    const spec = (await (await api("/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(spec.openapi).to.equal("3.1.0");
+    expect(Object.keys(spec.paths)).to.include.members([
+      "/v1/network",
+      "/v1/devices/{id}",
+      "/v1/batches/{id}",
+      "/v1/receipts/{device}/{epoch}",
+    ]);
+    expect(((await (await api("/v1/network")).json()) as { chainId: number }).chainId).to.equal(31337);
+    const badId = await api("/v1/devices/abc");
+    expect(badId.status).to.equal(400);
+    expect(((await badId.json()) as { error: { code: string } }).error.code).to.equal("BAD_DEVICE_ID");
+    expect((await api("/v1/devices/12345")).status).to.equal(404);
   });
 
   it("SIGKILL while indexing, events while it is down, restart: nothing missed or doubled (PostgreSQL)", async () => {
