@@ -8,12 +8,21 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { AbiCoder, Interface, JsonRpcProvider } from "ethers";
-import { KEY_TYPE_CODE, payoutOf, type SignedReading } from "../../sdk/src/index.js";
+import {
+  KEY_TYPE_CODE,
+  getPoseidon,
+  hashReading,
+  payoutOf,
+  rewardPublicSignals,
+  verifyMerkleProof,
+  type MerkleSiblings,
+  type SignedReading,
+} from "../../sdk/src/index.js";
 import {
   buildReceipt,
   localVerificationKeys,
@@ -27,6 +36,50 @@ import { DAY, EMISSION, keyOf, setup, type Fixture } from "../keepers/prover/fix
 
 const DEVICES = [11n, 22n, 33n, 44n];
 const VKEYS = localVerificationKeys(path.resolve("build", "circuits"));
+const VECTOR = path.resolve("test", "vectors", "receipt.json");
+
+describe("Reward receipt test vector (test/vectors/receipt.json, offline)", () => {
+  it("leaves, inclusion proofs, public signals and payout recompute from the vector alone", async () => {
+    const r = JSON.parse(readFileSync(VECTOR, "utf8")) as Receipt;
+    const h = await getPoseidon();
+    const rule = {
+      minValue: BigInt(r.epoch.rule.minValue),
+      maxValue: BigInt(r.epoch.rule.maxValue),
+      capPerBatch: BigInt(r.epoch.rule.capPerBatch),
+    };
+    for (const b of r.batches) {
+      for (const x of b.readings) {
+        const leaf = hashReading(h, {
+          deviceId: BigInt(r.device.id),
+          seq: BigInt(x.seq),
+          timestamp: BigInt(x.timestamp),
+          value: BigInt(x.value),
+          signature: x.signature as `0x${string}`,
+        });
+        expect(leaf.toString()).to.equal(x.leaf);
+        expect(
+          verifyMerkleProof(
+            h,
+            { leaf, index: x.index, siblings: x.siblings.map((l) => l.map(BigInt) as MerkleSiblings) },
+            BigInt(b.root),
+          ),
+        ).to.equal(true);
+      }
+      const signals = rewardPublicSignals(
+        BigInt(b.root),
+        BigInt(r.epoch.id),
+        BigInt(b.leafCount),
+        rule,
+        { start: BigInt(r.epoch.start), end: BigInt(r.epoch.end) },
+        b.deviceWords.map(BigInt),
+      );
+      expect(signals.map(String)).to.deep.equal(b.publicSignals);
+    }
+    expect(payoutOf(BigInt(r.payout.points), BigInt(r.payout.emission), BigInt(r.payout.totalPoints)).toString()).to.equal(
+      r.payout.amount,
+    );
+  });
+});
 
 /** Every leaf of a JSON value as [path, value]. */
 function leaves(v: unknown, p = ""): [string, unknown][] {
@@ -136,6 +189,7 @@ describe("Reward receipts (real proofs, settled and closed epoch)", function () 
     }
     await (await f.distributor.connect(f.owner).claim([11n], [f.epoch])).wait();
     receipt11 = await build(11n, f.epoch);
+    if (process.env.DEPIN_WRITE_VECTORS === "1") writeFileSync(VECTOR, JSON.stringify(receipt11, null, 2) + "\n");
   });
   after(async () => f?.cleanup());
 
