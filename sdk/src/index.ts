@@ -17,3 +17,4 @@ export * from "./batch.js";
 export * from "./reward-rule.js";
 export * from "./keyfile.js";
 export * from "./broker.js";
+export * from "./reward-receipt.js";

@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { Contract, getAddress, id, type Provider } from "ethers";
 import { KEY_PROVENANCE_ABI, provenanceOfSource, type KeyProvenance } from "./provenance.js";
 import { compileVerifier, stripMetadata } from "./solc.js";
+import { pushedValues, verifierKeyConstants, type Groth16VerificationKey } from "../../sdk/src/reward-receipt.js";
 
 export interface VerificationKeyJson {
   nPublic: number;
@@ -33,44 +34,11 @@ export interface CheckResult {
   provenance?: KeyProvenance;
 }
 
-/** Named constants of a snarkjs Groth16 verifier, as the template names them. */
-export function keyConstants(vk: VerificationKeyJson): Map<string, bigint> {
-  const m = new Map<string, bigint>();
-  m.set("alphax", BigInt(vk.vk_alpha_1[0]));
-  m.set("alphay", BigInt(vk.vk_alpha_1[1]));
-  // The template writes G2 coordinates swapped (x1 = c1, x2 = c0), as the precompile takes them.
-  for (const [name, p] of [
-    ["beta", vk.vk_beta_2],
-    ["gamma", vk.vk_gamma_2],
-    ["delta", vk.vk_delta_2],
-  ] as const) {
-    m.set(`${name}x1`, BigInt(p[0][1]));
-    m.set(`${name}x2`, BigInt(p[0][0]));
-    m.set(`${name}y1`, BigInt(p[1][1]));
-    m.set(`${name}y2`, BigInt(p[1][0]));
-  }
-  vk.IC.forEach((p, i) => {
-    m.set(`IC${i}x`, BigInt(p[0]));
-    m.set(`IC${i}y`, BigInt(p[1]));
-  });
-  return m;
-}
+/** Named constants of a snarkjs Groth16 verifier, as the template names them (sdk). */
+export const keyConstants = (vk: VerificationKeyJson): Map<string, bigint> =>
+  verifierKeyConstants(vk as unknown as Groth16VerificationKey);
 
-/** Every PUSH1..PUSH32 immediate of runtime code, read instruction by instruction. */
-export function pushedValues(code: string): Set<bigint> {
-  const hex = code.replace(/^0x/, "");
-  const out = new Set<bigint>();
-  for (let i = 0; i < hex.length;) {
-    const op = parseInt(hex.slice(i, i + 2), 16);
-    i += 2;
-    if (op >= 0x60 && op <= 0x7f) {
-      const n = op - 0x5f;
-      out.add(BigInt(`0x${hex.slice(i, i + 2 * n) || "0"}`));
-      i += 2 * n;
-    }
-  }
-  return out;
-}
+export { pushedValues };
 
 export interface Expected {
   vkey: VerificationKeyJson;
