@@ -14,7 +14,7 @@
  *
  * `simulate` prints a JSON summary (recorded, receipts, rejections by code, pending) at the end.
  */
-import { readFileSync, chmodSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import {
   DEFAULT_ENROL_PASSWORD,
   DEFAULT_ENROL_USERNAME,
@@ -26,11 +26,9 @@ import {
   networkTopicRoot,
   parseKeyFile,
 } from "../sdk/src/index.js";
-import { loadDeploymentFile } from "../keepers/common/deployment.js";
-import { deploymentPath } from "../scripts/lib/deployments.js";
-import { existsSync } from "node:fs";
-import { parseArgv } from "../keepers/common/cli.js";
-import { ConfigError, describeOptions, opt, parseOptions, topicRootOption } from "../keepers/common/options.js";
+import { deploymentPath, loadDeploymentFile } from "../sdk/src/config/deployment.js";
+import { parseArgv } from "../sdk/src/config/argv.js";
+import { ConfigError, describeOptions, opt, parseOptions, topicRootOption } from "../sdk/src/config/options.js";
 import { saveKey } from "./keystore.js";
 import { FAULTS, Fleet, fleetKey, fleetKeyType, type Fault } from "./simulator.js";
 

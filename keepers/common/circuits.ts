@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { RewardCircuitShape } from "../../sdk/src/index.js";
-import { loadManifest, ROOT } from "../../tools/circuits/manifest.js";
+import { loadManifest, ROOT } from "../../sdk/src/config/circuits.js";
 
 export interface RewardInstanceShape {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import type { RewardCircuitShape } from "../../sdk/src/index.js";
-import { artifactsOf, loadManifest } from "../../tools/circuits/manifest.js";
+import { artifactsOf, loadManifest } from "../../sdk/src/config/circuits.js";
 import { rewardInstanceShapes } from "../common/circuits.js";
 
 export interface RewardInstance {
