@@ -8,8 +8,25 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorFragment, Interface, type ErrorDescription } from "ethers";
 
-/** What to do about an error, where the kit knows (keyed by error name). */
-const HINTS: Readonly<Record<string, string>> = {
+/** Governor proposal states, in the contract's enum order. */
+export const PROPOSAL_STATES = [
+  "Pending",
+  "Active",
+  "Canceled",
+  "Defeated",
+  "Succeeded",
+  "Queued",
+  "Expired",
+  "Executed",
+] as const;
+
+function statesOf(bitmap: unknown): string {
+  const b = BigInt(String(bitmap));
+  return PROPOSAL_STATES.filter((_, i) => (b >> BigInt(i)) & 1n).join(" or ");
+}
+
+/** What to do about an error, where the kit knows (keyed by error name); a function reads its arguments. */
+const HINTS: Readonly<Record<string, string | ((args: readonly unknown[]) => string)>> = {
   DataAvailabilityNotSequencer: "this account is not in the sequencer set: governance adds sequencers (docs/governance.md)",
   DataAvailabilityNotBonded: "bond first: npm run ops -- bond --amount <ETH> (see npm run ops -- sequencer)",
   DataAvailabilityBondLocked:
@@ -29,6 +46,17 @@ const HINTS: Readonly<Record<string, string>> = {
   DeviceRegistryNotDeviceOwner: "only the device's holder may do this",
   PaymasterEpochOutOfRange: "that epoch cannot be sponsored (its window does not fit a UserOperation's time range)",
   EnforcedPause: "paused by the guardian or governance",
+  GovernorUnexpectedProposalState: (a) =>
+    `the proposal is ${PROPOSAL_STATES[Number(a[1])]}; this step needs it ${statesOf(a[2])}`,
+  GovernorAlreadyCastVote: (a) => `${String(a[0])} has already voted on this proposal`,
+  GovernorInsufficientProposerVotes: (a) =>
+    `${String(a[0])} has ${String(a[1])} votes at the last block; proposing needs ${String(a[2])} (delegate first?)`,
+  GovernorRestrictedProposer: (a) =>
+    `the description reserves this proposal for another proposer (#proposer= suffix); ${String(a[0])} cannot submit it`,
+  GovernorInvalidSignature: (a) =>
+    `the vote signature is not ${String(a[0])}'s for this proposal, choice, reason and nonce (already used?)`,
+  GovernorNonexistentProposal: (a) => `no proposal ${String(a[0])} on this governor`,
+  TimelockUnexpectedOperationState: "the timelock operation is not ready: queue it first, and wait until its executable time",
   AccessControlUnauthorizedAccount:
     "this account lacks the role: after hand-over only the timelock holds admin roles (propose it through governance)",
 };
@@ -92,8 +120,23 @@ function formatArg(error: string, type: string, name: string, v: unknown): strin
   return `${name}=${typeof v === "string" ? v : String(v)}`;
 }
 
-/** "Name(arg=value, …): what to do" for a custom-error revert, or undefined if `e` is none the kit knows. */
-export function describeRevert(e: unknown, iface: Interface = errorInterface()): string | undefined {
+/** A custom-error revert decoded against every compiled contract's errors. */
+export interface DecodedRevert {
+  name: string;
+  /** Argument values in order. */
+  args: unknown[];
+  /** Argument values by name (as strings), e.g. for structured logs. */
+  named: Record<string, string>;
+  /** Argument types in order (empty when decoded from a node's message only). */
+  types: string[];
+}
+
+/**
+ * The one revert decoder of the kit (keepers and CLIs): the revert data wherever ethers or Hardhat
+ * put it, decoded with every custom error of the compiled contracts; without data, the
+ * `custom error 'Name(args)'` a node may write in its message. Undefined if `e` is none of these.
+ */
+export function decodeRevert(e: unknown, iface: Interface = errorInterface()): DecodedRevert | undefined {
   const data = revertData(e);
   let parsed: ErrorDescription | null = null;
   if (data) {
@@ -103,8 +146,28 @@ export function describeRevert(e: unknown, iface: Interface = errorInterface()):
       parsed = null;
     }
   }
-  if (!parsed) return undefined;
-  const args = parsed.fragment.inputs.map((p, i) => formatArg(parsed.name, p.type, p.name || `arg${i}`, parsed.args[i]));
-  const hint = HINTS[parsed.name];
-  return `${parsed.name}(${args.join(", ")})${hint ? `: ${hint}` : ""}`;
+  if (parsed) {
+    const names = parsed.fragment.inputs.map((p, i) => p.name || `arg${i}`);
+    const args = [...parsed.args] as unknown[];
+    return {
+      name: parsed.name,
+      args,
+      named: Object.fromEntries(names.map((n, i) => [n, String(args[i])])),
+      types: parsed.fragment.inputs.map((p) => p.type),
+    };
+  }
+  const m = /custom error '(\w+)\((.*)\)'/.exec((e as { message?: string } | null)?.message ?? "");
+  if (!m) return undefined;
+  const args = m[2] === "" ? [] : m[2].split(", ").map((a) => a.replace(/^"|"$/g, ""));
+  return { name: m[1], args, named: Object.fromEntries(args.map((a, i) => [`arg${i}`, a])), types: [] };
+}
+
+/** "Name(arg=value, …): what to do" for a custom-error revert, or undefined if `e` is none the kit knows. */
+export function describeRevert(e: unknown, iface: Interface = errorInterface()): string | undefined {
+  const d = decodeRevert(e, iface);
+  if (!d) return undefined;
+  const args = Object.keys(d.named).map((n, i) => formatArg(d.name, d.types[i] ?? "", n, d.args[i]));
+  const hint = HINTS[d.name];
+  const text = typeof hint === "function" ? hint(d.args) : hint;
+  return `${d.name}(${args.join(", ")})${text ? `: ${text}` : ""}`;
 }

@@ -3,6 +3,7 @@
  * RewardDistributor (contracts/interfaces/IRewardDistributor.sol) and the IBatchCommitments views
  * they read. ABI fragments, so the keepers do not depend on the contracts' build.
  */
+import { decodeRevert } from "./errors.js";
 import { Contract, Interface, type ContractRunner } from "ethers";
 
 export const REWARD_DISTRIBUTOR_ABI = [
@@ -58,22 +59,11 @@ export interface ChainBatchView {
   status: bigint;
 }
 
-/** Name and arguments of a RewardDistributor custom error in a revert, if it is one. */
+/**
+ * A distributor revert by name and arguments (the kit's one decoder, keepers/common/errors.ts):
+ * this file's ABI first, so the keepers need no contract build; then every compiled contract's.
+ */
 export function decodeDistributorError(e: unknown): { name: string; args: unknown[] } | null {
-  const seen = new Set<unknown>();
-  const find = (x: unknown): string | null => {
-    if (!x || typeof x !== "object" || seen.has(x)) return null;
-    seen.add(x);
-    const o = x as { data?: unknown; error?: unknown; info?: unknown; revert?: unknown };
-    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) return o.data;
-    return find(o.error) ?? find(o.info) ?? null;
-  };
-  const data = find(e);
-  if (!data) return null;
-  try {
-    const parsed = distributorInterface.parseError(data);
-    return parsed ? { name: parsed.name, args: [...parsed.args] } : null;
-  } catch {
-    return null;
-  }
+  const d = decodeRevert(e, distributorInterface) ?? decodeRevert(e);
+  return d ? { name: d.name, args: d.args } : null;
 }

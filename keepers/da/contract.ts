@@ -9,6 +9,7 @@
  * are listed so that ethers decodes them.
  */
 import { Contract, Interface, type ContractRunner } from "ethers";
+import { decodeRevert } from "../common/errors.js";
 
 export const BATCH_COMMITMENTS_ABI = [
   "function commitBatch(uint256 batchId, uint256 root, uint32 leafCount, uint8 depth, uint64 epoch, string uri)",
@@ -35,23 +36,12 @@ export const WAIT_FOR_NEXT_TICK = new Set([
 const IFACE = new Interface(BATCH_COMMITMENTS_ABI);
 
 /**
- * The custom error a reverted call carries (name and named arguments), when the ABI above knows it.
- * A sent transaction's revert surfaces at gas estimation, where ethers leaves it undecoded (only
- * `data`), so the data is decoded here.
+ * A DA revert by name with its named arguments (the kit's one decoder, keepers/common/errors.ts):
+ * this file's ABI first, so the keeper needs no contract build; then every compiled contract's.
  */
 export function revertOf(e: unknown): { name: string; args: Record<string, string> } | null {
-  const data = (e as { data?: unknown } | null)?.data;
-  if (typeof data !== "string") return null;
-  let parsed: ReturnType<Interface["parseError"]>;
-  try {
-    parsed = IFACE.parseError(data);
-  } catch {
-    return null;
-  }
-  if (!parsed) return null;
-  const args: Record<string, string> = {};
-  parsed.fragment.inputs.forEach((p, i) => (args[p.name] = String(parsed!.args[i])));
-  return { name: parsed.name, args };
+  const d = decodeRevert(e, IFACE) ?? decodeRevert(e);
+  return d ? { name: d.name, args: d.named } : null;
 }
 
 export interface ChainBatch {

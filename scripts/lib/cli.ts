@@ -7,7 +7,6 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { NetworkConnection } from "hardhat/types/network";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { describeRevert } from "../../keepers/common/errors.js";
-import { explainRevert } from "./dao.js";
 import { deploymentFor, type Deployment } from "./deployments.js";
 
 export class UsageError extends Error {
@@ -87,7 +86,7 @@ export async function runCli(program: string, summary: string, commands: Command
       console.error(`${e.message}\n\n${command.usage}\n${COMMON_HELP}`);
       return 2;
     }
-    const explained = explainRevert(e) ?? describeRevert(e);
+    const explained = describeRevert(e);
     console.error(explained ? `refused: ${explained}` : `${(e as Error).name}: ${(e as Error).message}`);
     return 1;
   }

@@ -3,20 +3,13 @@
  * front-running protection, read a proposal's state, vote (directly or by EIP-712 signature,
  * with a reason), queue and execute.
  */
-import { Interface, keccak256, toUtf8Bytes, type ErrorDescription, type Result, type Signer, type TypedDataDomain } from "ethers";
+import { keccak256, toUtf8Bytes, type Result, type Signer, type TypedDataDomain } from "ethers";
 import type { ProtocolGovernor } from "../../types/typechain/index.js";
 import type { Call } from "./actions.js";
 
-export const PROPOSAL_STATES = [
-  "Pending",
-  "Active",
-  "Canceled",
-  "Defeated",
-  "Succeeded",
-  "Queued",
-  "Expired",
-  "Executed",
-] as const;
+import { PROPOSAL_STATES } from "../../keepers/common/errors.js";
+
+export { PROPOSAL_STATES };
 export type ProposalStateName = (typeof PROPOSAL_STATES)[number];
 
 export const SUPPORT = { against: 0, for: 1, abstain: 2 } as const;
@@ -278,57 +271,4 @@ export async function execute(governor: ProtocolGovernor, signer: Signer, p: Pro
   const value = p.values.reduce((a, b) => a + b, 0n);
   const tx = await governor.connect(signer).execute(p.targets, p.values, p.calldatas, p.descriptionHash, { value });
   await tx.wait();
-}
-
-const EXPLAINED_ERRORS = new Interface([
-  "error GovernorUnexpectedProposalState(uint256 proposalId, uint8 current, bytes32 expectedStates)",
-  "error GovernorAlreadyCastVote(address voter)",
-  "error GovernorInsufficientProposerVotes(address proposer, uint256 votes, uint256 threshold)",
-  "error GovernorRestrictedProposer(address proposer)",
-  "error GovernorInvalidSignature(address voter)",
-  "error GovernorNonexistentProposal(uint256 proposalId)",
-  "error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)",
-]);
-
-function statesOf(bitmap: bigint): string {
-  return PROPOSAL_STATES.filter((_, i) => (bitmap >> BigInt(i)) & 1n).join(" or ");
-}
-
-/**
- * A sentence for the governance reverts a DAO member meets (wrong state, already voted, below
- * threshold, not yet executable), from the revert data or the node's message; undefined if the
- * error is something else.
- */
-export function explainRevert(e: unknown): string | undefined {
-  const err = e as { data?: unknown; message?: string; info?: { error?: { data?: unknown } } };
-  let parsed: ErrorDescription | null = null;
-  for (const data of [err.data, err.info?.error?.data]) {
-    if (typeof data === "string" && data.startsWith("0x") && !parsed) parsed = EXPLAINED_ERRORS.parseError(data);
-  }
-  let name = parsed?.name;
-  let args: unknown[] = parsed ? [...parsed.args] : [];
-  if (!parsed) {
-    const m = /custom error '(\w+)\((.*)\)'/.exec(err.message ?? "");
-    if (!m) return undefined;
-    name = m[1];
-    args = m[2].split(", ").map((a) => a.replace(/^"|"$/g, ""));
-  }
-  switch (name) {
-    case "GovernorUnexpectedProposalState":
-      return `the proposal is ${PROPOSAL_STATES[Number(args[1])]}; this step needs it ${statesOf(BigInt(String(args[2])))}`;
-    case "GovernorAlreadyCastVote":
-      return `${String(args[0])} has already voted on this proposal`;
-    case "GovernorInsufficientProposerVotes":
-      return `${String(args[0])} has ${String(args[1])} votes at the last block; proposing needs ${String(args[2])} (delegate first?)`;
-    case "GovernorRestrictedProposer":
-      return `the description reserves this proposal for another proposer (#proposer= suffix); ${String(args[0])} cannot submit it`;
-    case "GovernorInvalidSignature":
-      return `the vote signature is not ${String(args[0])}'s for this proposal, choice, reason and nonce (already used?)`;
-    case "GovernorNonexistentProposal":
-      return `no proposal ${String(args[0])} on this governor`;
-    case "TimelockUnexpectedOperationState":
-      return "the timelock operation is not ready: queue it first, and wait until its executable time";
-    default:
-      return undefined;
-  }
 }

@@ -216,7 +216,8 @@ describe("DAO and operator CLIs on hardhat node", function () {
 
     const early = dao("vote", "--id", id, "--support", "for");
     expect(early.code).to.equal(1);
-    expect(early.err).to.contain("refused: the proposal is Pending; this step needs it Active");
+    expect(early.err).to.contain("refused: GovernorUnexpectedProposalState(");
+    expect(early.err).to.contain("the proposal is Pending; this step needs it Active");
     await rpc("hardhat_mine", ["0x2"]);
     const voted = dao("vote", "--id", id, "--support", "for", "--reason", "storage keeper is live", "--from", "0");
     expect(voted.code, voted.err).to.equal(0);
@@ -228,12 +229,12 @@ describe("DAO and operator CLIs on hardhat node", function () {
     expect(relayed.out).to.contain("with weight 1000000000000000000000000");
 
     const notYet = dao("queue", "--id", id);
-    expect(notYet.err).to.contain("refused: the proposal is Active; this step needs it Succeeded");
+    expect(notYet.err).to.contain("the proposal is Active; this step needs it Succeeded");
     await rpc("hardhat_mine", ["0x40"]);
     expect(dao("queue", "--id", id).code).to.equal(0);
     const tooEarly = dao("execute", "--id", id);
     expect(tooEarly.code).to.equal(1);
-    expect(tooEarly.err).to.contain("refused: the timelock operation is not ready");
+    expect(tooEarly.err).to.contain("the timelock operation is not ready");
     await rpc("evm_increaseTime", [61]);
     await rpc("hardhat_mine", ["0x1"]);
     expect(dao("execute", "--id", id).code).to.equal(0);

@@ -8,7 +8,7 @@ import { network } from "hardhat";
 import path from "node:path";
 import { createLogger } from "../../../keepers/common/log.js";
 import { parseOptions } from "../../../keepers/common/options.js";
-import { describeRevert } from "../../../keepers/common/errors.js";
+import { decodeRevert, describeRevert, errorInterface } from "../../../keepers/common/errors.js";
 import { SqliteStore } from "../../../keepers/common/store/index.js";
 import { DaKeeper, daOptions } from "../../../keepers/da/da.js";
 import { deployDa } from "../../da/fixture.js";
@@ -59,5 +59,23 @@ describe("Reverts decoded by name", function () {
     expect(line, lines.join("\n")).to.not.equal(undefined);
     expect(line!.revert).to.match(/^DataAvailabilityNotSequencer\(account=0x[0-9a-fA-F]{40}\): .*governance adds sequencers/);
     await store.close();
+  });
+
+  it("one decoder for keepers and CLIs: governance reverts get a sentence from their arguments; a node's message alone still decodes", () => {
+    const iface = errorInterface();
+    const voter = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const data = iface.encodeErrorResult("GovernorAlreadyCastVote", [voter]);
+    expect(describeRevert({ data })).to.equal(
+      `GovernorAlreadyCastVote(voter=${voter}): ${voter} has already voted on this proposal`,
+    );
+    // Pending (0) where Active (bit 1) was needed.
+    const state = iface.encodeErrorResult("GovernorUnexpectedProposalState", [7n, 0, "0x" + (2).toString(16).padStart(64, "0")]);
+    expect(describeRevert({ info: { error: { data: state } } })).to.match(
+      /^GovernorUnexpectedProposalState\(proposalId=7, current=0, expectedStates=0x0+2\): the proposal is Pending; this step needs it Active$/,
+    );
+    // No revert data, only Hardhat's message.
+    const d = decodeRevert(new Error(`reverted with custom error 'GovernorNonexistentProposal(42)'`));
+    expect(d).to.deep.include({ name: "GovernorNonexistentProposal", args: ["42"] });
+    expect(decodeRevert(new Error("connection refused"))).to.equal(undefined);
   });
 });
