@@ -6,26 +6,9 @@
  * device registered a moment ago is seen quickly).
  */
 import { Contract, type ContractRunner } from "ethers";
-import type { KeyType } from "../../sdk/src/index.js";
+import { DEVICE_DIRECTORY_ABI, DeviceStatus, readDeviceKeys, type DeviceKeyInfo } from "../common/directory.js";
 
-/** Mirrors IDeviceDirectory.DeviceStatus. */
-export enum DeviceStatus {
-  None = 0,
-  Provisioned = 1,
-  Bound = 2,
-  Active = 3,
-  Suspended = 4,
-  Decommissioned = 5,
-}
-
-export interface DeviceKeyInfo {
-  type: KeyType;
-  /** secp256k1: 20-byte address; p256: 64-byte x‖y (0x-hex, lower case). */
-  publicId: string;
-  validFrom: bigint;
-  /** 0 while in force. */
-  revokedAt: bigint;
-}
+export { DEVICE_DIRECTORY_ABI, DeviceStatus, type DeviceKeyInfo };
 
 export interface DeviceInfo {
   status: DeviceStatus;
@@ -40,12 +23,6 @@ export interface DeviceDirectory {
   /** Re-reads every cached device now (the bridge's periodic tick); returns how many. */
   refresh?(): Promise<number>;
 }
-
-export const DEVICE_DIRECTORY_ABI = [
-  "function deviceStatus(uint256 deviceId) view returns (uint8)",
-  "function keyCount(uint256 deviceId) view returns (uint256)",
-  "function keyAt(uint256 deviceId, uint256 index) view returns (tuple(uint8 keyType, bytes publicKey, uint64 validFrom, uint64 revokedAt))",
-] as const;
 
 interface CacheEntry {
   info: DeviceInfo;
@@ -99,19 +76,7 @@ export class OnChainDirectory implements DeviceDirectory {
   private async load(deviceId: bigint): Promise<DeviceInfo> {
     this.reads++;
     const status = Number(await this.contract.deviceStatus(deviceId)) as DeviceStatus;
-    const keys: DeviceKeyInfo[] = [];
-    if (status !== DeviceStatus.None) {
-      const n = Number(await this.contract.keyCount(deviceId));
-      const raw = await Promise.all(Array.from({ length: n }, (_, i) => this.contract.keyAt(deviceId, i)));
-      for (const k of raw as { keyType: bigint; publicKey: string; validFrom: bigint; revokedAt: bigint }[]) {
-        keys.push({
-          type: Number(k.keyType) === 0 ? "secp256k1" : "p256",
-          publicId: k.publicKey.toLowerCase(),
-          validFrom: BigInt(k.validFrom),
-          revokedAt: BigInt(k.revokedAt),
-        });
-      }
-    }
+    const keys = status === DeviceStatus.None ? [] : await readDeviceKeys(this.contract, deviceId);
     const info = { status, keys };
     this.cache.set(deviceId, {
       info,

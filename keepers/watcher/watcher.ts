@@ -28,7 +28,6 @@ import {
   parseBatchPayload,
   verifyReading,
   type BatchPayload,
-  type KeyType,
   type PoseidonHasher,
   type SignedReading,
 } from "../../sdk/src/index.js";
@@ -38,6 +37,7 @@ import { daemonOptions, opt, rpcUrlOption, type OptionValues } from "../common/o
 import { Service } from "../common/service.js";
 import { BatchStatus, type ChainBatchView } from "../common/rewards.js";
 import { TxManager, isRevert } from "../common/tx.js";
+import { DEVICE_DIRECTORY_ABI, readDeviceKeys, type DeviceKeyInfo } from "../common/directory.js";
 
 export const watcherOptions = {
   rpcUrl: rpcUrlOption(),
@@ -67,21 +67,9 @@ const DA_ABI = [
   "event BatchCommitted(uint256 indexed batchId, address indexed sequencer, uint256 root, uint32 leafCount, uint8 depth, uint64 indexed epoch, string uri)",
 ] as const;
 
-const DIRECTORY_ABI = [
-  "function keyCount(uint256 deviceId) view returns (uint256)",
-  "function keyAt(uint256 deviceId, uint256 index) view returns (tuple(uint8 keyType, bytes publicKey, uint64 validFrom, uint64 revokedAt))",
-] as const;
-
 const U64 = (1n << 64n) - 1n;
 const U40 = (1n << 40n) - 1n;
 const U32 = (1n << 32n) - 1n;
-
-interface KeyRecord {
-  type: KeyType;
-  publicId: string;
-  validFrom: bigint;
-  revokedAt: bigint;
-}
 
 /** What the watcher found wrong with a leaf. */
 export interface Finding {
@@ -158,7 +146,7 @@ export class Watcher extends Service {
     const provider = (this.provider = (runner.provider ?? runner) as Provider);
     this.chainId = (await provider.getNetwork()).chainId;
     this.da = new Contract(this.opts.da, DA_ABI, runner);
-    this.directory = new Contract((await this.da.deviceDirectory()) as string, DIRECTORY_ABI, provider);
+    this.directory = new Contract((await this.da.deviceDirectory()) as string, DEVICE_DIRECTORY_ABI, provider);
     if (this.opts.privateKey || this.deps.runner)
       this.tx = new TxManager(this.log, { confirmations: 1, retries: 3, retryDelayMs: 500 });
     this.log.info("Watcher#init", {
@@ -299,20 +287,8 @@ export class Watcher extends Service {
     return `no key of device ${r.deviceId} valid at ${r.timestamp} signed it`;
   }
 
-  private async keysOf(deviceId: bigint): Promise<KeyRecord[]> {
-    const n = Number(await this.directory.keyCount(deviceId));
-    const raw = (await Promise.all(Array.from({ length: n }, (_, i) => this.directory.keyAt(deviceId, i)))) as {
-      keyType: bigint;
-      publicKey: string;
-      validFrom: bigint;
-      revokedAt: bigint;
-    }[];
-    return raw.map((k) => ({
-      type: Number(k.keyType) === 0 ? "secp256k1" : "p256",
-      publicId: k.publicKey.toLowerCase(),
-      validFrom: BigInt(k.validFrom),
-      revokedAt: BigInt(k.revokedAt),
-    }));
+  private async keysOf(deviceId: bigint): Promise<DeviceKeyInfo[]> {
+    return readDeviceKeys(this.directory, deviceId);
   }
 
   /** The challenge call for a suspect leaf: a signature challenge, or a duplicate challenge with both leaves. */
