@@ -1,0 +1,2 @@
+#include "support.h"
+int main(void){return test_done("x");}
