@@ -151,7 +151,28 @@ static void index_remove(depin_journal_t *j, int at) {
   j->count--;
 }
 
-/* Copies the oldest sector's pending readings to the head, then erases it. */
+static uint32_t free_sectors(const depin_journal_t *j) {
+  uint32_t n = j->flash->sector_count;
+  return n - ((j->head + n - j->oldest) % n + 1u);
+}
+
+/* Opens the (free) sector after the head as the new head. */
+static int open_next(depin_journal_t *j) {
+  uint32_t next = (j->head + 1) % j->flash->sector_count;
+  if (next == j->oldest) return DEPIN_ERR_FULL;
+  if (!sector_blank(j, next) && erase(j, next) != DEPIN_OK) return DEPIN_ERR;
+  if (write_header(j, next, j->head_ring + 1) != DEPIN_OK) return DEPIN_ERR;
+  j->head = next;
+  j->head_ring++;
+  j->head_slot = 1;
+  return DEPIN_OK;
+}
+
+/*
+ * Copies the oldest sector's pending readings to the head, then erases it. A torn or failed
+ * copy costs a slot; when the head fills up the copy goes on in the next free sector (there is
+ * one: keep_free keeps two free before a collection starts).
+ */
 static int collect_oldest(depin_journal_t *j) {
   uint32_t victim = j->oldest;
   uint32_t lo = victim * j->flash->sector_size, hi = lo + j->flash->sector_size;
@@ -159,42 +180,47 @@ static int collect_oldest(depin_journal_t *j) {
     depin_pending_t *p = &j->pending[i];
     if (p->addr < lo || p->addr >= hi) continue;
     record_t r;
-    if (j->head_slot >= j->slots) return DEPIN_ERR_FULL;
     if (read_rec(j, p->addr, &r) != 1) return DEPIN_ERR;
-    uint32_t addr;
-    if (write_head(j, &r, &addr) != DEPIN_OK) return DEPIN_ERR;
-    p->addr = addr;
+    for (int tries = 0;; tries++) {
+      if (tries == 3) return DEPIN_ERR;
+      if (j->head_slot >= j->slots) {
+        int rc = open_next(j);
+        if (rc != DEPIN_OK) return rc;
+      }
+      uint32_t addr;
+      if (write_head(j, &r, &addr) == DEPIN_OK) {
+        p->addr = addr;
+        break;
+      }
+    }
   }
   j->oldest = (victim + 1) % j->flash->sector_count;
   return erase(j, victim);
 }
 
-/* Opens the sector after the head; keeps the one after that free by collecting the oldest. */
-static int advance(depin_journal_t *j) {
-  uint32_t n = j->flash->sector_count;
-  uint32_t next = (j->head + 1) % n;
-  if (next == j->oldest) return DEPIN_ERR; /* the free-sector invariant was broken */
-  if (!sector_blank(j, next) && erase(j, next) != DEPIN_OK) return DEPIN_ERR;
-  if (write_header(j, next, j->head_ring + 1) != DEPIN_OK) return DEPIN_ERR;
-  j->head = next;
-  j->head_ring++;
-  j->head_slot = 1;
-  if ((j->head + 1) % n == j->oldest) return collect_oldest(j);
+/* Keeps two sectors free after the head: one to open next, one for a collection's overflow. */
+static int keep_free(depin_journal_t *j) {
+  for (uint32_t i = 0; free_sectors(j) < 2 && i < j->flash->sector_count; i++) {
+    int rc = collect_oldest(j);
+    if (rc != DEPIN_OK) return rc;
+  }
   return DEPIN_OK;
 }
 
-/* Makes room for one record at the head (at most one trip round the ring). */
+/* Makes room for one record at the head. */
 static int room(depin_journal_t *j) {
   for (uint32_t i = 0; j->head_slot >= j->slots; i++) {
     if (i > j->flash->sector_count) return DEPIN_ERR_FULL;
-    int rc = advance(j);
+    int rc = open_next(j);
+    if (rc == DEPIN_OK) rc = keep_free(j);
     if (rc != DEPIN_OK && j->head_slot >= j->slots) return rc;
   }
   return DEPIN_OK;
 }
 
 uint32_t depin_journal_capacity(const depin_journal_t *j) {
-  uint32_t flash = (j->flash->sector_count - 2u) * (j->slots - 1u);
+  /* Two sectors stay free and one more absorbs what a collection moves: the rest holds readings. */
+  uint32_t flash = (j->flash->sector_count - 3u) * (j->slots - 1u);
   return flash < DEPIN_JOURNAL_MAX_PENDING ? flash : DEPIN_JOURNAL_MAX_PENDING;
 }
 
@@ -224,7 +250,7 @@ static void replay_sector(depin_journal_t *j, uint32_t sector, int *overflow) {
 int depin_journal_mount(depin_journal_t *j, const depin_flash_t *flash) {
   memset(j, 0, sizeof *j);
   j->flash = flash;
-  if (flash->sector_count < 3 || flash->sector_size < 4 * REC) return DEPIN_ERR_ARG;
+  if (flash->sector_count < 4 || flash->sector_size < 4 * REC) return DEPIN_ERR_ARG;
   j->slots = flash->sector_size / REC;
   uint32_t n = flash->sector_count;
 
@@ -269,8 +295,7 @@ int depin_journal_mount(depin_journal_t *j, const depin_flash_t *flash) {
     if (!sector_blank(j, s) && erase(j, s) != DEPIN_OK) return DEPIN_ERR;
   }
   /* A power cut between copying the oldest sector's readings and erasing it: finish the job. */
-  if (used == n) return collect_oldest(j);
-  return DEPIN_OK;
+  return keep_free(j);
 }
 
 int depin_journal_append(depin_journal_t *j, const depin_reading_t *r) {

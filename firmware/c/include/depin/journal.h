@@ -9,8 +9,8 @@
  *   X  the network's final rejection of a seq (with its code, for the operator)
  * Mounting replays the ring: the counter is the highest seq ever written + 1 (sector headers keep
  * it after old sectors are erased) and the pending readings are the R records without an A or X.
- * When the sector after the head is needed, the oldest sector's still-pending readings are copied
- * to the head and it is erased, so one sector is always free. A power cut at any point loses no
+ * When a new head sector is opened, the oldest sector's still-pending readings are copied to the
+ * head and it is erased, so two sectors are always free (needs at least 4 sectors). A power cut at any point loses no
  * reading and never reuses a seq: a torn record fails its CRC and is skipped.
  *
  * RAM: an index of the pending readings (seq, flash address, delivery state), no reading bodies.
