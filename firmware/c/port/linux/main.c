@@ -50,6 +50,7 @@ static const char USAGE[] =
     "                    [--bridge-address 0x…] [--device-id N] [--count N] [--interval-ms MS] [--value V]\n"
     "                    [--clock-skew S] [--receipt-timeout-ms MS] [--retry-base-ms MS] [--retry-cap-ms MS]\n"
     "                    [--sectors N] [--sector-size BYTES] [--no-fsync] [--exit-when-idle] [--max-seconds S]\n"
+    "       depin-device --codes   (the rejection codes it knows, and which are final)\n"
     "Records --count readings (0 = none: only replays the journal), one every --interval-ms, and streams\n"
     "them with the journal as store-and-forward queue. --bridge-address (the bridge's /status answerAddress)\n"
     "makes the device ignore answers without that bridge's signature. Prints one JSON line per event.\n";
@@ -79,6 +80,7 @@ int main(int argc, char **argv) {
       {"sectors", required_argument, 0, 'S'},      {"sector-size", required_argument, 0, 'Z'},
       {"no-fsync", no_argument, 0, 'F'},           {"exit-when-idle", no_argument, 0, 'x'},
       {"max-seconds", required_argument, 0, 'm'},  {"help", no_argument, 0, 'h'},
+      {"codes", no_argument, 0, 'K'},
       {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -103,6 +105,13 @@ int main(int argc, char **argv) {
       case 'x': exit_when_idle = 1; break;
       case 'm': max_seconds = atol(optarg); break;
       case 'h': fputs(USAGE, stdout); return 0;
+      case 'K':
+        /* The rejection codes this firmware knows and whether each is final (tests compare with the sdk). */
+        printf("{");
+        for (int i = 0; depin_reject_codes[i] != NULL; i++)
+          printf("%s\"%s\":%s", i ? "," : "", depin_reject_codes[i], depin_rejection_is_final(depin_reject_codes[i]) ? "true" : "false");
+        printf("}\n");
+        return 0;
       default: fputs(USAGE, stderr); return 2;
     }
   }
