@@ -20,7 +20,8 @@ static secp256k1_context *k1(void) {
     ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     unsigned char seed[32];
     /* Randomises the context against side channels; signatures stay deterministic (RFC 6979). */
-    if (getrandom(seed, sizeof seed, 0) == (ssize_t)sizeof seed) (void)secp256k1_context_randomize(ctx, seed);
+    int randomized = getrandom(seed, sizeof seed, 0) == (ssize_t)sizeof seed && secp256k1_context_randomize(ctx, seed);
+    (void)randomized; /* an unrandomised context still signs correctly */
   }
   return ctx;
 }
@@ -178,7 +179,7 @@ int depin_host_key_load(const char *path, depin_host_key_t *k, char *err, size_t
         return snprintf(err, errcap, "%s: deviceId is not a u64", path), DEPIN_ERR_PARSE;
       have_id = 1;
     } else if (strcmp(key, "type") == 0) {
-      snprintf(type, sizeof type, "%s", val);
+      if ((size_t)len < sizeof type) memcpy(type, val, (size_t)len + 1);
     } else if (strcmp(key, "privateKey") == 0) {
       if (depin_hex_decode(val, (size_t)len, priv, 32) != DEPIN_OK)
         return snprintf(err, errcap, "%s: privateKey must be 0x + 64 hex digits", path), DEPIN_ERR_PARSE;
