@@ -13,13 +13,17 @@ import {
   encodeReading,
   getPoseidon,
   hashReading,
+  answerDigest,
+  connectPassword,
   keyPairFromPrivate,
   merkleProof,
   merkleRoot,
   readingDigest,
   signatureHash,
+  signDigest,
   signReading,
   SNARK_SCALAR_FIELD,
+  toWire,
   type DeviceKeyPair,
   type Reading,
 } from "../sdk/src/index.js";
@@ -38,6 +42,17 @@ const READINGS: Reading[] = [
   { deviceId: 1n, seq: 0n, timestamp: 1_767_225_600n, value: 2150n },
   { deviceId: 2n, seq: 7n, timestamp: 1_767_225_660n, value: 0n },
   { deviceId: 3n, seq: 18_446_744_073_709_551_615n, timestamp: 1_099_511_627_775n, value: 4_294_967_295n },
+];
+
+/** A bridge answer key (fixed, test only) and answers it signs: receipts of both forms and a rejection. */
+const ANSWER_KEY: DeviceKeyPair = keyPairFromPrivate("secp256k1", `0x${"44".repeat(32)}`);
+const ANSWERS: { topic: string; body: string }[] = [
+  { topic: "depin/31337/5fbdb231/d/1/receipt", body: '{"seq":"0","status":"stored"}' },
+  { topic: "depin/31337/5fbdb231/d/1/receipt", body: '{"stored":["1","2"],"duplicate":["0"]}' },
+  {
+    topic: "depin/31337/5fbdb231/d/1/error",
+    body: '{"code":"KEY_NOT_YET_VALID","message":"key 1 is valid from 1767225700","seq":"3"}',
+  },
 ];
 
 /** Wire payloads that must be rejected, with the EncodingError code each must produce. */
@@ -119,7 +134,15 @@ export interface VectorFile {
     signature: string;
     sigHash: string;
     leaf: string;
+    /** The fixed test key (never a real one): lets firmware in other languages re-derive the signature. */
+    privateKey: string;
+    /** sdk `toWire`: the exact MQTT payload bytes. */
+    wire: string;
+    /** sdk `connectPassword` at the reading's timestamp: the MQTT CONNECT password. */
+    connectPassword: string;
   }[];
+  /** Signed bridge answers (`<json>\n<0x r‖s‖v>` over sdk `answerDigest`) by ANSWER_KEY. */
+  answers: { signer: string; privateKey: string; topic: string; body: string; digest: string; payload: string }[];
   poseidon: { inputs: string[]; hash: string }[];
   /** 4-ary tree; per proof one entry per level, each the 3 siblings in slot order (sdk merkleProof). */
   merkle: { depth: number; leaves: string[]; root: string; proofs: { index: number; siblings: string[][] }[] };
@@ -152,7 +175,21 @@ export async function buildVectors(): Promise<VectorFile> {
       signature: s.signature,
       sigHash: signatureHash(s.signature).toString(),
       leaf: leaves[i].toString(),
+      privateKey: KEYS[i].privateKey,
+      wire: toWire(s),
+      connectPassword: connectPassword(NETWORK_ID, KEYS[i], s.deviceId, s.timestamp),
     })),
+    answers: ANSWERS.map(({ topic, body }) => {
+      const digest = answerDigest(NETWORK_ID, topic, body);
+      return {
+        signer: ANSWER_KEY.publicId,
+        privateKey: ANSWER_KEY.privateKey,
+        topic,
+        body,
+        digest: bytesToHex(digest),
+        payload: `${body}\n${signDigest(ANSWER_KEY, digest)}`,
+      };
+    }),
     poseidon: poseidonCases.map((inputs) => ({ inputs: inputs.map(String), hash: h.hash(inputs).toString() })),
     merkle: {
       depth: MERKLE_DEPTH,
