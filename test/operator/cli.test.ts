@@ -80,7 +80,7 @@ describe("operator CLIs: help, bad flags, taken ports, read-only commands (test/
           contracts: { governor: { address: "0x5FbDB2315678afecb367f032d93F642f64180aa3", startBlock: 0 } },
         }),
       );
-      const env = { ...process.env, SEPOLIA_RPC_URL: rpc.url, DEPIN_DEPLOYMENT: record };
+      const env: NodeJS.ProcessEnv = { ...process.env, SEPOLIA_RPC_URL: rpc.url, DEPIN_DEPLOYMENT: record };
       delete env.DEPLOYER_PRIVATE_KEY;
       // Read-only: connects and reads the record (which lacks the rest of the protocol: refused by name).
       const status = await npmRunAsync(["ops", "--", "status", "--network", "sepolia", "--json"], env);
