@@ -32,7 +32,7 @@ export function lineChart(
           points: { show: xs.length < 40 },
         })),
       ],
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 72 }],
     },
     [xs, ...series.map((s) => s.values)] as uPlot.AlignedData,
     el,
