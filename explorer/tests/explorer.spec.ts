@@ -192,6 +192,11 @@ test("navigation and the devices, batches and epochs pages show the chain's valu
   await page.selectOption("select[name=status]", "suspended");
   await ready(page);
   await expect(rows).toHaveCount(0);
+  // A search the API cannot take is refused with a reason, shown on the page.
+  expect((await fetch(`${info.explorer.url}api/v1/devices?q=%27%3Bdrop`)).status).toBe(400);
+  await page.goto(info.explorer.url + "#/devices?q=zz%27");
+  await ready(page);
+  await expect(page.locator("[role=alert]")).toContainText("BAD_QUERY");
   await page.goto(info.explorer.url + "#/devices");
   await ready(page);
   await shot(page, "devices");
@@ -318,7 +323,8 @@ test("governance: a vote cast from the page is counted on chain", async ({ page 
     ],
     deployer,
   );
-  const description = `Explorer test: a proposal to vote on (${Date.now()})`;
+  // Markup in chain data (a proposal description anyone can write) is shown as text, never run.
+  const description = `Explorer test <img src=x onerror="window.__xss=1"> (${Date.now()})`;
   const args = [[contracts.rewardToken], [0n], ["0x"]] as const;
   await (await governor.propose(...args, description)).wait();
   const { id: descHash } = await import("ethers");
@@ -332,6 +338,8 @@ test("governance: a vote cast from the page is counted on chain", async ({ page 
   const card = page.locator(`section[data-proposal="${id}"]`);
   await expect(card.locator(".pid")).toHaveText(id.toString()); // a uint256 id, exact
   await expect(card.locator("[data-testid=state]")).toHaveText("Active");
+  await expect(card.locator("h3")).toContainText('<img src=x onerror="window.__xss=1">');
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   await card.locator("button.vote-for").click();
   await expect(page.locator("[data-testid=gov-msg]")).toContainText("vote counted", { timeout: 60_000 });
   expect(await governor.hasVoted(id, deployer.address)).toBe(true);
