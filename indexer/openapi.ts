@@ -40,6 +40,79 @@ export const OPENAPI = {
         responses: { 200: ok({ $ref: "#/components/schemas/Network" }) },
       },
     },
+    "/v1/devices": {
+      get: {
+        operationId: "listDevices",
+        summary: "Devices, searchable by id or 0x owner/account/maker prefix, filterable by status; with points over all epochs",
+        parameters: [
+          { name: "q", in: "query", schema: { type: "string", pattern: "^[0-9a-fA-Fx]{0,66}$" } },
+          {
+            name: "status",
+            in: "query",
+            schema: { type: "string", enum: ["provisioned", "bound", "active", "suspended", "decommissioned"] },
+          },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+          { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+        ],
+        responses: {
+          200: ok({
+            type: "object",
+            properties: { total: { type: "integer" }, devices: { type: "array", items: { type: "object" } } },
+          }),
+          400: error,
+        },
+      },
+    },
+    "/v1/devices/{id}/readings": {
+      get: {
+        operationId: "getDeviceReadings",
+        summary:
+          "A device's recent readings (keepers' store) with their fate: stored, batched, committed, invalidated, earned or not-earned (reason)",
+        parameters: [
+          idParam("id"),
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 20 } },
+        ],
+        responses: {
+          200: ok({
+            type: "object",
+            properties: {
+              deviceId: int,
+              readings: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    seq: int,
+                    timestamp: int,
+                    value: int,
+                    receivedAt: { type: "integer", description: "unix ms" },
+                    batchId: nullableInt,
+                    fate: { type: "string", enum: ["stored", "batched", "committed", "invalidated", "earned", "not-earned"] },
+                    reason: { oneOf: [{ type: "string" }, { type: "null" }] },
+                  },
+                },
+              },
+            },
+          }),
+          400: error,
+          503: error,
+        },
+      },
+    },
+    "/v1/batches": {
+      get: {
+        operationId: "listBatches",
+        summary: "Committed batches, newest first, with stage and chain times",
+        parameters: [
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+          { name: "before", in: "query", schema: int },
+        ],
+        responses: {
+          200: ok({ type: "object", properties: { batches: { type: "array", items: { type: "object" } } } }),
+          400: error,
+        },
+      },
+    },
     "/v1/devices/{id}": {
       get: {
         operationId: "getDevice",

@@ -34,6 +34,9 @@ Options:
   --db URL           PostgreSQL (postgres://user@host:port/db) instead of embedded SQLite;
                      the demo works in a fresh schema and drops it at the end
   --processes        run each keeper as its own process (keepers/cli.ts) instead of in this one
+  --explorer-port N  serve the explorer while the demo runs (default 8088; 0 = a free port);
+                     it starts the network API (indexer) too
+  --no-explorer      no explorer
   --json             also print the summary as one JSON line (prefix "DEMO_SUMMARY ")
   --verbose          keepers' structured JSON logs on stderr
   --help             this text`;
@@ -146,6 +149,8 @@ async function main(): Promise<number> {
         json: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         processes: { type: "boolean", default: false },
+        "explorer-port": { type: "string" },
+        "no-explorer": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -176,6 +181,7 @@ async function main(): Promise<number> {
     db: urlFlag("db", values.db, ["postgres:", "postgresql:"]),
     verbose: values.verbose,
     processes: values.processes,
+    explorer: values["no-explorer"] ? undefined : { port: intFlag("explorer-port", values["explorer-port"], 8088, 0, 65535) },
     say: (l: string) => console.log(l),
   };
   if (!values.verbose) quietSkippedTicks();

@@ -34,6 +34,9 @@ Options:
   --data-dir DIR    the devnet's files, wiped at start (default data/devnet)
   --deployments D   where the deployment record is written (default deployments)
   --processes       one keepers/cli.ts process per keeper instead of this process
+  --explorer-port N the explorer's port (default 8088; 0 = a free port); it starts the network
+                    API (indexer) too
+  --no-explorer     no explorer and no indexer
   --verbose         keepers' JSON logs and the deploy output on stderr
   --help            this text
 
@@ -78,6 +81,8 @@ async function main(): Promise<number> {
         "data-dir": { type: "string", default: "data/devnet" },
         deployments: { type: "string", default: "deployments" },
         processes: { type: "boolean", default: false },
+        "explorer-port": { type: "string" },
+        "no-explorer": { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -101,6 +106,7 @@ async function main(): Promise<number> {
     dataDir: values["data-dir"],
     deployments: values.deployments,
     processes: values.processes,
+    explorerPort: values["no-explorer"] ? -1 : intFlag("explorer-port", values["explorer-port"], 8088, 0, 65535),
     verbose: values.verbose,
     say: (l: string) => console.log(l),
   };
@@ -122,6 +128,7 @@ async function main(): Promise<number> {
   const rpcEnv = i.rpcUrl === "http://127.0.0.1:8545" ? "" : `export DEPIN_RPC_URL=${i.rpcUrl}   # tools default to :8545\n  `;
   console.log(`
 =================== devnet running (Ctrl-C stops it) ===================
+EXPLORER     ${i.explorer ? i.explorer.url : "off (--no-explorer)"}${i.explorer ? `   (network API ${i.explorer.api})` : ""}
 JSON-RPC     ${i.rpcUrl}   (chain ${i.chainId}, a block every second)
 MQTT         ${i.mqttUrl}   topic root ${i.topicRoot}
 bridge       answers signed by ${i.bridgeAddress ?? "nobody (unsigned)"}: give devices --bridge-address ${i.bridgeAddress ?? ""}

@@ -9,7 +9,7 @@
  * and the store. The chain is in-process (Hardhat); time is moved forward over the DA challenge
  * window, the epoch's settlement delay and the governance voting period and timelock delay.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3";
@@ -36,6 +36,7 @@ import type { Call } from "../lib/actions.js";
 import { startInProcess, startProcesses, type KeeperConfig } from "./keepers.js";
 import { fmt } from "./format.js";
 import { freePort, rpcEndpoint } from "../../keepers/common/net.js";
+import { launchExplorer } from "../../explorer/launch.js";
 
 export interface DemoOptions {
   devices: number;
@@ -50,6 +51,8 @@ export interface DemoOptions {
   verbose: boolean;
   /** One keepers/cli.ts child process per keeper instead of running them in this process. */
   processes: boolean;
+  /** Serve the explorer (and its network API) while the demo runs; port 0 = a free one. */
+  explorer?: { port: number };
   say: (line: string) => void;
 }
 
@@ -389,6 +392,33 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       `keepers running (cron): ${keeperSet.keepers.map((k) => `${k.name}${o.processes ? ` pid ${k.pid}` : ""}`).join(", ")}; broker ${o.broker ? o.broker : `embedded aedes ${brokerUrl}`}; store ${storeLabel}`,
     );
     say(`bridge: topic root ${topicRoot}, answers signed by ${bridgeAddress} (devices ignore any other)`);
+
+    // ------------------------------------------------------------------ explorer
+    if (o.explorer) {
+      const record = path.join(tmp, "deployment.json");
+      writeFileSync(
+        record,
+        JSON.stringify({
+          chainId: Number(chainId),
+          contracts: Object.fromEntries(
+            await Promise.all(
+              Object.entries(dep).map(async ([k, c]) => [k, { address: await at(c as BaseContract), startBlock: 0 }]),
+            ),
+          ),
+        }),
+      );
+      const ex = await launchExplorer({
+        deploymentFile: record,
+        rpcUrl: rpc.url,
+        port: o.explorer.port,
+        store: storeUrl,
+        dataDir: tmp,
+        keepers: Object.fromEntries(keeperSet.keepers.map((k) => [k.name, k.status])),
+        verbose: o.verbose,
+      });
+      cleanups.push(() => ex.stop());
+      say(`EXPLORER ${ex.url} (network API ${ex.apiUrl}) — open it while the demo runs`);
+    }
 
     // ------------------------------------------------------------------ streaming
     // Chain time runs ahead of the wall clock by the governance time travel so far; devices and

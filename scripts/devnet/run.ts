@@ -33,6 +33,7 @@ import { contractAddress, readDeployment, type Deployment } from "../lib/deploym
 import { castVote, execute, proposalStatus, propose, queue, type Proposal } from "../lib/dao.js";
 import type { Call } from "../lib/actions.js";
 import { startInProcess, startProcesses, type KeeperConfig, type KeeperSet } from "../demo/keepers.js";
+import { launchExplorer } from "../../explorer/launch.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -84,6 +85,8 @@ export interface DevnetOptions {
   deployments: string;
   processes: boolean;
   verbose: boolean;
+  /** The explorer's port (0 = a free one; -1 = no explorer). */
+  explorerPort?: number;
   say: (line: string) => void;
 }
 
@@ -97,6 +100,10 @@ export interface DevnetInfo {
   deployment: string;
   store: string;
   keepers: Record<string, string>;
+  /** Keeper name → process id (the devnet's own pid when keepers run in-process). */
+  keeperPids: Record<string, number>;
+  /** The explorer's page and the network API it reads (null without an explorer). */
+  explorer: { url: string; api: string } | null;
   accounts: Record<keyof typeof ROLES, { index: number; address: string }>;
   devices: { keyFile: string; ids: string[] } | null;
   timing: typeof DEVNET;
@@ -177,10 +184,11 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
   try {
-    for (const [flag, port] of [["--port", o.rpcPort], ...(o.broker ? [] : [["--mqtt-port", o.mqttPort]])] as [
-      string,
-      number,
-    ][]) {
+    for (const [flag, port] of [
+      ["--port", o.rpcPort],
+      ...(o.broker ? [] : [["--mqtt-port", o.mqttPort]]),
+      ...((o.explorerPort ?? -1) > 0 ? [["--explorer-port", o.explorerPort]] : []),
+    ] as [string, number][]) {
       if (port !== 0 && (await portOpen(port)))
         throw new DevnetError(`port 127.0.0.1:${port} is in use (another node or broker?): stop it, or give ${flag} <free port>`);
     }
@@ -405,6 +413,33 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       say(`devices ${devices.ids.join(", ")} (owner account ${ROLES.owner}) stream a reading every ${o.intervalSec} s`);
     }
 
+    // ---------------------------------------------------------------- explorer (and its network API)
+    let explorer: DevnetInfo["explorer"] = null;
+    if ((o.explorerPort ?? -1) >= 0) {
+      // Simulated devices get made-up locations around one city, for the coverage map.
+      const locations = Object.fromEntries(
+        (devices?.ids ?? []).map((id, i) => [
+          id,
+          [52.52 + 0.03 * Math.sin(i * 2.4) * Math.sqrt(i), 13.405 + 0.05 * Math.cos(i * 2.4) * Math.sqrt(i)],
+        ]),
+      ) as Record<string, [number, number]>;
+      writeFileSync(path.join(o.dataDir, "locations.json"), JSON.stringify(locations, null, 2));
+      say("starting the network API (indexer) and the explorer…");
+      const ex = await launchExplorer({
+        deploymentFile,
+        rpcUrl: rpc.url,
+        port: o.explorerPort!,
+        store: storeUrl,
+        dataDir: o.dataDir,
+        keepers: Object.fromEntries(keepers.keepers.map((k) => [k.name, k.status])),
+        locations,
+        verbose: o.verbose,
+      });
+      cleanups.push(() => ex.stop());
+      explorer = { url: ex.url, api: ex.apiUrl };
+      say(`explorer ${ex.url} (network API ${ex.apiUrl})`);
+    }
+
     const accounts = Object.fromEntries(
       Object.entries(ROLES).map(([role, index]) => [role, { index, address: devAccount(index).address }]),
     ) as DevnetInfo["accounts"];
@@ -417,6 +452,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       deployment: deploymentFile,
       store: storeUrl,
       keepers: Object.fromEntries(keepers.keepers.map((k) => [k.name, k.status])),
+      keeperPids: Object.fromEntries(keepers.keepers.map((k) => [k.name, k.pid])),
+      explorer,
       accounts,
       devices,
       timing: DEVNET,

@@ -119,9 +119,23 @@ describe("npm run demo", function () {
   this.timeout(200_000);
 
   it("embedded defaults: a tiny fleet goes from readings to verified proofs to claims that add up to the emission", async () => {
-    const run = await runDemo(["--devices", "5", "--readings", "4", "--owners", "2", "--interval", "100", "--json"]);
+    const run = await runDemo([
+      "--devices",
+      "5",
+      "--readings",
+      "4",
+      "--owners",
+      "2",
+      "--interval",
+      "100",
+      "--json",
+      "--explorer-port",
+      "0",
+    ]);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.include("all checks passed");
+    // The explorer is served while the demo runs, its URL printed.
+    expect(run.stdout).to.match(/EXPLORER http:\/\/127\.0\.0\.1:\d+\//);
     expect(run.stdout).to.include("embedded aedes");
     expect(run.stdout).to.include("embedded SQLite");
     checkConsistent(summaryOf(run), 5, 4);
@@ -129,6 +143,7 @@ describe("npm run demo", function () {
 
   it("real services, one process per keeper: the same on Mosquitto (127.0.0.1:1883) and PostgreSQL (a fresh schema, dropped afterwards)", async () => {
     const run = await runDemo([
+      "--no-explorer",
       "--devices",
       "3",
       "--readings",

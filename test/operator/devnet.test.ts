@@ -101,6 +101,8 @@ describe("README devnet guide, role by role against `npm run devnet` (test/opera
         String(mqttPort),
         "--status-port",
         String(statusPort),
+        "--explorer-port",
+        "0",
         "--data-dir",
         dataDir,
         "--deployments",

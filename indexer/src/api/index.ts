@@ -8,9 +8,9 @@
 import { db } from "ponder:api";
 import schema from "ponder:schema";
 import { Hono, type Context } from "hono";
-import { client, count, desc, eq, graphql, sum } from "ponder";
+import { and, client, count, desc, eq, graphql, ilike, lt, or, sql, sum } from "ponder";
 import { Contract, JsonRpcProvider } from "ethers";
-import { deviceDid, payoutOf } from "../../../sdk/src/index.js";
+import { deviceDid, earnReasons, payoutOf, type SignedReading } from "../../../sdk/src/index.js";
 import type { Store } from "../../../keepers/common/store/index.js";
 import { OPENAPI } from "../../openapi.js";
 import { buildReceipt, localVerificationKeys, ReceiptError } from "../../receipt.js";
@@ -103,6 +103,144 @@ app.get("/v1/network", async (c) => {
     dataCredits: { burns: burns?.n ?? 0, burned: burns?.amount ?? "0" },
     keepers,
   });
+});
+
+const DEVICE_STATUSES = ["provisioned", "bound", "active", "suspended", "decommissioned"];
+
+/** Devices, searchable (id, owner, account or maker prefix) and filterable by status; paged. */
+app.get("/v1/devices", async (c) => {
+  const q = (c.req.query("q") ?? "").trim().toLowerCase();
+  const status = c.req.query("status") ?? "";
+  const limit = Number(c.req.query("limit") ?? "100");
+  const offset = Number(c.req.query("offset") ?? "0");
+  if (!/^[0-9a-fx]{0,66}$/.test(q)) return bad(c, 400, "BAD_QUERY", "q must be a device id or a 0x address prefix");
+  if (status !== "" && !DEVICE_STATUSES.includes(status))
+    return bad(c, 400, "BAD_STATUS", `status must be one of ${DEVICE_STATUSES.join(", ")}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return bad(c, 400, "BAD_LIMIT", "limit must be 1..1000");
+  if (!Number.isInteger(offset) || offset < 0) return bad(c, 400, "BAD_OFFSET", "offset must be a non-negative integer");
+  const d = schema.device;
+  const conds = [];
+  if (status) conds.push(eq(d.status, status));
+  if (/^\d+$/.test(q)) conds.push(eq(d.id, BigInt(q)));
+  else if (q) conds.push(or(ilike(d.owner, `${q}%`), ilike(d.account, `${q}%`), ilike(d.maker, `${q}%`)));
+  const where = conds.length ? and(...conds) : undefined;
+  const [total] = await db.select({ n: count() }).from(d).where(where);
+  const rows = await db.select().from(d).where(where).orderBy(d.id).limit(limit).offset(offset);
+  const points = new Map<bigint, { points: bigint; epochs: number }>();
+  if (rows.length > 0) {
+    const agg = await db
+      .select({ id: schema.deviceEpoch.deviceId, points: sum(schema.deviceEpoch.points), epochs: count() })
+      .from(schema.deviceEpoch)
+      .where(
+        sql`${schema.deviceEpoch.deviceId} in (${sql.join(
+          rows.map((r) => sql`${r.id}`),
+          sql`, `,
+        )})`,
+      )
+      .groupBy(schema.deviceEpoch.deviceId);
+    for (const a of agg) points.set(BigInt(a.id), { points: BigInt(a.points ?? 0), epochs: a.epochs });
+  }
+  return json(c, {
+    total: total?.n ?? 0,
+    devices: rows.map((r) => ({ ...r, points: points.get(r.id)?.points ?? 0n, epochs: points.get(r.id)?.epochs ?? 0 })),
+  });
+});
+
+/** Batches, newest first, with their stage and chain times (unix s). */
+app.get("/v1/batches", async (c) => {
+  const limit = Number(c.req.query("limit") ?? "100");
+  const before = c.req.query("before");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return bad(c, 400, "BAD_LIMIT", "limit must be 1..1000");
+  const b = before === undefined ? null : uintParam(before);
+  if (before !== undefined && b === null) return bad(c, 400, "BAD_BATCH_ID", "before must be a non-negative integer");
+  const rows = await db
+    .select()
+    .from(schema.batch)
+    .where(b === null ? undefined : lt(schema.batch.id, b))
+    .orderBy(desc(schema.batch.id))
+    .limit(limit);
+  return json(c, {
+    batches: rows.map((r) => ({
+      ...r,
+      stage: r.invalidatedAt !== null ? "invalidated" : r.settledAt !== null ? "settled" : "committed",
+    })),
+  });
+});
+
+const windowCache = new Map<bigint, { start: bigint; end: bigint }>();
+const distributorViews = () =>
+  new Contract(
+    settings.deployment.contracts.rewardDistributor!.address,
+    ["function epochWindow(uint64 epoch) view returns (uint256 start, uint256 end)"],
+    provider,
+  );
+
+/**
+ * A device's recent readings (store) with their fate: stored (waiting for a batch), batched
+ * (sealed, not committed), committed (awaiting proof and settlement), invalidated, or settled:
+ * earned, or why not (sdk earnReasons under the rule version the batch was settled with).
+ */
+app.get("/v1/devices/:id/readings", async (c) => {
+  const id = uintParam(c.req.param("id"));
+  if (id === null) return bad(c, 400, "BAD_DEVICE_ID", "device id must be a non-negative integer");
+  const limit = Number(c.req.query("limit") ?? "20");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200) return bad(c, 400, "BAD_LIMIT", "limit must be 1..200");
+  const sp = keeperStore();
+  if (!sp) return bad(c, 503, "NO_STORE", "the indexer was started without --store: readings live in the keepers' store");
+  const store = await sp;
+  const last = await store.lastSeq(id);
+  const out = [];
+  const batchCache = new Map<bigint, Map<bigint, string>>();
+  for (let seq = last; seq !== null && seq >= 0n && out.length < limit && (last ?? 0n) - seq < BigInt(limit) * 4n; seq--) {
+    const r = await store.getReading(id, seq);
+    if (!r) continue;
+    let fate = "stored";
+    let reason: string | null = null;
+    if (r.batchId !== null) {
+      const [b] = await db.select().from(schema.batch).where(eq(schema.batch.id, r.batchId));
+      if (!b) fate = "batched";
+      else if (b.invalidatedAt !== null) fate = "invalidated";
+      else if (b.settledAt === null) fate = "committed";
+      else {
+        let reasons = batchCache.get(b.id);
+        if (!reasons) {
+          const [rv] = await db
+            .select()
+            .from(schema.ruleVersion)
+            .where(eq(schema.ruleVersion.id, b.ruleVersion ?? 0n));
+          let w = windowCache.get(b.epoch);
+          if (!w) {
+            const [start, end] = (await distributorViews().epochWindow(b.epoch)) as [bigint, bigint];
+            w = { start, end };
+            windowCache.set(b.epoch, w);
+          }
+          const mine = (await store.batchReadings(b.id)).filter((x) => x.deviceId === id);
+          const signed: SignedReading[] = mine.map((x) => ({
+            deviceId: x.deviceId,
+            seq: x.seq,
+            timestamp: x.timestamp,
+            value: x.value,
+            signature: x.signature as `0x${string}`,
+          }));
+          const rs = rv ? earnReasons(signed, rv, w) : signed.map(() => "unknown-rule");
+          reasons = new Map(mine.map((x, i) => [x.seq, rs[i]]));
+          batchCache.set(b.id, reasons);
+        }
+        reason = reasons.get(r.seq) ?? null;
+        fate = reason === "earned" ? "earned" : "not-earned";
+      }
+    }
+    out.push({
+      seq: r.seq,
+      timestamp: r.timestamp,
+      value: r.value,
+      receivedAt: r.receivedAt,
+      batchId: r.batchId,
+      fate,
+      reason,
+    });
+  }
+  return json(c, { deviceId: id, readings: out });
 });
 
 app.get("/v1/devices/:id", async (c) => {
