@@ -35,7 +35,7 @@ const suite: BenchSuite = {
       say: () => undefined,
     });
     const browser = await chromium.launch({
-      executablePath: process.env.DEPIN_CHROMIUM ?? "/usr/bin/chromium",
+      executablePath: process.env.EXPLORER_CHROMIUM ?? "/usr/bin/chromium",
       args: [
         "--headless",
         "--no-sandbox",

@@ -10,7 +10,7 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   retries: 0,
-  timeout: 240_000,
+  timeout: 480_000,
   reporter: [["list"]],
   outputDir: "../data/playwright",
   use: {
@@ -18,7 +18,7 @@ export default defineConfig({
     headless: true,
     viewport: { width: 1200, height: 900 },
     launchOptions: {
-      executablePath: process.env.DEPIN_CHROMIUM ?? "/usr/bin/chromium",
+      executablePath: process.env.EXPLORER_CHROMIUM ?? "/usr/bin/chromium",
       args: [
         "--headless",
         "--no-sandbox",

@@ -128,7 +128,7 @@ test.beforeAll(async () => {
   );
   devnet.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   devnet.stderr!.on("data", (c: Buffer) => (out += c.toString()));
-  const until = Date.now() + 240_000;
+  const until = Date.now() + 480_000; // a loaded 2-core machine: deploy, proposal, keepers, indexer
   while (!out.includes("devnet running")) {
     if (devnet.exitCode !== null || Date.now() > until) throw new Error(`the devnet did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 500));

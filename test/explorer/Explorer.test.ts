@@ -9,12 +9,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 describe("Explorer in a real browser (Playwright + chromium, on a devnet)", function () {
-  this.timeout(420_000);
+  this.timeout(900_000);
 
   it("every page shows the chain's values; Verify, Claim, vote and a stalled keeper work from the page", async () => {
-    const chromium = process.env.DEPIN_CHROMIUM ?? "/usr/bin/chromium";
+    const chromium = process.env.EXPLORER_CHROMIUM ?? "/usr/bin/chromium";
     if (!existsSync(chromium))
-      throw new Error(`${chromium} is missing: install Debian's chromium (apt-get install -y chromium) or set DEPIN_CHROMIUM`);
+      throw new Error(`${chromium} is missing: install Debian's chromium (apt-get install -y chromium) or set EXPLORER_CHROMIUM`);
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(path.resolve("node_modules", ".bin", "playwright"), ["test", "-c", "explorer/playwright.config.ts"], {
         stdio: ["ignore", "pipe", "pipe"],
