@@ -44,10 +44,10 @@ import { SqliteStore } from "../keepers/common/store/index.js";
 import type { PublishJob } from "./publisher.worker.js";
 import type { BenchSuite, Figure } from "./types.js";
 
-const NETWORK_ID = 31337n;
+export const NETWORK_ID = 31337n;
 const CONNECTIONS = 8; // the bridge's default --connections
 
-class MemoryDirectory implements DeviceDirectory {
+export class MemoryDirectory implements DeviceDirectory {
   constructor(private readonly devices: Map<bigint, DeviceInfo>) {}
   async get(id: bigint): Promise<DeviceInfo> {
     return this.devices.get(id) ?? { status: DeviceStatus.None, keys: [] };
@@ -55,7 +55,7 @@ class MemoryDirectory implements DeviceDirectory {
   invalidate(): void {}
 }
 
-function sign(key: DeviceKeyPair, deviceId: bigint, seq: bigint, timestamp: bigint): string {
+export function sign(key: DeviceKeyPair, deviceId: bigint, seq: bigint, timestamp: bigint): string {
   const r = { deviceId, seq, timestamp, value: seq % 1000n };
   return toWire({ ...r, signature: signDigestFast(hexToBytes(key.privateKey), readingDigest(NETWORK_ID, r)) });
 }
@@ -93,12 +93,12 @@ async function startDevices(
 }
 
 /** The topic root the bench's bridges derive from their network id and directory address. */
-const ROOT = networkTopicRoot(NETWORK_ID, "0x0000000000000000000000000000000000000001");
+export const ROOT = networkTopicRoot(NETWORK_ID, "0x0000000000000000000000000000000000000001");
 
 const MOSQUITTO_BIN = "/usr/sbin/mosquitto";
 
 /** Starts a private Mosquitto tuned for a store-before-ack subscriber; null if there is no binary. */
-async function startMosquitto(dir: string): Promise<{ url: string; proc: ChildProcess } | null> {
+export async function startMosquitto(dir: string): Promise<{ url: string; proc: ChildProcess } | null> {
   if (!existsSync(MOSQUITTO_BIN)) return null;
   const port = await freePort();
   const conf = path.join(dir, "mosquitto.conf");
@@ -147,7 +147,7 @@ interface Run {
   brokerCpu: number;
 }
 
-async function measure(
+export async function measure(
   url: string,
   groups: { topic: string; payload: string }[][],
   finished: () => boolean,

@@ -37,7 +37,7 @@ import type { BenchSuite, Figure } from "./types.js";
 
 const VERIFIERS: Record<string, string> = { reward_rule_16: "RewardRule16Verifier", reward_rule_256: "RewardRule256Verifier" };
 
-function ensureBuilt(name: string, log: (m: string) => void): void {
+export function ensureBuilt(name: string, log: (m: string) => void): void {
   const art = artifactsOf(name);
   if (existsSync(art.info) && existsSync(art.zkey) && existsSync(art.wasm)) return;
   log(`building ${name} (first run only; large instances take minutes)`);
@@ -58,7 +58,7 @@ function ensureBuilt(name: string, log: (m: string) => void): void {
   if (hh.status !== 0) throw new Error(`hardhat build failed (exit ${hh.status})`);
 }
 
-async function measure(name: string, ctx: { log(m: string): void }): Promise<Figure[]> {
+export async function measure(name: string, ctx: { log(m: string): void }): Promise<Figure[]> {
   const shape = INSTANCES[name];
   const B = merkleCapacity(shape.depth);
   const art = artifactsOf(name);
@@ -178,7 +178,7 @@ async function measure(name: string, ctx: { log(m: string): void }): Promise<Fig
  *   claimGasPerDeviceEpochNewRecipient  the same for accounts receiving their first tokens
  *   claimGasManyEpochs                  1 device x 8 epochs, one call, per device-epoch
  */
-async function claimFigures(): Promise<Figure[]> {
+export async function claimFigures(): Promise<Figure[]> {
   const { ethers, networkHelpers } = await network.create();
   const devices = Array.from({ length: 16 }, (_, i) => BigInt(500 + i));
   const f = await deployRewards(ethers, networkHelpers, devices);

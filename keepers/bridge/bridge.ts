@@ -92,6 +92,10 @@ export const bridgeOptions = {
     "client id prefix of the bridge's persistent sessions on an external broker; empty = <topic root with '/' as '_'>-<instance id kept in the store>",
     { default: "" },
   ),
+  shareGroup: opt.string(
+    "external broker: MQTT shared-subscription group ($share/<group>/…): several bridges with the same group split the device topics, each reading delivered to one of them (each bridge needs its own --client-id); empty = this bridge takes every shard",
+    { default: "", pattern: /^$|^[A-Za-z0-9_-]{1,64}$/ },
+  ),
   brokerUsername: opt.string("username on the external broker", { default: "" }),
   brokerPassword: opt.string("password on the external broker", { default: "", secret: true }),
   operatorPassword: opt.string("password of the `operator` MQTT user on the embedded broker (empty = disabled)", {
@@ -208,6 +212,12 @@ export class Bridge extends Service {
       );
     this.topicRoot = opts.topicRoot || networkTopicRoot(opts.networkId, opts.directory);
     if (opts.answerKey && opts.unsignedAnswers) throw new ConfigError("unsignedAnswers", "cannot be combined with --answer-key");
+    if (opts.shareGroup && !opts.brokerUrl) throw new ConfigError("shareGroup", "needs --broker-url (an external broker)");
+    if (opts.shareGroup && !opts.clientId)
+      throw new ConfigError(
+        "shareGroup",
+        "needs --client-id: every bridge of a shared group keeps its own persistent session (two bridges with one client id would disconnect each other)",
+      );
     if (opts.answerKey) {
       let publicId: string;
       try {
@@ -478,7 +488,11 @@ export class Bridge extends Service {
       const sub = new PipelinedSubscriber({
         url: this.opts.brokerUrl,
         clientId: `${this.clientId}-${k}`,
-        filters: Array.from({ length: per }, (_, i) => shardFilter(k * per + i, this.topicRoot)),
+        // With a share group the broker hands each reading to one member's session of the group.
+        filters: Array.from({ length: per }, (_, i) => {
+          const f = shardFilter(k * per + i, this.topicRoot);
+          return this.opts.shareGroup ? `$share/${this.opts.shareGroup}/${f}` : f;
+        }),
         username: this.opts.brokerUsername || undefined,
         password: this.opts.brokerPassword || undefined,
         onPublish: (topic, payload, done) => this.ingestor.submit(null, topic, payload, done),
@@ -492,6 +506,7 @@ export class Bridge extends Service {
       connections: this.opts.connections,
       topicRoot: this.topicRoot,
       clientId: this.clientId,
+      shareGroup: this.opts.shareGroup || null,
     });
   }
 
@@ -513,6 +528,7 @@ export class Bridge extends Service {
       topicRoot: this.topicRoot,
       answerAddress: this.answerAddress,
       clientId: this.broker ? undefined : this.clientId,
+      shareGroup: this.opts.shareGroup || undefined,
       mqttPort: this.mqttPort,
       store: this.store?.kind,
       counts: this.ingestor?.counts,

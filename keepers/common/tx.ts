@@ -292,7 +292,9 @@ export class DurableTxManager {
         });
         return { status: "mined", receipt, resumed };
       }
-      const latest = BigInt(await this.rpc(() => this.provider.getTransactionCount(this.address, "latest")));
+      // The record's own sender: another instance of the keeper (another key) may be following a
+      // transaction this one journaled before it died.
+      const latest = BigInt(await this.rpc(() => this.provider.getTransactionCount(rec.from, "latest")));
       if (latest > rec.nonce) {
         // The nonce is used but none of our hashes has a receipt yet. A receipt can lag the
         // nonce (load-balanced or caching RPC): only after a grace period with none of our
@@ -307,7 +309,9 @@ export class DurableTxManager {
       if (Date.now() - started > this.opts.waitTimeoutMs)
         throw new Error(`${rec.key}: no receipt after ${this.opts.waitTimeoutMs} ms (still journaled; resumed next time)`);
       if (Date.now() - lastSend >= this.opts.bumpAfterMs) {
-        await this.bump(rec);
+        // Only the key that signed it can re-price it; a foreign record is only re-broadcast.
+        if (rec.from.toLowerCase() === this.address.toLowerCase()) await this.bump(rec);
+        else await this.broadcast(rec);
         lastSend = Date.now();
       }
       await sleep(this.opts.pollMs);

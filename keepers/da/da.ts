@@ -25,6 +25,7 @@ import { openStore, type Store } from "../common/store/index.js";
 import { TxManager, isRevert } from "../common/tx.js";
 import { batchCommitments, revertOf, WAIT_FOR_NEXT_TICK, type ChainBatch } from "./contract.js";
 import { loadBatchPayload } from "./payload.js";
+import { Leadership, leaseOption } from "../common/scaleout.js";
 
 export const daOptions = {
   store: storeOption(),
@@ -40,6 +41,7 @@ export const daOptions = {
   maxCommitsPerTick: opt.int("commitments per tick at most", { default: 16, min: 1 }),
   confirmations: opt.int("confirmations to wait for", { default: 1, min: 1 }),
   dryRun: opt.bool("log what would be committed, send nothing"),
+  ...leaseOption(),
   ...daemonOptions({
     schedule: "*/5 * * * * *",
     metricsPort: 9103,
@@ -53,6 +55,8 @@ export class DaKeeper extends Service {
   contract!: Contract;
   private hasher!: PoseidonHasher;
   private tx!: TxManager;
+  /** Only the leader among instances on one store commits (one account, ids in order). */
+  leadership!: Leadership;
   private readonly commits: Counter;
   private readonly committedGauge: Gauge;
   lastCommitted = 0n;
@@ -88,6 +92,7 @@ export class DaKeeper extends Service {
     }
     this.contract = batchCommitments(this.opts.da, signer);
     this.tx = new TxManager(this.log, { confirmations: this.opts.confirmations, retries: 3, retryDelayMs: 500 });
+    this.leadership = new Leadership(this.store, "da", this.opts.leaseMs, this.log, "DaKeeper", this.registry);
     this.ops.route("/batches/", (url) => this.serveBatch(url));
     this.ops.route("/proofs", (url) => this.serveProof(url));
   }
@@ -104,6 +109,8 @@ export class DaKeeper extends Service {
   async commitPending(): Promise<bigint[]> {
     const done: bigint[] = [];
     for (let i = 0; i < this.opts.maxCommitsPerTick; i++) {
+      // Followers serve batches and proofs but send nothing; leadership is renewed before each send.
+      if (!(await this.leadership.check())) break;
       const next = BigInt(await this.contract.nextBatchId());
       this.lastCommitted = next - 1n;
       this.committedGauge.set(Number(next - 1n));
@@ -213,7 +220,12 @@ export class DaKeeper extends Service {
   }
 
   status(): Record<string, unknown> {
-    return { service: "da", lastCommitted: this.lastCommitted.toString(), dryRun: this.opts.dryRun };
+    return {
+      service: "da",
+      lastCommitted: this.lastCommitted.toString(),
+      dryRun: this.opts.dryRun,
+      ...this.leadership?.status(),
+    };
   }
 
   async close(): Promise<void> {

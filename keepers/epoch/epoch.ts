@@ -21,6 +21,7 @@ import {
   TxRevertedError,
   txOptionSpecs,
 } from "../common/tx.js";
+import { Leadership, leaseOption } from "../common/scaleout.js";
 
 export const epochOptions = {
   store: storeOption("store holding the transaction journal"),
@@ -35,6 +36,7 @@ export const epochOptions = {
   pollMs: opt.int("receipt polling interval (ms)", { default: 1000, min: 10 }),
   maxClosesPerTick: opt.int("epochs closed per tick at most", { default: 24, min: 1 }),
   dryRun: opt.bool("log which epoch would be closed, send nothing"),
+  ...leaseOption(),
   ...daemonOptions({ schedule: "*/30 * * * * *", metricsPort: 9107 }),
 };
 export type EpochOptions = OptionValues<typeof epochOptions>;
@@ -43,6 +45,8 @@ export class EpochKeeper extends Service {
   store!: Store;
   distributor!: Contract;
   tx?: DurableTxManager;
+  /** Only the leader among instances on one store closes epochs. */
+  leadership!: Leadership;
   private readonly closed: Counter;
   private readonly nextGauge: Gauge;
   nextEpoch: bigint | null = null;
@@ -76,6 +80,7 @@ export class EpochKeeper extends Service {
       runner = wallet;
     }
     this.distributor = rewardDistributor(this.opts.distributor, runner);
+    this.leadership = new Leadership(this.store, "epoch", this.opts.leaseMs, this.log, "EpochKeeper", this.registry);
   }
 
   async tick(): Promise<void> {
@@ -84,9 +89,11 @@ export class EpochKeeper extends Service {
 
   /** Closes every closable epoch (in order, up to maxClosesPerTick); returns the epochs closed. */
   async closeDue(): Promise<bigint[]> {
-    if (this.tx && !this.opts.dryRun) await this.tx.resume();
     const done: bigint[] = [];
+    if (!(await this.leadership.check())) return done;
+    if (this.tx && !this.opts.dryRun) await this.tx.resume();
     for (let i = 0; i < this.opts.maxClosesPerTick; i++) {
+      if (i > 0 && !(await this.leadership.check())) break;
       const [needed, data] = (await this.distributor.checkUpkeep("0x")) as [boolean, string];
       const [epoch] = AbiCoder.defaultAbiCoder().decode(["uint64"], data) as unknown as [bigint];
       this.nextEpoch = epoch;
@@ -137,6 +144,7 @@ export class EpochKeeper extends Service {
       from: this.tx?.address ?? null,
       nextEpochToClose: this.nextEpoch?.toString() ?? null,
       dryRun: this.opts.dryRun,
+      ...this.leadership?.status(),
     };
   }
 

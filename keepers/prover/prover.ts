@@ -36,6 +36,7 @@ import { openStore, type BatchRecord, type Store } from "../common/store/index.j
 import { loadRewardInstance, type RewardInstance } from "./circuit.js";
 import { ProverPool } from "./pool.js";
 import { Progress } from "./progress.js";
+import { claimOptions } from "../common/scaleout.js";
 
 export const proverOptions = {
   store: storeOption(),
@@ -49,6 +50,7 @@ export const proverOptions = {
   workers: opt.int("proving worker threads", { default: Math.max(1, Math.min(4, os.availableParallelism())), min: 1, max: 64 }),
   maxBatchesPerTick: opt.int("batches proven per tick at most", { default: 8, min: 1 }),
   maxAttempts: opt.int("attempts for a batch whose proving failed transiently", { default: 3, min: 1 }),
+  ...claimOptions(),
   progress: opt.oneOf("progress line on stderr: auto = when stderr is a terminal", ["auto", "on", "off"] as const, "auto"),
   ...daemonOptions({ schedule: "*/5 * * * * *", metricsPort: 9105 }),
 };
@@ -156,7 +158,33 @@ export class Prover extends Service {
 
   /** One pass; returns the batch ids proven in it. */
   async proveDue(): Promise<bigint[]> {
-    const due = await this.dueBatches();
+    // Candidates beyond this tick's share, so that with several provers on one store each one
+    // finds batches the others do not hold; the row locks decide who proves which.
+    const candidates = await this.dueBatches(this.opts.maxBatchesPerTick * 4);
+    if (candidates.length === 0) return [];
+    const claim = await this.store.claimWork(
+      "prove",
+      candidates.map((d) => d.batch.batchId),
+      this.opts.maxBatchesPerTick,
+      this.opts.holdMs,
+    );
+    try {
+      const held = new Set(claim.ids);
+      const due: typeof candidates = [];
+      for (const d of candidates) {
+        if (!held.has(d.batch.batchId)) continue;
+        // Another instance may have proven it between our listing and our lock.
+        const rec = await this.store.getProof(d.batch.batchId);
+        if (!rec || rec.status === "error") due.push(d);
+      }
+      return await this.proveHeld(due);
+    } finally {
+      if (claim.lost) this.log.warn("Prover#claimLost", { batchIds: claim.ids, holdMs: this.opts.holdMs });
+      await claim.release();
+    }
+  }
+
+  private async proveHeld(due: { batch: BatchRecord; chain: ChainBatchView }[]): Promise<bigint[]> {
     if (due.length === 0) return [];
     this.inFlight.set(due.length);
     this.log.info("Prover#proving", { batchIds: due.map((d) => d.batch.batchId), workers: this.opts.workers });
@@ -168,16 +196,16 @@ export class Prover extends Service {
   }
 
   /** Batches committed and final on-chain, not settled, with no stored proof (or a transient error). */
-  private async dueBatches(): Promise<{ batch: BatchRecord; chain: ChainBatchView }[]> {
+  private async dueBatches(max: number): Promise<{ batch: BatchRecord; chain: ChainBatchView }[]> {
     const out: { batch: BatchRecord; chain: ChainBatchView }[] = [];
     let advance = true;
     const nextToClose = BigInt(await this.distributor.nextEpochToClose());
-    for (let from = this.cursor; out.length < this.opts.maxBatchesPerTick;) {
+    for (let from = this.cursor; out.length < max;) {
       const page = await this.store.listBatches(from, 64);
       if (page.length === 0) break;
       for (const b of page) {
         from = b.batchId + 1n;
-        if (out.length >= this.opts.maxBatchesPerTick) break;
+        if (out.length >= max) break;
         const rec = await this.store.getProof(b.batchId);
         if (rec && rec.status !== "error") {
           if (advance) this.cursor = b.batchId + 1n;

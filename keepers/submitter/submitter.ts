@@ -25,6 +25,7 @@ import {
   TxRevertedError,
   txOptionSpecs,
 } from "../common/tx.js";
+import { claimOptions } from "../common/scaleout.js";
 
 export const submitterOptions = {
   store: storeOption(),
@@ -39,6 +40,7 @@ export const submitterOptions = {
   pollMs: opt.int("receipt polling interval (ms)", { default: 1000, min: 10 }),
   maxSettlesPerTick: opt.int("settlements per tick at most", { default: 16, min: 1 }),
   dryRun: opt.bool("log what would be settled, send nothing"),
+  ...claimOptions(),
   ...daemonOptions({ schedule: "*/5 * * * * *", metricsPort: 9106 }),
 };
 export type SubmitterOptions = OptionValues<typeof submitterOptions>;
@@ -113,11 +115,28 @@ export class Submitter extends Service {
   async submitPending(): Promise<bigint[]> {
     // Transactions journaled before a crash are followed first (never re-sent with a new nonce).
     if (this.tx && !this.opts.dryRun) await this.tx.resume();
-    const proofs = await this.store.listProofs("proven", this.opts.maxSettlesPerTick);
+    // More candidates than this tick's share: with several submitters on one store, row locks
+    // split them (each batch is sent by one instance at a time).
+    const proofs = await this.store.listProofs("proven", this.opts.maxSettlesPerTick * 4);
     this.pending.set(proofs.length);
     const done: bigint[] = [];
-    for (const p of proofs) {
-      if (await this.settleOne(p)) done.push(p.batchId);
+    if (proofs.length === 0) return done;
+    const claim = await this.store.claimWork(
+      "settle",
+      proofs.map((p) => p.batchId),
+      this.opts.maxSettlesPerTick,
+      this.opts.holdMs,
+    );
+    try {
+      for (const id of claim.ids) {
+        // Re-read under the lock: another instance may have settled it since the listing.
+        const p = await this.store.getProof(id);
+        if (p?.status !== "proven") continue;
+        if (await this.settleOne(p)) done.push(p.batchId);
+      }
+    } finally {
+      if (claim.lost) this.log.warn("Submitter#claimLost", { batchIds: claim.ids, holdMs: this.opts.holdMs });
+      await claim.release();
     }
     return done;
   }

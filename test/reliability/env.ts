@@ -61,6 +61,9 @@ export class Keeper {
   crashes = 0;
   starts = 0;
   private expectingExit = false;
+  /** Called with every complete output line of every incarnation (tallies of work done across restarts). */
+  onLine?: (line: string) => void;
+  private partial = "";
   /** Set when the keeper cannot run at all (bad options); waiting for it then fails at once. */
   fatal?: string;
   private stopped = false;
@@ -97,10 +100,16 @@ export class Keeper {
     ];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     this.current = new Tail(256 * 1024);
+    this.partial = "";
     const onData = (c: Buffer) => {
       const s = c.toString();
       this.tail.push(s);
       this.current.push(s);
+      if (this.onLine) {
+        const lines = (this.partial + s).split("\n");
+        this.partial = lines.pop()!;
+        for (const l of lines) this.onLine(l);
+      }
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);

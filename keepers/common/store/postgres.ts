@@ -1,7 +1,14 @@
 /**
- * PostgreSQL store (pg). Same behaviour as SqliteStore; several sequencer processes can share one
- * database: sealing takes a transaction-scoped advisory lock, so batch ids stay consecutive and
- * no reading lands in two batches.
+ * PostgreSQL store (pg). Same behaviour as SqliteStore; several instances of every keeper can
+ * share one database:
+ *  - sealing takes a transaction-scoped advisory lock, so batch ids stay consecutive and no
+ *    reading lands in two batches;
+ *  - provers and submitters split batches with row locks (`work_claims`, `FOR UPDATE SKIP
+ *    LOCKED`), held in a transaction of a connection of their own (claimWork);
+ *  - the DA committer and the epoch closer hold leadership through a session-level advisory
+ *    lock on a connection of their own (lead).
+ * Both kinds of hold end when the holder's connection closes (a killed process) or when it stops
+ * renewing them (idle_in_transaction_session_timeout / idle_session_timeout).
  */
 import pg from "pg";
 import type {
@@ -17,6 +24,8 @@ import type {
   StoredReading,
   TxRecord,
   TxStatus,
+  WorkClaim,
+  WorkKind,
 } from "./types.js";
 import { merkleCapacity } from "../../../sdk/src/index.js";
 import { fromDb, pickDevices, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
@@ -90,8 +99,12 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
 
   /** `schema` isolates a deployment (and each test) inside one database. */
+  /** Connections holding leadership (or trying to), by role. */
+  private readonly leaders = new Map<string, { client: pg.Client; held: boolean; broken: boolean }>();
+  private readonly claims = new Set<pg.Client>();
+
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly schema = "depin",
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
@@ -169,6 +182,11 @@ export class PostgresStore implements Store {
           settle_tx TEXT
         );
         CREATE INDEX IF NOT EXISTS proofs_by_status ON proofs (status, batch_id);
+        CREATE TABLE IF NOT EXISTS work_claims (
+          kind TEXT NOT NULL,
+          batch_id BIGINT NOT NULL,
+          PRIMARY KEY (kind, batch_id)
+        );
         CREATE TABLE IF NOT EXISTS meta (
           key TEXT PRIMARY KEY,
           value TEXT NOT NULL
@@ -520,12 +538,121 @@ export class PostgresStore implements Store {
     ).rows.map(txRow);
   }
 
+  /** A connection outside the pool (holds that must end with it); `error` on it never crashes the process. */
+  private async ownConnection(onError: (e: Error) => void): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: this.url, options: `-c search_path=${this.schema}`, keepAlive: true });
+    c.on("error", onError);
+    await c.connect();
+    return c;
+  }
+
+  async claimWork(kind: WorkKind, candidates: bigint[], limit: number, holdMs: number): Promise<WorkClaim> {
+    if (candidates.length === 0 || limit <= 0) return { ids: [], lost: false, release: async () => undefined };
+    const ids = candidates.map(String);
+    // The rows exist before anyone locks them (an INSERT inside the locking transaction would make
+    // a second instance's INSERT wait for it instead of skipping).
+    await this.pool.query("INSERT INTO work_claims (kind, batch_id) SELECT $1, UNNEST($2::bigint[]) ON CONFLICT DO NOTHING", [
+      kind,
+      ids,
+    ]);
+    const state = { lost: false, released: false };
+    const c = await this.ownConnection(() => {
+      state.lost = !state.released;
+    });
+    this.claims.add(c);
+    let renew: NodeJS.Timeout | undefined;
+    const end = async (): Promise<void> => {
+      clearInterval(renew);
+      state.released = true;
+      this.claims.delete(c);
+      await c.query("ROLLBACK").catch(() => undefined);
+      await c.end().catch(() => undefined);
+    };
+    try {
+      await c.query("BEGIN");
+      // A holder that stops renewing (frozen, partitioned) loses the hold after holdMs.
+      await c.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1000, Math.floor(holdMs))}`);
+      const got = await c.query<{ batch_id: string }>(
+        `SELECT batch_id FROM work_claims WHERE kind = $1 AND batch_id = ANY($2::bigint[])
+         ORDER BY array_position($2::bigint[], batch_id) LIMIT $3 FOR UPDATE SKIP LOCKED`,
+        [kind, ids, limit],
+      );
+      if (got.rows.length === 0) {
+        await end();
+        return { ids: [], lost: false, release: async () => undefined };
+      }
+      renew = setInterval(
+        () => {
+          c.query("SELECT 1").catch(() => {
+            state.lost = !state.released;
+          });
+        },
+        Math.max(300, Math.floor(holdMs / 3)),
+      );
+      renew.unref();
+      return {
+        ids: got.rows.map((r) => BigInt(r.batch_id)),
+        get lost() {
+          return state.lost;
+        },
+        release: end,
+      };
+    } catch (e) {
+      await end();
+      throw e;
+    }
+  }
+
+  async lead(role: string, leaseMs: number): Promise<boolean> {
+    let l = this.leaders.get(role);
+    if (l && !l.broken) {
+      try {
+        if (l.held) {
+          // Renewing: a leader whose connection died (or idled past the lease) has lost the lock.
+          await l.client.query("SELECT 1");
+          return true;
+        }
+      } catch {
+        l.broken = true;
+      }
+    }
+    if (l?.broken) {
+      this.leaders.delete(role);
+      await l.client.end().catch(() => undefined);
+      l = undefined;
+    }
+    if (!l) {
+      const entry = { client: undefined as unknown as pg.Client, held: false, broken: false };
+      entry.client = await this.ownConnection(() => {
+        entry.broken = true;
+      });
+      // The session ends (and the lock with it) once the leader has not renewed it for leaseMs.
+      await entry.client.query(`SET idle_session_timeout = ${Math.max(1000, Math.floor(leaseMs))}`);
+      this.leaders.set(role, entry);
+      l = entry;
+    }
+    try {
+      const r = await l.client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [
+        `depin:${this.schema}:${role}`,
+      ]);
+      l.held = r.rows[0].ok;
+      return l.held;
+    } catch (e) {
+      l.broken = true;
+      throw e;
+    }
+  }
+
   /** Drops the whole schema (tests). */
   async dropSchema(): Promise<void> {
     await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
   }
 
   async close(): Promise<void> {
+    for (const l of this.leaders.values()) await l.client.end().catch(() => undefined);
+    this.leaders.clear();
+    for (const c of this.claims) await c.end().catch(() => undefined);
+    this.claims.clear();
     await this.pool.end();
   }
 }

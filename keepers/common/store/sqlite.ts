@@ -24,6 +24,8 @@ import type {
   StoredReading,
   TxRecord,
   TxStatus,
+  WorkClaim,
+  WorkKind,
 } from "./types.js";
 import { merkleCapacity } from "../../../sdk/src/index.js";
 import { fromDb, pickDevices, proofFromJson, proofToJson, toDb, wordsFromJson, wordsToJson } from "./types.js";
@@ -461,6 +463,15 @@ export class SqliteStore implements Store {
   async bindMeta(key: string, value: string): Promise<string> {
     this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING").run(key, value);
     return String((this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row).value);
+  }
+
+  /** One machine, one instance of each keeper: every candidate, no hold (several instances need PostgreSQL). */
+  async claimWork(_kind: WorkKind, candidates: bigint[], limit: number): Promise<WorkClaim> {
+    return { ids: candidates.slice(0, limit), lost: false, release: async () => undefined };
+  }
+
+  async lead(): Promise<boolean> {
+    return true;
   }
 
   async close(): Promise<void> {

@@ -109,6 +109,23 @@ export interface SealPolicy {
   commit(readings: StoredReading[]): { leaves: bigint[]; root: bigint };
 }
 
+/** Kinds of per-batch work several keeper instances share (see Store.claimWork). */
+export type WorkKind = "prove" | "settle";
+
+/**
+ * Batches one instance holds for one kind of work. On PostgreSQL the hold is a row lock
+ * (`SELECT … FOR UPDATE SKIP LOCKED`) in a transaction of the instance's own connection: it ends
+ * with release(), when the process dies (the connection closes), or when the holder stops
+ * renewing it for `holdMs` (the server ends the idle transaction). `lost` turns true once the
+ * hold ended without release() (the work may then be taken by another instance; every step of
+ * the work stays idempotent, so finishing it anyway is harmless).
+ */
+export interface WorkClaim {
+  readonly ids: bigint[];
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   /** Creates tables if missing. */
@@ -170,6 +187,20 @@ export interface Store {
   saveTx(rec: TxRecord): Promise<void>;
   /** Journal rows of `from` still "pending", ascending nonce. */
   pendingTxs(from: string): Promise<TxRecord[]>;
+  /**
+   * Takes up to `limit` of `candidates` (in the given order) that no other instance holds for
+   * `kind`, and holds them until release() (see WorkClaim). SQLite (one machine, one instance of
+   * each keeper): every candidate up to `limit`, no hold.
+   */
+  claimWork(kind: WorkKind, candidates: bigint[], limit: number, holdMs: number): Promise<WorkClaim>;
+  /**
+   * True while this process leads `role` (e.g. "da", "epoch") among the instances sharing the
+   * store: a session-level advisory lock on a connection of its own, renewed by each call. The
+   * lock ends when the process dies or its connection drops, or after `leaseMs` without a call
+   * (the server's idle_session_timeout); another instance's next call then takes it. SQLite:
+   * always true.
+   */
+  lead(role: string, leaseMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
