@@ -25,6 +25,8 @@ export interface IndexerSettings {
   storeUrl: string;
   /** Keepers' /status URLs for the network's health view. */
   keeperStatusUrls: string[];
+  /** A pipeline stage waiting longer than this (seconds) is reported as stalled in /v1/network. */
+  stallSeconds: number;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,6 +45,9 @@ export function indexerSettings(env: NodeJS.ProcessEnv = process.env): IndexerSe
   }
   const pollMs = Number(env.DEPIN_INDEXER_POLL_MS ?? 1000);
   if (!Number.isInteger(pollMs) || pollMs < 10) throw new IndexerConfigError("DEPIN_INDEXER_POLL_MS must be an integer >= 10");
+  const stallSeconds = Number(env.DEPIN_INDEXER_STALL_SECONDS ?? 300);
+  if (!Number.isInteger(stallSeconds) || stallSeconds < 1)
+    throw new IndexerConfigError("DEPIN_INDEXER_STALL_SECONDS (--stall-seconds) must be an integer >= 1");
   return {
     deploymentFile,
     deployment,
@@ -56,5 +61,6 @@ export function indexerSettings(env: NodeJS.ProcessEnv = process.env): IndexerSe
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
+    stallSeconds,
   };
 }
