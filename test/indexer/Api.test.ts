@@ -10,7 +10,9 @@
  * and the sealed batch waiting for its commitment. Bad input gets a clear JSON error.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
@@ -114,10 +116,12 @@ describe("Network API on a populated network (real devices, proofs, claims, prop
   this.timeout(300_000);
   let ix: IndexerProcess | undefined;
   let store: Store | undefined;
+  let proxy: { url: string; hits: () => number; close: () => Promise<void> } | undefined;
   const dir = mkdtempSync(path.join(os.tmpdir(), "api-"));
   after(async () => {
     await ix?.kill("SIGKILL");
     await store?.close();
+    await proxy?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -138,6 +142,10 @@ describe("Network API on a populated network (real devices, proofs, claims, prop
         if (net.stage === "closed") {
           store = openStore(net.storeUrl);
           await store.init();
+          // The bridge's /status through a counting proxy: API callers must not drive keeper calls.
+          const bridge = net.keepers.find((k) => k.name === "bridge")!;
+          proxy = await countingProxy(bridge.status);
+          const statusUrls = net.keepers.map((k) => (k.name === "bridge" ? proxy!.url : k.status));
           ix = await startIndexer({
             deployment: net.deploymentFile,
             rpcUrl: net.rpcUrl,
@@ -145,7 +153,7 @@ describe("Network API on a populated network (real devices, proofs, claims, prop
             schema: "api",
             extra: [
               ...["--store", net.storeUrl, "--stall-seconds", String(STALL_SECONDS)],
-              ...["--keeper-status", net.keepers.map((k) => k.status).join(",")],
+              ...["--keeper-status", statusUrls.join(",")],
             ],
           });
         }
@@ -171,6 +179,30 @@ describe("Network API on a populated network (real devices, proofs, claims, prop
       inspect,
     });
     expect(seen).to.deep.equal(["closed", "final"]);
+  });
+
+  it("npm run indexer: a bad --rpc-lanes or --stall-seconds is refused naming the flag (exit 2, nothing started)", async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const c = spawn(path.resolve("node_modules", ".bin", "tsx"), ["indexer/cli.ts", ...args], {
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        let err = "";
+        c.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        c.on("close", (code) => resolve({ code, err }));
+      });
+    const deployment = path.join(dir, "record.json");
+    writeFileSync(deployment, JSON.stringify({ chainId: 31337, contracts: {} }));
+    for (const [flag, value] of [
+      ["--rpc-lanes", "0"],
+      ["--rpc-lanes", "65"],
+      ["--stall-seconds", "0"],
+      ["--stall-seconds", "1.5"],
+    ]) {
+      const r = await run(["--deployment", deployment, flag, value]);
+      expect([r.code, r.err], `${flag} ${value}`).to.deep.equal([2, r.err]);
+      expect(r.err).to.include(`${flag} must be`);
+    }
   });
 
   const api = async <T>(u: string): Promise<{ status: number; body: T }> => {
@@ -411,6 +443,31 @@ describe("Network API on a populated network (real devices, proofs, claims, prop
     }
   }
 
+  /** An HTTP proxy to `target` that counts the requests it forwards. */
+  async function countingProxy(target: string): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+    let hits = 0;
+    const server = http.createServer((req, res) => {
+      hits++;
+      void fetch(target).then(
+        async (r) => {
+          res.writeHead(r.status, { "content-type": "application/json" });
+          res.end(await r.text());
+        },
+        () => {
+          res.writeHead(502);
+          res.end();
+        },
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    return {
+      url: `http://127.0.0.1:${port}/status`,
+      hits: () => hits,
+      close: () => new Promise((r) => server.close(() => r())),
+    };
+  }
+
   /** DA keeper stopped, readings still arriving: the keeper is down and the sealed batch waits. */
   async function checkStall(net: DemoNetwork): Promise<void> {
     const before = await store!.lastBatchId();
@@ -439,6 +496,11 @@ describe("Network API on a populated network (real devices, proofs, claims, prop
       p.log,
     );
     const da = n!.keepers.find((k) => k.url === net.keepers.find((x) => x.name === "da")!.status)!;
+    // 50 callers at once: the keepers' pages are asked at most once per second, not once per call.
+    const hits = proxy!.hits();
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 50 }, () => ok<ApiNetwork>("/v1/network")));
+    expect(proxy!.hits() - hits).to.be.at.most(Math.ceil((Date.now() - t0) / 1000) + 1);
     expect(da).to.deep.include({ ok: false, state: "unreachable" });
     expect(n!.keepers.filter((k) => k.ok)).to.have.length(net.keepers.length - 1);
     expect(n!.batches.sealedNotCommitted).to.equal(1);

@@ -50,8 +50,35 @@ const uintParam = (v: string): bigint | null => (/^\d{1,20}$/.test(v) ? BigInt(v
 
 app.get("/openapi.json", (c) => c.json(OPENAPI));
 
+/**
+ * `fn`'s answer, kept for `ms`: what /v1/network asks the chain and the keepers is asked at most
+ * once per interval however often the API is called (no RPC amplification by API callers).
+ */
+function memo<K, V>(ms: number, fn: (k: K) => Promise<V>): (k: K) => Promise<V> {
+  const cache = new Map<K, { at: number; value: Promise<V> }>();
+  return (k: K) => {
+    const hit = cache.get(k);
+    if (hit && Date.now() - hit.at < ms) return hit.value;
+    const value = fn(k);
+    cache.set(k, { at: Date.now(), value });
+    value.catch(() => cache.delete(k));
+    if (cache.size > 10_000) cache.delete(cache.keys().next().value as K);
+    return value;
+  };
+}
+
 /** The chain's latest block time (s): stages measured in chain time (final, closable) compare to it. */
-const chainNow = async (): Promise<bigint> => BigInt((await provider.getBlock("latest"))?.timestamp ?? 0);
+const chainNow = memo(1000, async (_: null): Promise<bigint> => BigInt((await provider.getBlock("latest"))?.timestamp ?? 0));
+/** A committed batch's challenge deadline is fixed at its commitment. */
+const challengeDeadline = memo(Number.MAX_SAFE_INTEGER, async (id: bigint): Promise<bigint | null> => {
+  const da = daContract();
+  return da ? BigInt((await da.challengeDeadline(id)) as bigint) : null;
+});
+/** Governance can change the settlement delay: asked again after 10 s. */
+const closableAt = memo(10_000, async (epoch: bigint): Promise<bigint | null> => {
+  const dist = distributorContract();
+  return dist ? BigInt((await dist.closableAt(epoch)) as bigint) : null;
+});
 const daContract = () => {
   const a = settings.deployment.contracts.dataAvailability?.address;
   return a ? new Contract(a, ["function challengeDeadline(uint256) view returns (uint64)"], provider) : null;
@@ -95,6 +122,8 @@ async function keeperHealth(url: string): Promise<KeeperHealth> {
     return { url, name: null, ok: false, state: "unreachable", lastTickAt: null, lastError: (e as Error).message };
   }
 }
+
+const keeperHealthNow = memo(1000, keeperHealth);
 
 /**
  * A stage of the pipeline that waits longer than --stall-seconds: a sealed batch not committed
@@ -165,10 +194,9 @@ app.get("/v1/network", async (c) => {
   // On-chain stages, judged in chain time (only for what is still waiting: a few calls).
   const open = epochs.filter((e) => !e.closed && e.settledPoints > 0n);
   if (waiting.length > 0 || open.length > 0) {
-    const t = await chainNow();
-    const da = daContract();
+    const t = await chainNow(null);
     for (const id of waiting.slice(0, 100)) {
-      const deadline = da ? BigInt((await da.challengeDeadline(id)) as bigint) : null;
+      const deadline = await challengeDeadline(id);
       if (deadline !== null && t - deadline > BigInt(settings.stallSeconds))
         stalls.push({
           stage: "settle",
@@ -177,9 +205,8 @@ app.get("/v1/network", async (c) => {
           message: `batch ${id} final for ${t - deadline} s (chain time), not settled (prover, submitter)`,
         });
     }
-    const dist = distributorContract();
     for (const e of open) {
-      const closable = dist ? BigInt((await dist.closableAt(e.id)) as bigint) : null;
+      const closable = await closableAt(e.id);
       if (closable !== null && t - closable > BigInt(settings.stallSeconds))
         stalls.push({
           stage: "close",
@@ -189,7 +216,7 @@ app.get("/v1/network", async (c) => {
         });
     }
   }
-  const keepers = await Promise.all(settings.keeperStatusUrls.map(keeperHealth));
+  const keepers = await Promise.all(settings.keeperStatusUrls.map(keeperHealthNow));
   for (const k of keepers.filter((x) => !x.ok)) {
     stalls.push({
       stage: "keeper",
@@ -273,14 +300,7 @@ app.get("/v1/batches/:id", async (c) => {
   let finalAt: bigint | null = null;
   if (b) {
     try {
-      const da = settings.deployment.contracts.dataAvailability?.address;
-      if (da) {
-        finalAt = BigInt(
-          (await new Contract(da, ["function challengeDeadline(uint256) view returns (uint64)"], provider).challengeDeadline(
-            id,
-          )) as bigint,
-        );
-      }
+      finalAt = await challengeDeadline(id);
     } catch {
       finalAt = null;
     }
@@ -335,7 +355,7 @@ app.get("/v1/epochs/:id", async (c) => {
 app.get("/v1/proposals", async (c) => {
   const proposals = await db.select().from(schema.proposal).orderBy(desc(schema.proposal.voteStart)).limit(200);
   const ops = await db.select().from(schema.timelockOperation);
-  const t = ops.some((o) => o.stage === "scheduled") ? await chainNow() : 0n;
+  const t = ops.some((o) => o.stage === "scheduled") ? await chainNow(null) : 0n;
   // A scheduled operation is "waiting" until its ready time (chain time), then "ready".
   const timelock = ops.map((o) => ({ ...o, state: o.stage === "scheduled" ? (t >= o.readyAt ? "ready" : "waiting") : o.stage }));
   const byTx = new Map(timelock.map((o) => [o.scheduledTx.toLowerCase(), o]));
