@@ -95,6 +95,17 @@ async function indexerAndApi(ctx: BenchContext): Promise<Figure[]> {
   };
   const events = await getLogs();
   ctx.log(`indexer: ${events} logs in ${head} blocks`);
+  if (process.env.DEPIN_BENCH_LOGS) {
+    // What an indexer also needs: each block with logs, with its transactions (sequential).
+    const t0 = performance.now();
+    for (let b = 0; b <= head; b++)
+      await fetch(rpc.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: [`0x${b.toString(16)}`, true] }),
+      }).then((r) => r.arrayBuffer());
+    ctx.log(`eth_getBlockByNumber(full) of ${head + 1} blocks: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  }
 
   const dir = mkdtempSync(path.join(os.tmpdir(), "indexer-bench-"));
   const deployment = path.join(dir, "31337.json");
@@ -114,6 +125,7 @@ async function indexerAndApi(ctx: BenchContext): Promise<Figure[]> {
   /** Starts `npm run indexer` on a fresh PGlite and times its catch-up (/health → /ready). */
   const catchUp = async (label: string, extra: string[]) => {
     const port = await freePort();
+    const requestsBefore = rpc.stats().requests;
     const child = spawn(
       path.resolve("node_modules", ".bin", "tsx"),
       [
@@ -142,7 +154,11 @@ async function indexerAndApi(ctx: BenchContext): Promise<Figure[]> {
       const net = (await (await fetch(`${base}/v1/network`)).json()) as { devices: Record<string, number> };
       if (net.devices.bound !== devices) throw new Error(`indexed ${JSON.stringify(net.devices)}, expected ${devices} bound`);
       const seconds = (ready - up) / 1000;
-      ctx.log(`indexer (${label}): ${events} events indexed in ${seconds.toFixed(1)} s (${(events / seconds).toFixed(0)}/s)`);
+      ctx.log(
+        `indexer (${label}): ${events} events indexed in ${seconds.toFixed(1)} s (${(events / seconds).toFixed(0)}/s), ${rpc.stats().requests - requestsBefore} JSON-RPC requests`,
+      );
+      // DEPIN_BENCH_LOGS=1: Ponder's own log (fetch and indexing times per block range) on stderr.
+      if (process.env.DEPIN_BENCH_LOGS) process.stderr.write(out);
       return { base, seconds, kill };
     } catch (e) {
       await kill();
