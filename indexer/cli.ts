@@ -23,9 +23,13 @@ Embedded PGlite by default (--data), PostgreSQL with --db. Reorg-safe; resumes a
   --store URL           the keepers' store (sqlite:FILE or postgres://…?schema=…) for readings,
                         batch pipeline times and receipts (default: none)
   --keeper-status URLS  comma-separated keeper /status URLs for the health view
+  --stall-seconds N     report a pipeline stage waiting longer than N s as stalled (default 300)
   --port N              API port (default 42069)
   --hostname H          API address (default 127.0.0.1)
   --poll-ms N           chain polling interval in ms (default 1000)
+  --rpc-lanes N         list the RPC endpoint N times (1..64; default 8 for a 127.0.0.1/localhost
+                        URL, else 1): Ponder limits each URL to 20 requests/s at start (raised 5%
+                        at a time); a node of your own takes N × 20
   --help                this text
 
 API: GET /openapi.json (REST schema), /graphql (GraphQL schema by introspection), /v1/network,
@@ -46,6 +50,8 @@ function main(): number {
         port: { type: "string", default: "42069" },
         hostname: { type: "string", default: "127.0.0.1" },
         "poll-ms": { type: "string" },
+        "stall-seconds": { type: "string" },
+        "rpc-lanes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -70,6 +76,14 @@ function main(): number {
     console.error(`indexer: --db must be a postgres:// URL (got "${values.db}")`);
     return 2;
   }
+  if (values["stall-seconds"] !== undefined && !/^[1-9]\d*$/.test(values["stall-seconds"])) {
+    console.error(`indexer: --stall-seconds must be a positive integer (got "${values["stall-seconds"]}")`);
+    return 2;
+  }
+  if (values["rpc-lanes"] !== undefined && !/^([1-9]|[1-5]\d|6[0-4])$/.test(values["rpc-lanes"])) {
+    console.error(`indexer: --rpc-lanes must be an integer in 1..64 (got "${values["rpc-lanes"]}")`);
+    return 2;
+  }
   const chainId = (JSON.parse(readFileSync(deployment, "utf8")) as { chainId: number }).chainId;
   const env: NodeJS.ProcessEnv = { ...process.env, DEPIN_DEPLOYMENT: deployment, PONDER_TELEMETRY_DISABLED: "true" };
   if (values["rpc-url"]) env.DEPIN_RPC_URL = values["rpc-url"];
@@ -79,6 +93,8 @@ function main(): number {
   if (values.store) env.DEPIN_STORE_URL = values.store;
   if (values["keeper-status"]) env.DEPIN_KEEPER_STATUS = values["keeper-status"];
   if (values["poll-ms"]) env.DEPIN_INDEXER_POLL_MS = values["poll-ms"];
+  if (values["rpc-lanes"]) env.DEPIN_INDEXER_RPC_LANES = values["rpc-lanes"];
+  if (values["stall-seconds"]) env.DEPIN_INDEXER_STALL_SECONDS = values["stall-seconds"];
   const ponderBin = path.join(REPO_ROOT, "node_modules", "ponder", "dist", "esm", "bin", "ponder.js");
   const args = [
     ponderBin,

@@ -196,9 +196,34 @@ export const OPENAPI = {
           dataCredits: { type: "object", properties: { burns: { type: "integer" }, burned: int } },
           keepers: {
             type: "array",
+            description: "one entry per --keeper-status URL",
             items: {
               type: "object",
-              properties: { url: { type: "string" }, ok: { type: "boolean" }, status: {}, error: { type: "string" } },
+              properties: {
+                url: { type: "string" },
+                name: { type: ["string", "null"], description: "the keeper's name from its /status" },
+                ok: { type: "boolean", description: "reachable and its last tick succeeded" },
+                state: { type: "string", description: "ok | starting | rpc-down | error | unreachable | http-<code>" },
+                lastTickAt: { type: ["integer", "null"], description: "unix ms" },
+                lastError: { type: ["string", "null"] },
+                status: { description: "the keeper's /status document" },
+              },
+            },
+          },
+          stallSeconds: { type: "integer" },
+          stalls: {
+            type: "array",
+            description: "pipeline stages waiting longer than stallSeconds, and keepers down or failing",
+            items: {
+              type: "object",
+              properties: {
+                stage: { type: "string", enum: ["commit", "settle", "close", "keeper"] },
+                waitingSeconds: { type: ["integer", "null"] },
+                batchId: int,
+                epoch: int,
+                keeper: { type: "string" },
+                message: { type: "string" },
+              },
             },
           },
         },
@@ -281,6 +306,18 @@ export const OPENAPI = {
           claimed: int,
         },
       },
+      TimelockOperation: {
+        type: "object",
+        properties: {
+          id: hex,
+          calls: { type: "integer" },
+          stage: { type: "string", enum: ["scheduled", "executed", "canceled"] },
+          state: { type: "string", enum: ["waiting", "ready", "executed", "canceled"], description: "live, in chain time" },
+          readyAt: int,
+          scheduledTx: hex,
+          executedTx: nullableHex,
+        },
+      },
       Proposals: {
         type: "object",
         properties: {
@@ -301,16 +338,14 @@ export const OPENAPI = {
                   type: "array",
                   items: { type: "object", properties: { voter: hex, support: { type: "integer" }, weight: int } },
                 },
+                timelockOperation: {
+                  oneOf: [{ type: "null" }, { $ref: "#/components/schemas/TimelockOperation" }],
+                  description: "scheduled in the proposal's queue transaction",
+                },
               },
             },
           },
-          timelock: {
-            type: "array",
-            items: {
-              type: "object",
-              properties: { id: hex, stage: { type: "string", enum: ["scheduled", "executed", "canceled"] }, readyAt: int },
-            },
-          },
+          timelock: { type: "array", items: { $ref: "#/components/schemas/TimelockOperation" } },
         },
       },
     },

@@ -39,7 +39,8 @@ export default createConfig({
   chains: {
     protocol: {
       id: s.deployment.chainId,
-      rpc: s.rpcUrl,
+      // One rate bucket per listed URL (see IndexerSettings.rpcLanes).
+      rpc: s.rpcLanes > 1 ? Array.from({ length: s.rpcLanes }, () => s.rpcUrl) : s.rpcUrl,
       pollingInterval: s.pollMs,
       disableCache: s.deployment.chainId === 31337,
     },

@@ -25,6 +25,14 @@ export interface IndexerSettings {
   storeUrl: string;
   /** Keepers' /status URLs for the network's health view. */
   keeperStatusUrls: string[];
+  /** A pipeline stage waiting longer than this (seconds) is reported as stalled in /v1/network. */
+  stallSeconds: number;
+  /**
+   * Ponder rate-limits each RPC URL on its own (20 requests/s at start, raised 5% at a time):
+   * the endpoint is listed this many times, so a local node starts at lanes × 20 requests/s.
+   * Default 8 for a loopback URL, 1 otherwise.
+   */
+  rpcLanes: number;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,10 +51,19 @@ export function indexerSettings(env: NodeJS.ProcessEnv = process.env): IndexerSe
   }
   const pollMs = Number(env.DEPIN_INDEXER_POLL_MS ?? 1000);
   if (!Number.isInteger(pollMs) || pollMs < 10) throw new IndexerConfigError("DEPIN_INDEXER_POLL_MS must be an integer >= 10");
+  const rpcUrl = env.DEPIN_RPC_URL ?? "http://127.0.0.1:8545";
+  // A node on this machine is not a rate-limited provider: 8 lanes unless told otherwise.
+  const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(rpcUrl);
+  const rpcLanes = Number(env.DEPIN_INDEXER_RPC_LANES ?? (loopback ? 8 : 1));
+  if (!Number.isInteger(rpcLanes) || rpcLanes < 1 || rpcLanes > 64)
+    throw new IndexerConfigError("DEPIN_INDEXER_RPC_LANES (--rpc-lanes) must be an integer in 1..64");
+  const stallSeconds = Number(env.DEPIN_INDEXER_STALL_SECONDS ?? 300);
+  if (!Number.isInteger(stallSeconds) || stallSeconds < 1)
+    throw new IndexerConfigError("DEPIN_INDEXER_STALL_SECONDS (--stall-seconds) must be an integer >= 1");
   return {
     deploymentFile,
     deployment,
-    rpcUrl: env.DEPIN_RPC_URL ?? "http://127.0.0.1:8545",
+    rpcUrl,
     databaseUrl: env.DATABASE_URL ?? "",
     dataDir: env.DEPIN_INDEXER_DATA ?? path.join(REPO_ROOT, "data", "indexer", String(deployment.chainId)),
     pollMs,
@@ -56,5 +73,7 @@ export function indexerSettings(env: NodeJS.ProcessEnv = process.env): IndexerSe
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
+    stallSeconds,
+    rpcLanes,
   };
 }

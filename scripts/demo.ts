@@ -7,6 +7,7 @@
  * through a sponsored UserOperation) → a second proposal changes a future epoch's reward range →
  * summary. See docs/demo.md. The phases live in scripts/demo/run.ts.
  */
+import path from "node:path";
 import { parseArgs } from "node:util";
 import type { DemoSummary } from "./demo/run.js";
 import { buildFirst } from "./lib/build.js";
@@ -37,6 +38,7 @@ Options:
   --explorer-port N  serve the explorer while the demo runs (default 8088; 0 = a free port);
                      it starts the network API (indexer) too
   --no-explorer      no explorer
+  --receipt-dir DIR  where one device's reward receipt is written (default data/demo)
   --json             also print the summary as one JSON line (prefix "DEMO_SUMMARY ")
   --verbose          keepers' structured JSON logs on stderr
   --help             this text`;
@@ -108,6 +110,12 @@ function printSummary(s: DemoSummary): void {
   for (const [k, v] of Object.entries(s.keepers)) console.log(`  ${k.padEnd(10)} ${v}`);
   console.log("gas by category:");
   for (const [k, v] of Object.entries(s.gas)) console.log(`  ${k.padEnd(50)} ${BigInt(v).toLocaleString("en-US").padStart(14)}`);
+  line(`receipt (device ${s.receipt.device}, epoch ${s.receipt.epoch})`, s.receipt.file);
+  line(
+    "  path",
+    `batches ${s.receipt.batches.join(",")} → ${s.receipt.readings} readings (${s.receipt.earned} earned) → ${s.receipt.points} points → ${fmt(BigInt(s.receipt.amount))} DPR (${s.receipt.amount} wei)`,
+  );
+  line("  npm run receipt --verify", s.receipt.verified);
   line(
     "time travel",
     `${s.timeTravelSeconds} s of chain time skipped (DA challenge window, epoch end + settlement delay, voting/timelock)`,
@@ -131,6 +139,7 @@ export function checkSummary(s: DemoSummary): string[] {
   if (BigInt(s.claims.sum) + rem !== BigInt(s.claims.emission)) bad.push("claims + remainder ≠ emission");
   if (s.claims.sponsoredUserOps < 1) bad.push("no sponsored claim");
   if (s.governance.executed !== s.governance.proposals) bad.push("a proposal was not executed");
+  if (!s.receipt.verified.startsWith("verified")) bad.push(`device ${s.receipt.device}'s receipt did not verify`);
   return bad;
 }
 
@@ -151,6 +160,7 @@ async function main(): Promise<number> {
         processes: { type: "boolean", default: false },
         "explorer-port": { type: "string" },
         "no-explorer": { type: "boolean", default: false },
+        "receipt-dir": { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -182,6 +192,7 @@ async function main(): Promise<number> {
     verbose: values.verbose,
     processes: values.processes,
     explorer: values["no-explorer"] ? undefined : { port: intFlag("explorer-port", values["explorer-port"], 8088, 0, 65535) },
+    receiptDir: path.resolve(values["receipt-dir"] ?? path.join(import.meta.dirname, "..", "data", "demo")),
     say: (l: string) => console.log(l),
   };
   if (!values.verbose) quietSkippedTicks();

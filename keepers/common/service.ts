@@ -47,6 +47,8 @@ export abstract class Service {
   private readonly stopController = new AbortController();
   protected readonly upGauge: Gauge;
   health: Health = { state: "starting", since: Date.now(), consecutiveErrors: 0 };
+  /** Unix ms of the last completed tick (null before the first): /status, for the network API's health view. */
+  lastTickAt: number | null = null;
   port?: number;
 
   protected constructor(
@@ -71,7 +73,9 @@ export abstract class Service {
       registers: [this.registry],
     });
     this.ops = new OpsServer(this.registry, async () => ({
+      keeper: this.name,
       health: this.health,
+      lastTickAt: this.lastTickAt,
       ...(this.initialised ? await this.status() : {}),
     }));
   }
@@ -117,7 +121,8 @@ export abstract class Service {
       try {
         await this.tick();
         this.ticks.inc();
-        this.lastTick.set(Date.now() / 1000);
+        this.lastTickAt = Date.now();
+        this.lastTick.set(this.lastTickAt / 1000);
         if (this.health.state !== "ok") {
           if (this.health.state === "rpc-down")
             this.log.info(`${this.className()}#rpcUp`, { after: this.health.consecutiveErrors });

@@ -40,6 +40,8 @@ export interface KeeperSet {
   /** The bridge's topic root and answer-signing address (its /status), which devices need. */
   topicRoot?: string;
   answerAddress?: string | null;
+  /** Stops one keeper (the others keep running): an outage, as an operator would see it. */
+  stopOne(name: KeeperName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,9 @@ export async function startInProcess(
     mqttPort,
     topicRoot: bridge?.topicRoot,
     answerAddress: bridge?.answerAddress,
+    stopOne: async (name) => {
+      for (const s of started.filter((x) => x.name === name)) await s.service.stop();
+    },
     stop: async () => {
       for (const s of [...started].reverse()) await s.service.stop();
     },
@@ -130,9 +135,9 @@ export async function startProcesses(
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
   };
   process.on("exit", onExit);
-  const stopAll = async () => {
+  const stopChildren = async (which: Child[]) => {
     await Promise.all(
-      children.map(
+      which.map(
         (c) =>
           new Promise<void>((resolve) => {
             if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
@@ -145,6 +150,9 @@ export async function startProcesses(
           }),
       ),
     );
+  };
+  const stopAll = async () => {
+    await stopChildren(children);
     process.off("exit", onExit);
   };
   try {
@@ -232,6 +240,7 @@ export async function startProcesses(
     mqttPort: bridgeCfg && !bridgeCfg.options.brokerUrl ? Number(bridgeCfg.options.mqttPort) : undefined,
     topicRoot: bridgeStatus.topicRoot,
     answerAddress: bridgeStatus.answerAddress,
+    stopOne: (name) => stopChildren(children.filter((c) => c.name === name)),
     stop: stopAll,
   };
 }

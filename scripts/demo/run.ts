@@ -9,9 +9,11 @@
  * and the store. The chain is in-process (Hardhat); time is moved forward over the DA challenge
  * window, the epoch's settlement delay and the governance voting period and timelock delay.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { network } from "hardhat";
 import { JsonRpcProvider, Wallet, concat, solidityPacked, type BaseContract, type Interface } from "ethers";
@@ -24,6 +26,7 @@ import {
   KEY_TYPE_CODE,
   KeyTree,
   bytesToHex,
+  type DeviceKeyPair,
   epochWindow,
   makeBindRequest,
   publicKeyOf,
@@ -33,7 +36,8 @@ import {
 import { claimAll, earnings } from "../lib/owner.js";
 import { castVote, execute, propose, queue } from "../lib/dao.js";
 import type { Call } from "../lib/actions.js";
-import { startInProcess, startProcesses, type KeeperConfig } from "./keepers.js";
+import { recordDeployment } from "../lib/deployments.js";
+import { startInProcess, startProcesses, type KeeperConfig, type KeeperName } from "./keepers.js";
 import { fmt } from "./format.js";
 import { freePort, rpcEndpoint } from "../../keepers/common/net.js";
 import { launchExplorer } from "../../explorer/launch.js";
@@ -54,7 +58,35 @@ export interface DemoOptions {
   /** Serve the explorer (and its network API) while the demo runs; port 0 = a free one. */
   explorer?: { port: number };
   say: (line: string) => void;
+  /** Folder the demo writes one device's reward receipt to (kept after the demo). */
+  receiptDir: string;
+  /**
+   * Called with the live network once the epoch is closed (before the claims) and once at the
+   * end (before the clean-up): tests look at the running network (test/indexer/Api.test.ts).
+   */
+  inspect?: (net: DemoNetwork) => Promise<void>;
 }
+
+/** The running demo network, as `DemoOptions.inspect` sees it. */
+export interface DemoNetwork {
+  stage: "closed" | "final";
+  rpcUrl: string;
+  chainId: bigint;
+  /** Deployment record (deployments/<chainId>.json format) of the demo's contracts. */
+  deploymentFile: string;
+  storeUrl: string;
+  keepers: { name: KeeperName; status: string }[];
+  stopKeeper(name: KeeperName): Promise<void>;
+  epoch: bigint;
+  genesisTime: bigint;
+  epochLength: bigint;
+  /** Device i + 1's key. */
+  keys: DeviceKeyPair[];
+  /** Chain time (s): the devices' and the bridge's clock. */
+  chainClock(): number;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const TOKEN = 10n ** 18n;
 /** Reward rule of the first epochs; the governance proposal schedules SECOND_RULE for a later one. */
@@ -117,6 +149,19 @@ export interface DemoSummary {
     scheduledRule: { fromEpoch: string; minValue: string; maxValue: string; capPerBatch: string };
   };
   gas: Record<string, string>;
+  /** One device's reward receipt, built and verified with `npm run receipt -- … --verify` (docs/receipts.md). */
+  receipt: {
+    device: string;
+    epoch: string;
+    file: string;
+    batches: string[];
+    readings: number;
+    earned: number;
+    points: string;
+    amount: string;
+    claimTx: string | null;
+    verified: string;
+  };
   timeTravelSeconds: string;
   keepers: Record<string, string>;
   wallSeconds: number;
@@ -221,6 +266,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       throw new Error("the deployment did not hand the distributor's admin role to the timelock");
     }
     const deployBlock = await ethers.provider.getBlockNumber();
+    const tmp = mkdtempSync(path.join(os.tmpdir(), "depin-demo-"));
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    // The deployment record tools read (npm run receipt, npm run indexer), as scripts/deploy.ts writes it.
+    const deploymentFile = path.join(tmp, `${chainId}.json`);
+    writeFileSync(
+      deploymentFile,
+      JSON.stringify(await recordDeployment(ethers.provider, { network: "demo", module: "DevProtocol" }, dep), null, 2),
+    );
     say(
       `deployed: registry ${await registry.getAddress()}, DA ${await da.getAddress()}, distributor ${distributorAddress}, governor ${await governor.getAddress()}; admin roles handed to the timelock ${await timelock.getAddress()}`,
     );
@@ -229,13 +282,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     let proposals = 0;
     let executed = 0;
     await (await token.connect(deployer).delegate(deployer.address)).wait();
-    await networkHelpers.mine(1);
+    // One evm_mine per block: hardhat_mine reserves a range of blocks whose parentHash reads as
+    // zero, which an indexer following the chain (npm run indexer) takes for a deep reorg.
+    const mineBlocks = async (n: number) => {
+      for (let i = 0; i < n; i++) await conn.provider.request({ method: "evm_mine", params: [] });
+    };
+    await mineBlocks(1);
     const govern = async (description: string, calls: Call[]) => {
       const p = await propose(governor, deployer, calls, description);
       proposals++;
-      await networkHelpers.mine(Number(VOTING_DELAY) + 1);
+      await mineBlocks(Number(VOTING_DELAY) + 1);
       const weight = await castVote(governor, deployer, p.proposalId, 1, "demo");
-      await networkHelpers.mine(Number(VOTING_PERIOD) + 1);
+      await mineBlocks(Number(VOTING_PERIOD) + 1);
       await queue(governor, deployer, p);
       await networkHelpers.time.increase(TIMELOCK_DELAY + 1n);
       timeTravel += TIMELOCK_DELAY + 1n;
@@ -258,8 +316,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     await (await (da.connect(sequencer) as typeof da).depositBond({ value: SEQUENCER_BOND })).wait();
 
     // ------------------------------------------------------------------ store
-    const tmp = mkdtempSync(path.join(os.tmpdir(), "depin-demo-"));
-    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
     let storeUrl: string;
     let storeLabel: string;
     if (o.db) {
@@ -531,6 +587,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     say(
       `epoch keeper closed epoch ${epoch0}: ${totals.totalPoints} points, emission ${fmt(totals.emission)} DPR minted to the distributor`,
     );
+    const live = (stage: DemoNetwork["stage"]): DemoNetwork => ({
+      stage,
+      rpcUrl: rpc.url,
+      chainId,
+      deploymentFile,
+      storeUrl,
+      keepers: keeperSet.keepers.map((k) => ({ name: k.name, status: k.status })),
+      stopKeeper: (name) => keeperSet.stopOne(name),
+      epoch: epoch0,
+      genesisTime,
+      epochLength: EPOCH_LENGTH,
+      keys,
+      chainClock,
+    });
+    if (o.inspect) await o.inspect(live("closed"));
 
     // ------------------------------------------------------------------ claims
     const points = new Map<bigint, bigint>();
@@ -620,6 +691,51 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     );
     const ruleNow = await distributor.ruleVersion((await distributor.ruleVersionCount()) - 1n);
 
+    // ------------------------------------------------------------------ one device's receipt
+    // The device with the most points (lowest id on a tie): its receipt is built from the store
+    // and the chain and verified trusting only the RPC endpoint, by the CLI a user runs.
+    const [receiptDevice] = [...points].sort(([a, pa], [b, pb]) => (pb !== pa ? (pb > pa ? 1 : -1) : a < b ? -1 : 1))[0];
+    mkdirSync(o.receiptDir, { recursive: true });
+    const receiptFile = path.resolve(o.receiptDir, `receipt-device-${receiptDevice}-epoch-${epoch0}.json`);
+    rmSync(receiptFile, { force: true });
+    const receiptArgs = ["--device", String(receiptDevice), "--epoch", String(epoch0), "--out", receiptFile, "--verify"];
+    say(`receipt: npm run receipt -- ${receiptArgs.join(" ")} --json (RPC, deployment record and store of this demo)…`);
+    const cli = await runNode(
+      [
+        "indexer/receipt-cli.ts",
+        ...receiptArgs,
+        "--json",
+        "--rpc-url",
+        rpc.url,
+        "--deployment",
+        deploymentFile,
+        "--store",
+        storeUrl,
+      ],
+      120_000,
+    );
+    const verifiedLine = cli.out.split("\n").find((l) => l.startsWith('{"ok":'));
+    if (cli.code !== 0 || !verifiedLine) throw new Error(`npm run receipt failed (exit ${cli.code}):\n${cli.out}`);
+    const verified = JSON.parse(verifiedLine) as { ok: boolean; seconds: number };
+    const receiptDoc = JSON.parse(readFileSync(receiptFile, "utf8")) as ReceiptDoc;
+    const receiptReadings = receiptDoc.batches.flatMap((b) => b.readings);
+    const receipt: DemoSummary["receipt"] = {
+      device: receiptDoc.device.id,
+      epoch: receiptDoc.epoch.id,
+      file: receiptFile,
+      batches: receiptDoc.batches.map((b) => b.batchId),
+      readings: receiptReadings.length,
+      earned: receiptReadings.filter((r) => r.earned).length,
+      points: receiptDoc.payout.points,
+      amount: receiptDoc.payout.amount,
+      claimTx: receiptDoc.payout.claimTx,
+      verified: verified.ok ? `verified in ${verified.seconds} s (proofs, roots, signatures, payout)` : "NOT verified",
+    };
+    say(
+      `receipt: device ${receipt.device}, epoch ${receipt.epoch}: batches ${receipt.batches.join(",")} → ${receipt.readings} readings (${receipt.earned} earned) → ${receipt.points} of ${receiptDoc.payout.totalPoints} points → ${fmt(BigInt(receipt.amount))} DPR (${receipt.amount} wei)${receipt.claimTx ? `, claimed in ${receipt.claimTx}` : ""}`,
+    );
+    say(`receipt written to ${receiptFile}; --verify: ${receipt.verified}`);
+
     // ------------------------------------------------------------------ summary
     const reference = new Map<bigint, bigint>();
     const window = epochWindow(genesisTime, EPOCH_LENGTH, epoch0);
@@ -681,12 +797,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         },
       },
       gas,
+      receipt,
       timeTravelSeconds: timeTravel.toString(),
       keepers: Object.fromEntries(
         keeperSet.keepers.map((k) => [k.name, o.processes ? `pid ${k.pid}, ${k.status}` : `in the demo's process, ${k.status}`]),
       ),
       wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
     };
+    if (o.inspect) await o.inspect(live("final"));
     return summary;
   } finally {
     for (const c of cleanups.reverse()) {
@@ -697,6 +815,32 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       }
     }
   }
+}
+
+/** The receipt fields the demo prints (format: docs/receipts.md). */
+interface ReceiptDoc {
+  device: { id: string };
+  epoch: { id: string };
+  batches: { batchId: string; readings: { earned: boolean }[] }[];
+  payout: { points: string; totalPoints: string; amount: string; claimTx: string | null };
+}
+
+/** Runs a project script with this Node (22) and tsx, asynchronously (this process serves the RPC endpoint). */
+function runNode(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
 }
 
 /** Gas of every transaction since the chain started, by what it did. */

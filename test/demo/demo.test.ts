@@ -7,6 +7,9 @@
  * the embedded defaults, once on the real Mosquitto and PostgreSQL; and the flag errors a user sees.
  */
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 
 interface Run {
@@ -51,6 +54,17 @@ interface Summary {
   };
   governance: { proposals: number; executed: number; scheduledRule: { minValue: string; maxValue: string } };
   gas: Record<string, string>;
+  receipt: {
+    device: string;
+    epoch: string;
+    file: string;
+    batches: string[];
+    readings: number;
+    earned: number;
+    points: string;
+    amount: string;
+    verified: string;
+  };
   keepers: Record<string, string>;
 }
 
@@ -113,32 +127,48 @@ function checkConsistent(s: Summary, devices: number, readings: number): void {
   ]) {
     expect(BigInt(s.gas[cat] ?? "0") > 0n, cat).to.equal(true);
   }
+
+  // One device's receipt: built and verified by `npm run receipt -- … --verify`, its payout the
+  // device's share of the emission, and every reading that earned counted once.
+  const r = s.receipt;
+  expect(r.verified).to.match(/^verified in /);
+  expect(r.points).to.equal(s.points[r.device]);
+  expect(BigInt(r.amount)).to.equal((BigInt(r.points) * emission) / total);
+  expect(r.earned).to.equal(Number(r.points));
+  // The readings of the batches that credited it (a batch where it earned nothing is not listed).
+  expect(r.readings).to.be.within(r.earned, readings);
+  const file = JSON.parse(readFileSync(r.file, "utf8")) as { format: string; payout: { amount: string; claimed: boolean } };
+  expect(file.format).to.equal("depin-reward-receipt-1");
+  expect(file.payout).to.include({ amount: r.amount, claimed: true });
 }
 
 describe("npm run demo", function () {
   this.timeout(200_000);
 
   it("embedded defaults: a tiny fleet goes from readings to verified proofs to claims that add up to the emission", async () => {
-    const run = await runDemo([
-      "--devices",
-      "5",
-      "--readings",
-      "4",
-      "--owners",
-      "2",
-      "--interval",
-      "100",
-      "--json",
-      "--explorer-port",
-      "0",
-    ]);
-    expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.include("all checks passed");
-    // The explorer is served while the demo runs, its URL printed.
-    expect(run.stdout).to.match(/EXPLORER http:\/\/127\.0\.0\.1:\d+\//);
-    expect(run.stdout).to.include("embedded aedes");
-    expect(run.stdout).to.include("embedded SQLite");
-    checkConsistent(summaryOf(run), 5, 4);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "demo-receipt-"));
+    try {
+      const run = await runDemo([
+        ...["--devices", "5", "--readings", "4", "--owners", "2", "--interval", "100", "--json"],
+        ...["--receipt-dir", dir, "--explorer-port", "0"],
+      ]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.include("all checks passed");
+      // The explorer is served while the demo runs, its URL printed.
+      expect(run.stdout).to.match(/EXPLORER http:\/\/127\.0\.0\.1:\d+\//);
+      expect(run.stdout).to.include("embedded aedes");
+      expect(run.stdout).to.include("embedded SQLite");
+      const s = summaryOf(run);
+      checkConsistent(s, 5, 4);
+      // The summary prints the receipt's path, the reading → wei path and the --verify result.
+      expect(s.receipt.file.startsWith(dir)).to.equal(true);
+      expect(existsSync(s.receipt.file)).to.equal(true);
+      expect(run.stdout).to.include(`receipt (device ${s.receipt.device}, epoch ${s.receipt.epoch})  ${s.receipt.file}`);
+      expect(run.stdout).to.match(/npm run receipt --verify\s+verified in [\d.]+ s/);
+      expect(run.stdout).to.match(/ {2}path\s+batches [\d,]+ → \d+ readings \(\d+ earned\) → \d+ points → /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("real services, one process per keeper: the same on Mosquitto (127.0.0.1:1883) and PostgreSQL (a fresh schema, dropped afterwards)", async () => {

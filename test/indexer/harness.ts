@@ -73,6 +73,8 @@ export async function startIndexer(opts: {
   db?: string;
   schema: string;
   port?: number;
+  /** More `npm run indexer` options (--store, --keeper-status, --stall-seconds, …). */
+  extra?: string[];
 }): Promise<IndexerProcess> {
   const port = opts.port ?? (await freePort());
   const args = [
@@ -90,6 +92,7 @@ export async function startIndexer(opts: {
   ];
   if (opts.data) args.push("--data", opts.data);
   if (opts.db) args.push("--db", opts.db);
+  args.push(...(opts.extra ?? []));
   const child = spawn(path.resolve("node_modules", ".bin", "tsx"), args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));

@@ -50,17 +50,121 @@ const uintParam = (v: string): bigint | null => (/^\d{1,20}$/.test(v) ? BigInt(v
 
 app.get("/openapi.json", (c) => c.json(OPENAPI));
 
+/**
+ * `fn`'s answer, kept for `ms`: what /v1/network asks the chain and the keepers is asked at most
+ * once per interval however often the API is called (no RPC amplification by API callers).
+ */
+function memo<K, V>(ms: number, fn: (k: K) => Promise<V>): (k: K) => Promise<V> {
+  const cache = new Map<K, { at: number; value: Promise<V> }>();
+  return (k: K) => {
+    const hit = cache.get(k);
+    if (hit && Date.now() - hit.at < ms) return hit.value;
+    const value = fn(k);
+    cache.set(k, { at: Date.now(), value });
+    value.catch(() => cache.delete(k));
+    if (cache.size > 10_000) cache.delete(cache.keys().next().value as K);
+    return value;
+  };
+}
+
+/** The chain's latest block time (s): stages measured in chain time (final, closable) compare to it. */
+const chainNow = memo(1000, async (_: null): Promise<bigint> => BigInt((await provider.getBlock("latest"))?.timestamp ?? 0));
+/** A committed batch's challenge deadline is fixed at its commitment. */
+const challengeDeadline = memo(Number.MAX_SAFE_INTEGER, async (id: bigint): Promise<bigint | null> => {
+  const da = daContract();
+  return da ? BigInt((await da.challengeDeadline(id)) as bigint) : null;
+});
+/** Governance can change the settlement delay: asked again after 10 s. */
+const closableAt = memo(10_000, async (epoch: bigint): Promise<bigint | null> => {
+  const dist = distributorContract();
+  return dist ? BigInt((await dist.closableAt(epoch)) as bigint) : null;
+});
+const daContract = () => {
+  const a = settings.deployment.contracts.dataAvailability?.address;
+  return a ? new Contract(a, ["function challengeDeadline(uint256) view returns (uint64)"], provider) : null;
+};
+const distributorContract = () => {
+  const a = settings.deployment.contracts.rewardDistributor?.address;
+  return a ? new Contract(a, ["function closableAt(uint64) view returns (uint64)"], provider) : null;
+};
+
+interface KeeperHealth {
+  url: string;
+  name: string | null;
+  /** Reachable and its last tick succeeded. */
+  ok: boolean;
+  /** The keeper's own health state (starting | ok | rpc-down | error), or "unreachable". */
+  state: string;
+  lastTickAt: number | null;
+  lastError: string | null;
+  status?: unknown;
+}
+
+async function keeperHealth(url: string): Promise<KeeperHealth> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    const status = (await res.json()) as {
+      keeper?: string;
+      health?: { state?: string; lastError?: string };
+      lastTickAt?: number | null;
+    };
+    const state = res.ok ? (status.health?.state ?? "unknown") : `http-${res.status}`;
+    return {
+      url,
+      name: status.keeper ?? null,
+      ok: state === "ok",
+      state,
+      lastTickAt: status.lastTickAt ?? null,
+      lastError: status.health?.lastError ?? null,
+      status,
+    };
+  } catch (e) {
+    return { url, name: null, ok: false, state: "unreachable", lastTickAt: null, lastError: (e as Error).message };
+  }
+}
+
+const keeperHealthNow = memo(1000, keeperHealth);
+
+/**
+ * A stage of the pipeline that waits longer than --stall-seconds: a sealed batch not committed
+ * (DA keeper), a final batch not settled (prover, submitter), a closable epoch not closed (epoch
+ * keeper), a keeper that is down or failing.
+ */
+interface Stall {
+  stage: "commit" | "settle" | "close" | "keeper";
+  /** Seconds waited: wall clock for store stages, chain time for on-chain ones. */
+  waitingSeconds: number | null;
+  batchId?: bigint;
+  epoch?: bigint;
+  keeper?: string;
+  message: string;
+}
+
 app.get("/v1/network", async (c) => {
   const devices = await db.select({ status: schema.device.status, n: count() }).from(schema.device).groupBy(schema.device.status);
-  const batches = await db.select().from(schema.batch);
+  const batches = await db
+    .select({
+      id: schema.batch.id,
+      settledAt: schema.batch.settledAt,
+      invalidatedAt: schema.batch.invalidatedAt,
+    })
+    .from(schema.batch);
   const epochs = await db.select().from(schema.epoch).orderBy(desc(schema.epoch.id)).limit(50);
   const [burns] = await db.select({ n: count(), amount: sum(schema.creditBurn.amount) }).from(schema.creditBurn);
   const stages = { committed: 0, invalidated: 0, settled: 0, sealedNotCommitted: null as number | null };
+  let lastCommitted = 0n;
+  const waiting: bigint[] = [];
   for (const b of batches) {
+    if (b.id > lastCommitted) lastCommitted = b.id;
     if (b.invalidatedAt !== null) stages.invalidated++;
     else if (b.settledAt !== null) stages.settled++;
-    else stages.committed++;
+    else {
+      stages.committed++;
+      waiting.push(b.id);
+    }
   }
+  const stalls: Stall[] = [];
+  const stallMs = settings.stallSeconds * 1000;
   let readings: { total: number; perSecond: number | null } | null = null;
   let proofs: Record<string, number> | null = null;
   const sp = keeperStore();
@@ -75,19 +179,52 @@ app.get("/v1/network", async (c) => {
     lastSample = { at: now, readings: total };
     const sealed = Number(await store.lastBatchId());
     stages.sealedNotCommitted = Math.max(0, sealed - batches.length);
+    for (const b of await store.listBatches(lastCommitted + 1n, 100)) {
+      if (now - b.createdAt > stallMs)
+        stalls.push({
+          stage: "commit",
+          batchId: b.batchId,
+          waitingSeconds: Math.floor((now - b.createdAt) / 1000),
+          message: `batch ${b.batchId} sealed ${Math.floor((now - b.createdAt) / 1000)} s ago, not committed on-chain (DA keeper)`,
+        });
+    }
     proofs = {};
     for (const s of ["proven", "settled", "error", "failed"] as const) proofs[s] = (await store.listProofs(s, 100_000)).length;
   }
-  const keepers = await Promise.all(
-    settings.keeperStatusUrls.map(async (url) => {
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-        return { url, ok: res.ok, status: (await res.json()) as unknown };
-      } catch (e) {
-        return { url, ok: false, error: (e as Error).message };
-      }
-    }),
-  );
+  // On-chain stages, judged in chain time (only for what is still waiting: a few calls).
+  const open = epochs.filter((e) => !e.closed && e.settledPoints > 0n);
+  if (waiting.length > 0 || open.length > 0) {
+    const t = await chainNow(null);
+    for (const id of waiting.slice(0, 100)) {
+      const deadline = await challengeDeadline(id);
+      if (deadline !== null && t - deadline > BigInt(settings.stallSeconds))
+        stalls.push({
+          stage: "settle",
+          batchId: id,
+          waitingSeconds: Number(t - deadline),
+          message: `batch ${id} final for ${t - deadline} s (chain time), not settled (prover, submitter)`,
+        });
+    }
+    for (const e of open) {
+      const closable = await closableAt(e.id);
+      if (closable !== null && t - closable > BigInt(settings.stallSeconds))
+        stalls.push({
+          stage: "close",
+          epoch: e.id,
+          waitingSeconds: Number(t - closable),
+          message: `epoch ${e.id} closable for ${t - closable} s (chain time), not closed (epoch keeper)`,
+        });
+    }
+  }
+  const keepers = await Promise.all(settings.keeperStatusUrls.map(keeperHealthNow));
+  for (const k of keepers.filter((x) => !x.ok)) {
+    stalls.push({
+      stage: "keeper",
+      keeper: k.name ?? k.url,
+      waitingSeconds: k.lastTickAt ? Math.floor((Date.now() - k.lastTickAt) / 1000) : null,
+      message: `keeper ${k.name ?? k.url} is ${k.state}${k.lastError ? `: ${k.lastError}` : ""}`,
+    });
+  }
   return json(c, {
     chainId: settings.deployment.chainId,
     devices: Object.fromEntries(devices.map((d) => [d.status, d.n])),
@@ -102,6 +239,8 @@ app.get("/v1/network", async (c) => {
     })),
     dataCredits: { burns: burns?.n ?? 0, burned: burns?.amount ?? "0" },
     keepers,
+    stallSeconds: settings.stallSeconds,
+    stalls,
   });
 });
 
@@ -299,14 +438,7 @@ app.get("/v1/batches/:id", async (c) => {
   let finalAt: bigint | null = null;
   if (b) {
     try {
-      const da = settings.deployment.contracts.dataAvailability?.address;
-      if (da) {
-        finalAt = BigInt(
-          (await new Contract(da, ["function challengeDeadline(uint256) view returns (uint64)"], provider).challengeDeadline(
-            id,
-          )) as bigint,
-        );
-      }
+      finalAt = await challengeDeadline(id);
     } catch {
       finalAt = null;
     }
@@ -361,12 +493,18 @@ app.get("/v1/epochs/:id", async (c) => {
 app.get("/v1/proposals", async (c) => {
   const proposals = await db.select().from(schema.proposal).orderBy(desc(schema.proposal.voteStart)).limit(200);
   const ops = await db.select().from(schema.timelockOperation);
+  const t = ops.some((o) => o.stage === "scheduled") ? await chainNow(null) : 0n;
+  // A scheduled operation is "waiting" until its ready time (chain time), then "ready".
+  const timelock = ops.map((o) => ({ ...o, state: o.stage === "scheduled" ? (t >= o.readyAt ? "ready" : "waiting") : o.stage }));
+  const byTx = new Map(timelock.map((o) => [o.scheduledTx.toLowerCase(), o]));
   const out = [];
   for (const p of proposals) {
     const votes = await db.select().from(schema.vote).where(eq(schema.vote.proposalId, p.id));
-    out.push({ ...p, votes });
+    // The Governor queues through the timelock in the same transaction (ProposalQueued + CallScheduled).
+    const op = p.queuedTx ? (byTx.get(p.queuedTx.toLowerCase()) ?? null) : null;
+    out.push({ ...p, votes, timelockOperation: op });
   }
-  return json(c, { proposals: out, timelock: ops });
+  return json(c, { proposals: out, timelock });
 });
 
 app.get("/v1/receipts/:device/:epoch", async (c) => {
@@ -400,5 +538,8 @@ app.get("/v1/receipts/:device/:epoch", async (c) => {
     throw e;
   }
 });
+
+// Any other /v1 path: a JSON error, like every other answer of the REST views.
+app.all("/v1/*", (c) => bad(c, 404, "NOT_FOUND", `no such endpoint: ${c.req.method} ${c.req.path} (see /openapi.json)`));
 
 export default app;
