@@ -186,9 +186,12 @@ export class SqliteStore implements Store {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const DatabaseSync = loadDriver();
     this.db = new DatabaseSync(file);
+    // The busy timeout first: several keeper processes open one file at the same moment, and
+    // switching a new file to WAL takes a lock the others must wait for, not fail on
+    // ("database is locked" stopped an epoch keeper that started beside the others).
+    this.db.exec("PRAGMA busy_timeout = 10000");
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec(`PRAGMA synchronous = ${opts.synchronous ?? "FULL"}`);
-    this.db.exec("PRAGMA busy_timeout = 10000");
   }
 
   /** Runs `fn` in one BEGIN IMMEDIATE … COMMIT transaction (rolled back if it throws). */
