@@ -23,7 +23,7 @@ describe("Explorer in a real browser (Playwright + chromium, on a devnet)", func
       let out = "";
       child.stdout.on("data", (c: Buffer) => (out += c.toString()));
       child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-      const timer = setTimeout(() => child.kill("SIGTERM"), 400_000);
+      const timer = setTimeout(() => child.kill("SIGTERM"), 840_000); // under the mocha timeout; ~2–4 min normally
       child.on("exit", (code) => {
         clearTimeout(timer);
         resolve({ code, out });
