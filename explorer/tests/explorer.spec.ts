@@ -213,7 +213,16 @@ test("navigation and the devices, batches and epochs pages show the chain's valu
   // Batches: a settled batch's root is the DataAvailability commitment's.
   await page.click("nav >> text=Batches");
   await ready(page);
-  await page.locator("[data-testid=batches] tbody tr", { hasText: "settled" }).first().locator("a").first().click();
+  // The page shows the batches as they are when it loads: on a loaded machine the first settlement
+  // may still be on its way (challenge window, proving), so reload until one is settled.
+  const settled = page.locator("[data-testid=batches] tbody tr", { hasText: "settled" });
+  for (let tries = 0; (await settled.count()) === 0; tries++) {
+    if (tries > 60) throw new Error("no batch settled within 5 min");
+    await page.waitForTimeout(5000);
+    await page.reload();
+    await ready(page);
+  }
+  await settled.first().locator("a").first().click();
   await ready(page);
   const batchId = BigInt(/#\/batch\/(\d+)/.exec(page.url())![1]);
   const da = new Contract(
@@ -234,7 +243,7 @@ test("earnings: Verify checks a real proof in the browser and refuses a tampered
   // Wait for a closed epoch in which device 1 earned (real proofs, settled, closed).
   type Dev = { epochs: { epoch: string; payout: string | null; claimed: boolean }[] };
   let epoch: string | undefined;
-  const until = Date.now() + 200_000;
+  const until = Date.now() + 420_000; // epoch end + settlement delay + the prover's backlog on a loaded machine
   while (!epoch) {
     epoch = (await api<Dev>("/v1/devices/1")).epochs.find((e) => e.payout !== null && BigInt(e.payout) > 0n && !e.claimed)?.epoch;
     if (!epoch) {
