@@ -10,7 +10,7 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   retries: 0,
-  timeout: 480_000,
+  timeout: 600_000,
   reporter: [["list"]],
   outputDir: "../data/playwright",
   use: {
