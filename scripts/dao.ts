@@ -148,12 +148,14 @@ const state: Command = {
 const vote: Command = {
   name: "vote",
   summary: "vote for / against / abstain, optionally with a reason",
-  usage: `Usage: npx tsx scripts/dao.ts vote --id ID --support for|against|abstain [--reason TEXT] [--from ACCOUNT]
+  usage: `Usage: npx tsx scripts/dao.ts vote --id ID --support for|against|abstain [--reason TEXT] [--wait [--timeout S]] [--from ACCOUNT]
+${WAIT_HELP}
 ${FROM_HELP}`,
-  options: { id: { type: "string" }, support: { type: "string" }, reason: { type: "string" }, ...FROM },
+  options: { id: { type: "string" }, support: { type: "string" }, reason: { type: "string" }, ...WAIT, ...FROM },
   async run(args) {
     const { governor, connection } = await governorOf(args);
     const support = parseSupport(required(args, "support"));
+    if (args.wait) await waitUntilReady(governor, proposalId(args), "vote", waitOptions(args));
     const weight = await castVote(
       governor,
       await signer(connection, args.from),

@@ -216,7 +216,8 @@ export async function submitSignedVote(governor: ProtocolGovernor, relayer: Sign
 }
 
 /**
- * Waits until the proposal can take its next step: `queue` needs Succeeded (voting over, quorum
+ * Waits until the proposal can take its next step: `vote` needs Active (the voting delay over),
+ * `queue` needs Succeeded (voting over, quorum
  * and majority reached), `execute` needs Queued with its timelock ETA passed. Reports progress
  * through `say` when the state or the remaining wait changes; fails at once on a state that can
  * never get there (Defeated, Canceled, Expired, Executed) and after `timeoutMs`.
@@ -224,7 +225,7 @@ export async function submitSignedVote(governor: ProtocolGovernor, relayer: Sign
 export async function waitUntilReady(
   governor: ProtocolGovernor,
   proposalId: bigint,
-  step: "queue" | "execute",
+  step: "vote" | "queue" | "execute",
   opts: { timeoutMs: number; pollMs?: number; say?: (line: string) => void; now?: () => Promise<bigint> },
 ): Promise<void> {
   const until = Date.now() + opts.timeoutMs;
@@ -236,9 +237,14 @@ export async function waitUntilReady(
   for (;;) {
     const s = await proposalStatus(governor, proposalId);
     const dead = ["Defeated", "Canceled", "Expired", "Executed"].includes(s.state);
-    if (dead) throw new DaoError(`proposal ${proposalId} is ${s.state}: it cannot be ${step}d`);
+    if (dead)
+      throw new DaoError(`proposal ${proposalId} is ${s.state}: it cannot be ${step === "vote" ? "voted on" : `${step}d`}`);
     let line: string;
-    if (step === "queue") {
+    if (step === "vote") {
+      if (s.state === "Active") return;
+      if (s.state !== "Pending") throw new DaoError(`proposal ${proposalId} is ${s.state}: voting is over`);
+      line = `waiting: voting opens after ${s.snapshot} (clock ${s.clock})`;
+    } else if (step === "queue") {
       if (s.state === "Succeeded") return;
       if (s.state === "Queued") throw new DaoError(`proposal ${proposalId} is already Queued: execute it`);
       line =
