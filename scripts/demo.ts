@@ -11,6 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { DemoSummary } from "./demo/run.js";
 import { buildFirst } from "./lib/build.js";
+import { FlagError, intFlag, urlFlag } from "./lib/flags.js";
 import { quietSkippedTicks } from "./lib/quiet.js";
 import { fmt } from "./demo/format.js";
 
@@ -42,28 +43,6 @@ Options:
   --json             also print the summary as one JSON line (prefix "DEMO_SUMMARY ")
   --verbose          keepers' structured JSON logs on stderr
   --help             this text`;
-
-export class DemoUsageError extends Error {}
-
-function intFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max)
-    throw new DemoUsageError(`--${name} must be an integer in ${min}..${max} (got "${raw}")`);
-  return n;
-}
-
-function urlFlag(name: string, raw: string | undefined, schemes: string[]): string {
-  if (raw === undefined) return "";
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new DemoUsageError(`--${name} must be a URL (${schemes.map((s) => `${s}//…`).join(" or ")}), got "${raw}"`);
-  }
-  if (!schemes.includes(u.protocol)) throw new DemoUsageError(`--${name} must use ${schemes.join(" or ")}, got "${u.protocol}"`);
-  return raw;
-}
 
 function printSummary(s: DemoSummary): void {
   const line = (k: string, v: string | number) => console.log(`${k.padEnd(28)} ${v}`);
@@ -166,7 +145,7 @@ async function main(): Promise<number> {
       strict: true,
     }));
   } catch (e) {
-    throw new DemoUsageError((e as Error).message);
+    throw new FlagError((e as Error).message);
   }
   if (values.help) {
     console.log(HELP);
@@ -175,7 +154,7 @@ async function main(): Promise<number> {
   const devices = intFlag("devices", values.devices, 8, 1, 64);
   const owners = intFlag("owners", values.owners, Math.min(3, devices), 1, devices);
   if (values.readings !== undefined && values.duration !== undefined)
-    throw new DemoUsageError("--readings and --duration exclude each other: give one");
+    throw new FlagError("--readings and --duration exclude each other: give one");
   const intervalMs = intFlag("interval", values.interval, 250, 10, 10_000);
   let readings = intFlag("readings", values.readings, 8, 1, 200);
   if (values.duration !== undefined) {
@@ -217,7 +196,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof DemoUsageError) {
+    if (e instanceof FlagError) {
       console.error(`demo: ${e.message}\nRun with --help for the options.`);
       process.exit(2);
     }

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { buildFirst } from "./lib/build.js";
+import { FlagError, intFlag, urlFlag } from "./lib/flags.js";
 import { quietSkippedTicks } from "./lib/quiet.js";
 
 const HELP = `Usage: npm run devnet -- [options]
@@ -44,28 +45,6 @@ Accounts (development mnemonic; account index = --from N of the ops/dao/owner CL
   0 deployer and voter, 1 maker, 2 owner, 3 sequencer (DA keeper), 4 submitter, 5 epoch keeper.
 The endpoints are printed at start and written to <data-dir>/devnet.json.`;
 
-class UsageError extends Error {}
-
-function intFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer in ${min}..${max} (got "${raw}")`);
-  return n;
-}
-
-function urlFlag(name: string, raw: string | undefined, schemes: string[]): string {
-  if (raw === undefined) return "";
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new UsageError(`--${name} must be a URL, got "${raw}"`);
-  }
-  if (!schemes.includes(u.protocol)) throw new UsageError(`--${name} must use ${schemes.join(" or ")}, got "${u.protocol}"`);
-  return raw;
-}
-
 async function main(): Promise<number> {
   let values;
   try {
@@ -89,7 +68,7 @@ async function main(): Promise<number> {
       strict: true,
     }));
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new FlagError((e as Error).message);
   }
   if (values.help) {
     console.log(HELP);
@@ -157,7 +136,7 @@ In another terminal:
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof UsageError) {
+    if (e instanceof FlagError) {
       console.error(`devnet: ${e.message}\nRun with --help for the options.`);
       process.exit(2);
     }

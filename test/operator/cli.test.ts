@@ -4,34 +4,16 @@
  * ask for its private key.
  */
 import { expect } from "chai";
-import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
 import { rpcEndpoint } from "../../keepers/common/net.js";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
-
-function npmRun(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; out: string } {
-  const r = spawnSync("npm", ["run", "--silent", ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 300_000 });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-/** As npmRun, without blocking this process (whose in-process chain the command talks to). */
-function npmRunAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("npm", ["run", "--silent", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("exit", (code) => resolve({ code, out }));
-  });
-}
+import { npmRun } from "./npm.js";
 
 describe("operator CLIs: help, bad flags, taken ports, read-only commands (test/operator)", () => {
-  it("devnet, demo, ops bond, owner claim, keeper watcher: --help exits 0 before any build", () => {
+  it("devnet, demo, ops bond, owner claim, keeper watcher: --help exits 0 before any build", async () => {
     for (const [args, expected] of [
       [["devnet", "--", "--help"], "Usage: npm run devnet"],
       [["demo", "--", "--help"], "Usage: npm run demo"],
@@ -39,7 +21,7 @@ describe("operator CLIs: help, bad flags, taken ports, read-only commands (test/
       [["owner", "--", "claim", "--help"], "--wait"],
       [["keeper", "--", "watcher", "--help"], "watcher"],
     ] as const) {
-      const r = npmRun([...args]);
+      const r = await npmRun([...args]);
       expect(r.code, `${args.join(" ")}\n${r.out}`).to.equal(0);
       expect(r.out).to.include(expected);
       expect(r.out, "no build before --help").to.not.match(/\[circuits\]|Compiled \d+ Solidity/);
@@ -47,14 +29,21 @@ describe("operator CLIs: help, bad flags, taken ports, read-only commands (test/
   });
 
   it("devnet: a bad flag exits 2 naming it; a taken port exits 1 naming the port and the flag", async () => {
-    const bad = npmRun(["devnet", "--", "--devices", "many"]);
+    const bad = await npmRun(["devnet", "--", "--devices", "many"]);
     expect(bad.code).to.equal(2);
     expect(bad.out).to.include('devnet: --devices must be an integer in 0..64 (got "many")');
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const taken = npmRun(["devnet", "--", "--port", String(port), "--data-dir", mkdtempSync(path.join(tmpdir(), "devnet-"))]);
+      const taken = await npmRun([
+        "devnet",
+        "--",
+        "--port",
+        String(port),
+        "--data-dir",
+        mkdtempSync(path.join(tmpdir(), "devnet-")),
+      ]);
       expect(taken.code, taken.out).to.equal(1);
       expect(taken.out).to.include(
         `devnet: port 127.0.0.1:${port} is in use (another node or broker?): stop it, or give --port <free port>`,
@@ -83,11 +72,11 @@ describe("operator CLIs: help, bad flags, taken ports, read-only commands (test/
       const env: NodeJS.ProcessEnv = { ...process.env, SEPOLIA_RPC_URL: rpc.url, DEPIN_DEPLOYMENT: record };
       delete env.DEPLOYER_PRIVATE_KEY;
       // Read-only: connects and reads the record (which lacks the rest of the protocol: refused by name).
-      const status = await npmRunAsync(["ops", "--", "status", "--network", "sepolia", "--json"], env);
+      const status = await npmRun(["ops", "--", "status", "--network", "sepolia", "--json"], env);
       expect(status.out).to.not.include("DEPLOYER_PRIVATE_KEY");
       expect(status.out).to.include('has no contract "timelock"');
       // A command that signs still needs the key, and says which.
-      const signing = await npmRunAsync(["ops", "--", "sequencer", "--network", "sepolia"], env);
+      const signing = await npmRun(["ops", "--", "sequencer", "--network", "sepolia"], env);
       expect(signing.code).to.equal(1);
       expect(signing.out).to.include("DEPLOYER_PRIVATE_KEY"); // not found in the keystore or the environment
     } finally {

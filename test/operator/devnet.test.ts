@@ -17,8 +17,7 @@ import path from "node:path";
 import { Contract, JsonRpcProvider } from "ethers";
 import { freePort } from "../../keepers/common/net.js";
 import { devAccount, ROLES } from "../../scripts/devnet/run.js";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
+import { npmRun, ROOT } from "./npm.js";
 
 /** The block's lines: [env assignments, npm script, its arguments]. */
 function readmeDevnetBlock(): { env: Record<string, string>; script: string; args: string[]; line: string }[] {
@@ -42,16 +41,6 @@ function readmeDevnetBlock(): { env: Record<string, string>; script: string; arg
       );
       return { env, script: m[2] ?? m[4], args: m[3] ? m[3].split(/\s+/) : [], line };
     });
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("npm", ["run", "--silent", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("exit", (code) => resolve({ code, out }));
-  });
 }
 
 describe("README devnet guide, role by role against `npm run devnet` (test/operator)", function () {
@@ -123,7 +112,7 @@ describe("README devnet guide, role by role against `npm run devnet` (test/opera
     const outputs: Record<string, string> = {};
     for (const l of lines.slice(1)) {
       const args = l.args.map((a) => (a === "<id>" ? proposalId : substitute(a)));
-      const r = await run([l.script, "--", ...args], { ...env, ...l.env });
+      const r = await npmRun([l.script, "--", ...args], { ...env, ...l.env });
       expect(r.code, `${l.line}\n${r.out}\n--- devnet ---\n${devnetOut.slice(-3000)}`).to.equal(0);
       outputs[`${l.script} ${l.args[0]}`] = r.out;
       if (l.script === "dao" && l.args[0] === "propose") proposalId = /"proposalId": "(\d+)"/.exec(r.out)![1];
