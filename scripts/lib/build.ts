@@ -15,6 +15,8 @@ export function buildFirst(who: string): void {
     ["contracts", [path.join(ROOT, "node_modules/hardhat/dist/src/cli.js"), "build", "--quiet"]],
   ];
   for (const [what, args] of steps) {
+    // The contract build says nothing until it is done (a minute on a fresh clone): say what runs.
+    console.error(`[${who}] building the ${what} (nothing to do when up to date; a first run takes a few minutes)…`);
     const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
     if (r.status !== 0) throw new Error(`${who}: building the ${what} failed (exit ${r.status ?? r.signal})`);
   }
